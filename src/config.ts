@@ -1,0 +1,185 @@
+import { logLevels, type LogLevel } from './log.js';
+import type { RateLimitPolicy } from './ratelimit/policy.js';
+import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
+
+/** Where the gateway runs: decides the defaults that differ between Node and Workers. */
+export type Platform = 'node' | 'worker';
+
+export type GatewayLifecycle = 'request' | 'isolate';
+
+export interface Config {
+  readonly environment: 'development' | 'production';
+  /** Path, URL or (Workers) undefined for the bundled supergraph. Undefined on Node: the demo. */
+  readonly supergraph: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
+  readonly upstashUrl: string | undefined;
+  readonly upstashToken: string | undefined;
+  readonly rateLimitEnabled: boolean;
+  readonly policy: RateLimitPolicy;
+  readonly rateLimitTimeoutMs: number;
+  /** `*` or exact origins (scheme://host[:port]). */
+  readonly corsOrigins: '*' | readonly string[];
+  readonly trustProxy: TrustProxy;
+  readonly gatewayLifecycle: GatewayLifecycle;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+}
+
+export type Env = Readonly<Record<string, unknown>>;
+
+/** A bad configuration value; the message names the variable and what it expects. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    value: string,
+    expected: string,
+  ) {
+    super(`Invalid ${variable}=${JSON.stringify(value)}: expected ${expected}`);
+  }
+}
+
+/**
+ * The default gateway lifecycle: `isolate`, which the lifecycle tests show correct under
+ * concurrency in workerd and Node and the lifecycle benchmark shows several times faster
+ * (README, "Gateway lifecycle").
+ */
+export const defaultGatewayLifecycle: GatewayLifecycle = 'isolate';
+
+/**
+ * Reads and validates the whole configuration once; throws `ConfigError` on the first bad value.
+ *
+ * @example parseConfig(process.env, 'node').policy.limit // 50
+ */
+export function parseConfig(env: Env, platform: Platform): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    if (typeof value !== 'string') return undefined;
+    const trimmed = value.trim();
+    return trimmed === '' ? undefined : trimmed;
+  };
+
+  const environment = oneOf(read, 'ENVIRONMENT', 'production', {
+    development: 'development',
+    dev: 'development',
+    production: 'production',
+    prod: 'production',
+  });
+  const development = environment === 'development';
+
+  const redisUrl = read('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/i.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', redisUrl, 'a redis:// or rediss:// URL');
+  }
+  const upstashUrl = read('UPSTASH_REDIS_REST_URL');
+  const upstashToken = read('UPSTASH_REDIS_REST_TOKEN');
+  if (upstashUrl !== undefined && !isHttpUrl(upstashUrl)) {
+    throw new ConfigError('UPSTASH_REDIS_REST_URL', upstashUrl, 'an http:// or https:// URL');
+  }
+  if ((upstashUrl === undefined) !== (upstashToken === undefined)) {
+    const missing = upstashUrl === undefined ? 'UPSTASH_REDIS_REST_URL' : 'UPSTASH_REDIS_REST_TOKEN';
+    throw new ConfigError(missing, '', 'to be set together with the other UPSTASH_REDIS_REST_* variable');
+  }
+
+  const supergraph = read('SUPERGRAPH');
+
+  return {
+    environment,
+    supergraph,
+    redisUrl,
+    redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? 'tollgate:',
+    upstashUrl,
+    upstashToken,
+    rateLimitEnabled: bool(read, 'RATE_LIMIT_ENABLED', !development),
+    policy: {
+      limit: int(read, 'RATE_LIMIT_MAX_REQUESTS', 50, 1, 1_000_000_000),
+      windowMs: int(read, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400 * 365) * 1000,
+      penaltyMs: int(read, 'RATE_LIMIT_PENALTY_SECONDS', 40, 0, 86_400 * 365) * 1000,
+    },
+    rateLimitTimeoutMs: int(read, 'RATE_LIMIT_TIMEOUT_MS', 50, 1, 60_000),
+    corsOrigins: corsOrigins(read('CORS_ORIGINS')),
+    trustProxy: trustProxy(read('TRUST_PROXY') ?? (platform === 'worker' ? 'cloudflare' : 'none')),
+    gatewayLifecycle: oneOf(read, 'GATEWAY_LIFECYCLE', defaultGatewayLifecycle, {
+      request: 'request',
+      isolate: 'isolate',
+    }),
+    port: int(read, 'PORT', 4000, 0, 65_535),
+    host: read('HOST') ?? '0.0.0.0',
+    logLevel: oneOf(read, 'LOG_LEVEL', 'info', Object.fromEntries(logLevels.map((l) => [l, l])) as Record<string, LogLevel>),
+  };
+}
+
+type Read = (name: string) => string | undefined;
+
+function oneOf<T extends string>(read: Read, name: string, fallback: T, accepted: Record<string, T>): T {
+  const value = read(name);
+  if (value === undefined) return fallback;
+  const found = accepted[value.toLowerCase()];
+  if (found === undefined) throw new ConfigError(name, value, `one of ${Object.keys(accepted).join(', ')}`);
+  return found;
+}
+
+function int(read: Read, name: string, fallback: number, min: number, max: number): number {
+  const value = read(name);
+  if (value === undefined) return fallback;
+  const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigError(name, value, `a whole number from ${min} to ${max}`);
+  }
+  return parsed;
+}
+
+function bool(read: Read, name: string, fallback: boolean): boolean {
+  const value = read(name);
+  if (value === undefined) return fallback;
+  const lower = value.toLowerCase();
+  if (['true', 'on', '1', 'yes'].includes(lower)) return true;
+  if (['false', 'off', '0', 'no'].includes(lower)) return false;
+  throw new ConfigError(name, value, 'true/false (or on/off, 1/0, yes/no)');
+}
+
+function corsOrigins(value: string | undefined): '*' | string[] {
+  if (value === undefined || value === '*') return '*';
+  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (!isOrigin(origin)) {
+      throw new ConfigError('CORS_ORIGINS', value, `"*" or comma-separated origins like https://app.example.com (bad: ${origin})`);
+    }
+  }
+  if (origins.length === 0) throw new ConfigError('CORS_ORIGINS', value, '"*" or at least one origin');
+  return origins;
+}
+
+/** An origin is exactly scheme://host[:port], nothing after it. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function trustProxy(value: string): TrustProxy {
+  const parsed = parseTrustProxy(value);
+  if (parsed === undefined) {
+    throw new ConfigError('TRUST_PROXY', value, '"cloudflare", "none", a hop count, or comma-separated IPs/CIDRs');
+  }
+  return parsed;
+}
+
+/** Whether the supergraph setting is a URL (fetched) rather than a file path. */
+export function isUrl(value: string): boolean {
+  return isHttpUrl(value);
+}

@@ -1,0 +1,187 @@
+import type { Config } from '../config.js';
+import type { GatewayProvider } from '../gateway/lifecycle.js';
+import { createCors } from '../http/cors.js';
+import { errorBody, errorResponse, jsonResponse } from '../http/errors.js';
+import { rateLimitPolicyHeader, setRateLimitHeaders } from '../http/rateLimitHeaders.js';
+import { requestIdOf, withRequestId } from '../http/requestId.js';
+import { processingTime, serverTiming } from '../http/timing.js';
+import { clientKey } from '../identity/clientKey.js';
+import type { Logger } from '../log.js';
+import { toSeconds } from '../ratelimit/policy.js';
+import type { RateLimitStore, StoreDecision } from '../ratelimit/store.js';
+
+/** What the platform lends one request: Workers' ExecutionContext, or the Node adapter's. */
+export interface LifecycleContext {
+  /** Keeps work going after the response (disposal, closing connections). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** The connection's remote address (Node). Workers leave it undefined. */
+  readonly clientAddress?: string;
+}
+
+export interface HandlerDeps {
+  readonly config: Config;
+  readonly gateway: GatewayProvider;
+  readonly store: RateLimitStore;
+  readonly log: Logger;
+  /** A monotonic clock in milliseconds. */
+  readonly now?: () => number;
+}
+
+export type Handler = (request: Request, ctx: LifecycleContext) => Promise<Response>;
+
+/** Paths answered without rate limiting (the runtime's own names). */
+const exemptPaths = new Set(['/healthcheck', '/readiness']);
+
+/** Headers a browser page may read from every response. */
+export const exposedHeaders = [
+  'X-Processing-Time',
+  'Server-Timing',
+  'X-Request-Id',
+  'RateLimit-Policy',
+  'RateLimit',
+  'Retry-After',
+];
+
+/** How the rate limiter treated a request, for the request's log line. */
+type RateLimitOutcome = 'exempt' | 'disabled' | 'allowed' | 'limited' | 'blocked' | 'failed-open';
+
+/**
+ * The request lifecycle of DESIGN.md, in its order: preflight, exempt paths, client identity,
+ * rate limit, gateway, headers, disposal through `waitUntil`, errors. Configuration is resolved
+ * here once; the returned function is the per-request path.
+ */
+export function createHandler(deps: HandlerDeps): Handler {
+  const { config, gateway, store, log } = deps;
+  const now = deps.now ?? (() => performance.now());
+  const development = config.environment === 'development';
+  const cors = createCors({ origins: config.corsOrigins, exposeHeaders: exposedHeaders });
+  const policyHeader = rateLimitPolicyHeader(config.policy);
+  const storeFailures = throttledWarning(log, 10_000);
+
+  async function rateLimit(request: Request, ctx: LifecycleContext): Promise<StoreDecision> {
+    const key = clientKey(request.headers, ctx.clientAddress, config.trustProxy);
+    try {
+      return await store.decide(key, config.policy, { waitUntil: (p) => ctx.waitUntil(p) });
+    } catch (error) {
+      // Stores with their own deadline and breaker never get here; this is the last guard.
+      storeFailures(error);
+      return { allowed: true, remaining: config.policy.limit, resetMs: config.policy.windowMs, source: 'failed-open' };
+    }
+  }
+
+  async function readiness(response: Response): Promise<Response> {
+    if (!response.ok) return response;
+    const health = store.health?.() ?? { status: 'ok' as const };
+    return jsonResponse(200, { status: 'ready', store: { kind: store.kind, ...health } });
+  }
+
+  return async function handle(request, ctx) {
+    const started = now();
+
+    // 1. Preflight fast path: no rate limiting, no gateway.
+    const preflight = cors.preflight(request);
+    if (preflight) return preflight;
+
+    const requestId = requestIdOf(request);
+    let decision: StoreDecision | undefined;
+    let outcome: RateLimitOutcome = 'disabled';
+    let rateLimitMs = 0;
+    let gatewayMs = 0;
+    let response: Response;
+    let path = '';
+    try {
+      path = new URL(request.url).pathname;
+      // 2. Exempt paths. 3–4. Client identity and the rate-limit decision.
+      const exempt = exemptPaths.has(path);
+      if (exempt) outcome = 'exempt';
+      else if (config.rateLimitEnabled) {
+        const t0 = now();
+        decision = await rateLimit(request, ctx);
+        rateLimitMs = now() - t0;
+        outcome = decision.source === 'failed-open' ? 'failed-open' : decision.allowed ? 'allowed' : decision.reason;
+      }
+
+      if (decision && !decision.allowed) {
+        const retryAfter = toSeconds(decision.retryAfterMs);
+        response = jsonResponse(
+          429,
+          errorBody(`Too many requests: retry in ${retryAfter} s.`, 'RATE_LIMITED', requestId, { retryAfter }),
+        );
+      } else {
+        // 5. The gateway; 7. its disposal handed to waitUntil, never awaited here.
+        const t1 = now();
+        const lease = gateway.acquire();
+        try {
+          response = await lease.runtime.fetch(withRequestId(request, requestId), {
+            waitUntil: (p: Promise<unknown> | void) => ctx.waitUntil(Promise.resolve(p)),
+          });
+          if (path === '/readiness') response = await readiness(response);
+        } finally {
+          if (lease.release) {
+            ctx.waitUntil(
+              lease.release().then(
+                () => log.debug('gateway disposed', { requestId }),
+                (error: unknown) => log.error('gateway disposal failed', { requestId, error }),
+              ),
+            );
+          }
+        }
+        gatewayMs = now() - t1;
+      }
+    } catch (error) {
+      // 8. Anything thrown becomes the one error shape.
+      response = errorResponse(error, requestId, development);
+      log.error('request failed', { requestId, error, ...(development && error instanceof Error ? { stack: error.stack } : {}) });
+    }
+
+    // 6. Headers, on whatever came back, errors included.
+    response = mutable(response);
+    const headers = response.headers;
+    const totalMs = now() - started;
+    const timings = { rateLimitMs, gatewayMs, totalMs };
+    headers.set('X-Processing-Time', processingTime(timings));
+    headers.set('Server-Timing', serverTiming(timings));
+    headers.set('X-Request-Id', requestId);
+    if (outcome !== 'exempt' && outcome !== 'disabled') setRateLimitHeaders(headers, policyHeader, decision);
+    cors.apply(request, headers);
+
+    if (log.enabled('info')) {
+      log.info('request', {
+        requestId,
+        method: request.method,
+        path,
+        status: response.status,
+        ms: Number(totalMs.toFixed(2)),
+        rateLimit: outcome,
+        ...(decision?.source && decision.source !== 'store' ? { rateLimitSource: decision.source } : {}),
+      });
+    }
+    return response;
+  };
+}
+
+/** A response whose headers may be changed (responses from fetch have immutable ones). */
+function mutable(response: Response): Response {
+  try {
+    response.headers.set('X-Request-Id', '');
+    return response;
+  } catch {
+    return new Response(response.body, response);
+  }
+}
+
+/** Logs a failure at most once per interval, with the count since the last line. */
+function throttledWarning(log: Logger, intervalMs: number): (error: unknown) => void {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  return (error) => {
+    const at = Date.now();
+    if (at - lastAt < intervalMs) {
+      suppressed++;
+      return;
+    }
+    log.warn('rate-limit store failed; request allowed (fail open)', { error, suppressedSinceLast: suppressed });
+    lastAt = at;
+    suppressed = 0;
+  };
+}

@@ -1,0 +1,74 @@
+import { ConfigError, parseConfig } from '../config.js';
+import { startDemoSubgraphs, type DemoSubgraphs } from '../demo/subgraphs.js';
+import { createLogger } from '../log.js';
+import { createStore } from '../ratelimit/createStore.js';
+import { createTollgate } from '../tollgate.js';
+import { startNodeServer } from './server.js';
+import { loadSupergraph } from './supergraph.js';
+
+/** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
+async function main(): Promise<void> {
+  const config = parseConfig(process.env, 'node');
+  const log = createLogger(config.logLevel);
+
+  let demo: DemoSubgraphs | undefined;
+  let supergraphSdl: string;
+  if (config.supergraph === undefined) {
+    demo = await startDemoSubgraphs();
+    supergraphSdl = demo.supergraphSdl;
+  } else {
+    supergraphSdl = await loadSupergraph(config.supergraph);
+  }
+
+  const store = createStore(
+    {
+      redisUrl: config.redisUrl,
+      upstashUrl: config.upstashUrl,
+      upstashToken: config.upstashToken,
+      keyPrefix: config.redisKeyPrefix,
+      timeoutMs: config.rateLimitTimeoutMs,
+    },
+    { log },
+  );
+  const tollgate = createTollgate(config, { supergraphSdl, store, log });
+  const server = await startNodeServer({ handler: tollgate.handler, port: config.port, host: config.host, log });
+
+  log.info('started', {
+    url: `${server.url}/graphql`,
+    environment: config.environment,
+    gatewayLifecycle: config.gatewayLifecycle,
+    store: store.kind,
+    rateLimit: config.rateLimitEnabled ? { ...config.policy } : 'off',
+    supergraph: config.supergraph ?? 'demo',
+    subgraphs: demo?.subgraphs.map(({ name, url }) => ({ name, url })),
+  });
+  if (demo) {
+    console.error(
+      `\nTollgate is serving the demo supergraph at ${server.url}/graphql\nTry:\n  curl -s ${server.url}/graphql -H 'content-type: application/json' \\\n` +
+        `    -d '{"query":"{ topProducts { name price reviews { body author { name } } } }"}'\n`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutdown', { signal });
+    await server.close();
+    await tollgate.close();
+    await demo?.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(`tollgate: ${error.message}`);
+  } else {
+    console.error('tollgate: failed to start:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import type { Decision, RateLimitPolicy } from './policy.js';
+
+/** How a decision was reached, for logs, metrics and headers. */
+export type DecisionSource =
+  /** The shared store (or the in-memory store when it is the configured one) decided. */
+  | 'store'
+  /** This instance already knew the client was blocked: no store round trip. */
+  | 'local-cache'
+  /** The shared store is failing; the per-instance in-memory limiter decided. */
+  | 'fallback'
+  /** The store failed or missed its deadline; the request was let through. */
+  | 'failed-open';
+
+export type StoreDecision = Decision & { readonly source?: DecisionSource };
+
+export interface DecideOptions {
+  /** Aborted when the caller's deadline passes. */
+  readonly signal?: AbortSignal;
+  /** Where work that must outlive the decision (closing a per-request connection) is handed. */
+  readonly waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/**
+ * Where rate-limit state lives. Every store makes the whole decision for one request atomically
+ * (DESIGN.md: one round trip on Redis), with the semantics of `decide` in policy.ts.
+ */
+export interface RateLimitStore {
+  /** Short name for logs and readiness: `memory`, `redis`, `upstash`. */
+  readonly kind: string;
+  /** Decides one request of `clientKey` under `policy`. May reject on store failure. */
+  decide(clientKey: string, policy: RateLimitPolicy, options?: DecideOptions): Promise<StoreDecision>;
+  /** `ok`, or `degraded` while the store is failing and a fallback is answering. */
+  health?(): StoreHealth;
+  /** Releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  readonly status: 'ok' | 'degraded';
+  readonly detail?: string;
+}

@@ -1,0 +1,101 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Miniflare } from 'miniflare';
+
+export const workerBundle = new URL('../../dist/worker/index.js', import.meta.url).pathname;
+const bundleDir = dirname(workerBundle);
+
+export interface TestWorker {
+  readonly mf: Miniflare;
+  /** Every JSON line the Worker logged (console.log), parsed. */
+  readonly logs: Record<string, unknown>[];
+  fetch(path: string, init?: RequestInit & { clientIp?: string }): Promise<Response>;
+  /** Waits until a log line matches, or fails after `timeoutMs`. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  dispose(): Promise<void>;
+}
+
+/** Loads the built bundle (`npm run build:worker`) in workerd through Miniflare, offline (`cf: false`). */
+export async function startWorker(bindings: Record<string, string>): Promise<TestWorker> {
+  if (!existsSync(workerBundle)) throw new Error(`${workerBundle} is missing: run npm run build:worker first`);
+  const logs: Record<string, unknown>[] = [];
+  const collect = (stream: NodeJS.ReadableStream) => {
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line.startsWith('{')) {
+          try {
+            logs.push(JSON.parse(line));
+          } catch {
+            // Not one of ours.
+          }
+        }
+      }
+    });
+  };
+  const mf = new Miniflare({
+    // The bundle and the text modules wrangler emitted beside it, listed (Miniflare would
+    // otherwise walk the imports and refuse the runtime's dynamic `import()` calls).
+    modulesRoot: bundleDir,
+    modules: [
+      { type: 'ESModule', path: workerBundle },
+      ...readdirSync(bundleDir)
+        .filter((file) => file.endsWith('.graphql'))
+        .map((file) => ({ type: 'Text' as const, path: join(bundleDir, file) })),
+    ],
+    compatibilityDate: '2026-04-26',
+    compatibilityFlags: ['nodejs_compat'],
+    bindings,
+    cf: false,
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
+      collect(stdout);
+      collect(stderr);
+    },
+  });
+  await mf.ready;
+  return {
+    mf,
+    logs,
+    async fetch(path, init = {}) {
+      const { clientIp, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (clientIp) headers.set('cf-connecting-ip', clientIp);
+      const response = await mf.dispatchFetch(`http://tollgate.test${path}`, { ...rest, headers } as never);
+      return response as unknown as Response;
+    },
+    async waitForLog(match, timeoutMs = 5_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = logs.find(match);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error('log line not seen in time');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    dispose: () => mf.dispose(),
+  };
+}
+
+/** Serves one text body over HTTP on a free loopback port, e.g. a supergraph for `SUPERGRAPH`. */
+export async function serveText(body: string, status = 200): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/supergraph.graphql`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
