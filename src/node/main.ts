@@ -4,6 +4,7 @@ import { createLogger } from '../log.js';
 import { createStore } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 import { startNodeServer } from './server.js';
+import { takeOverTerminationSignals } from './signals.js';
 import { loadSupergraph } from './supergraph.js';
 
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     );
   }
 
+  takeOverTerminationSignals();
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
