@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { createGatewayProvider, type GatewayProvider } from './gateway/lifecycle.js';
-import { createRuntime } from './gateway/runtime.js';
-import { createHandler, type Handler } from './lifecycle/handle.js';
+import { createRuntime, type RuntimeOptions } from './gateway/runtime.js';
+import { createHandler, type Handler, type HandlerDeps } from './lifecycle/handle.js';
 import type { Logger } from './log.js';
 import type { RateLimitStore } from './ratelimit/store.js';
 
@@ -14,16 +14,23 @@ export interface Tollgate {
 }
 
 /** Wires the configured gateway lifecycle, store and handler together; platform-independent. */
-export function createTollgate(
-  config: Config,
-  deps: { readonly supergraphSdl: string; readonly store: RateLimitStore; readonly log: Logger },
-): Tollgate {
-  const { supergraphSdl, store, log } = deps;
+export interface TollgateDeps {
+  readonly supergraphSdl: string;
+  readonly store: RateLimitStore;
+  readonly log: Logger;
+  /** Extra exempt endpoints, an observer of every request, runtime plugins (see HandlerDeps). */
+  readonly routes?: HandlerDeps['routes'];
+  readonly observe?: HandlerDeps['observe'];
+  readonly plugins?: RuntimeOptions['plugins'];
+}
+
+export function createTollgate(config: Config, deps: TollgateDeps): Tollgate {
+  const { supergraphSdl, store, log, routes, observe, plugins } = deps;
   const development = config.environment === 'development';
   const gateway = createGatewayProvider(config.gatewayLifecycle, () =>
-    createRuntime({ supergraphSdl, development, log }),
+    createRuntime({ supergraphSdl, development, log, plugins }),
   );
-  const handler = createHandler({ config, gateway, store, log });
+  const handler = createHandler({ config, gateway, store, log, routes, observe });
   return {
     handler,
     gateway,

@@ -1,5 +1,5 @@
 import { Logger as HiveLogger, type LogWriter } from '@graphql-hive/logger';
-import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { createGatewayRuntime, type GatewayConfigBase, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import http from '@graphql-mesh/transport-http';
 import type { Logger } from '../log.js';
 
@@ -8,6 +8,8 @@ export interface RuntimeOptions {
   readonly supergraphSdl: string;
   readonly development: boolean;
   readonly log: Logger;
+  /** Runtime plugins (envelop/Yoga/gateway) added by other modules: security limits, metrics. */
+  readonly plugins?: GatewayConfigBase<Record<string, unknown>>['plugins'];
 }
 
 /**
@@ -26,6 +28,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthcheck',
     readinessCheckEndpoint: '/readiness',
+    ...(options.plugins ? { plugins: options.plugins } : {}),
   });
 }
 

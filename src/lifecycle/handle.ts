@@ -8,7 +8,7 @@ import { processingTime, serverTiming } from '../http/timing.js';
 import { clientKey } from '../identity/clientKey.js';
 import type { Logger } from '../log.js';
 import { toSeconds } from '../ratelimit/policy.js';
-import type { RateLimitStore, StoreDecision } from '../ratelimit/store.js';
+import type { DecisionSource, RateLimitStore, StoreDecision } from '../ratelimit/store.js';
 
 /** What the platform lends one request: Workers' ExecutionContext, or the Node adapter's. */
 export interface LifecycleContext {
@@ -25,6 +25,27 @@ export interface HandlerDeps {
   readonly log: Logger;
   /** A monotonic clock in milliseconds. */
   readonly now?: () => number;
+  /**
+   * Extra endpoints answered without rate limiting or the gateway (e.g. `/metrics`); they get
+   * the usual headers. Keyed by exact path.
+   */
+  readonly routes?: Readonly<Record<string, (request: Request) => Response | Promise<Response>>>;
+  /** Called once per handled request (not preflights) with what happened, after the log line. */
+  readonly observe?: (event: RequestEvent) => void;
+}
+
+/** What one request came to: the request log line's fields, for metrics and other observers. */
+export interface RequestEvent {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly clientKey: string | undefined;
+  readonly rateLimit: RateLimitOutcome;
+  readonly rateLimitSource: DecisionSource | undefined;
+  readonly rateLimitMs: number;
+  readonly gatewayMs: number;
+  readonly totalMs: number;
 }
 
 export type Handler = (request: Request, ctx: LifecycleContext) => Promise<Response>;
@@ -43,7 +64,7 @@ export const exposedHeaders = [
 ];
 
 /** How the rate limiter treated a request, for the request's log line. */
-type RateLimitOutcome = 'exempt' | 'disabled' | 'allowed' | 'limited' | 'blocked' | 'failed-open';
+export type RateLimitOutcome = 'exempt' | 'disabled' | 'allowed' | 'limited' | 'blocked' | 'failed-open';
 
 /**
  * The request lifecycle of DESIGN.md, in its order: preflight, exempt paths, client identity,
@@ -57,9 +78,9 @@ export function createHandler(deps: HandlerDeps): Handler {
   const cors = createCors({ origins: config.corsOrigins, exposeHeaders: exposedHeaders });
   const policyHeader = rateLimitPolicyHeader(config.policy);
   const storeFailures = throttledWarning(log, 10_000);
+  const routes = new Map(Object.entries(deps.routes ?? {}));
 
-  async function rateLimit(request: Request, ctx: LifecycleContext): Promise<StoreDecision> {
-    const key = clientKey(request.headers, ctx.clientAddress, config.trustProxy);
+  async function rateLimit(key: string, ctx: LifecycleContext): Promise<StoreDecision> {
     try {
       return await store.decide(key, config.policy, { waitUntil: (p) => ctx.waitUntil(p) });
     } catch (error) {
@@ -89,19 +110,23 @@ export function createHandler(deps: HandlerDeps): Handler {
     let gatewayMs = 0;
     let response: Response;
     let path = '';
+    let key: string | undefined;
     try {
       path = new URL(request.url).pathname;
       // 2. Exempt paths. 3–4. Client identity and the rate-limit decision.
-      const exempt = exemptPaths.has(path);
-      if (exempt) outcome = 'exempt';
+      const route = routes.get(path);
+      if (route || exemptPaths.has(path)) outcome = 'exempt';
       else if (config.rateLimitEnabled) {
         const t0 = now();
-        decision = await rateLimit(request, ctx);
+        key = clientKey(request.headers, ctx.clientAddress, config.trustProxy);
+        decision = await rateLimit(key, ctx);
         rateLimitMs = now() - t0;
         outcome = decision.source === 'failed-open' ? 'failed-open' : decision.allowed ? 'allowed' : decision.reason;
       }
 
-      if (decision && !decision.allowed) {
+      if (route) {
+        response = await route(request);
+      } else if (decision && !decision.allowed) {
         const retryAfter = toSeconds(decision.retryAfterMs);
         response = jsonResponse(
           429,
@@ -156,6 +181,18 @@ export function createHandler(deps: HandlerDeps): Handler {
         ...(decision?.source && decision.source !== 'store' ? { rateLimitSource: decision.source } : {}),
       });
     }
+    deps.observe?.({
+      requestId,
+      method: request.method,
+      path,
+      status: response.status,
+      clientKey: key,
+      rateLimit: outcome,
+      rateLimitSource: decision?.source,
+      rateLimitMs,
+      gatewayMs,
+      totalMs,
+    });
     return response;
   };
 }
