@@ -41,6 +41,18 @@ for (const lifecycle of ['isolate', 'request'] as const) {
       assert.equal(response.headers.get('access-control-allow-origin'), '*');
     });
 
+    test('sequential requests each get the full data: nothing of one request is reused by the next', async () => {
+      for (let i = 0; i < 5; i++) {
+        const response = await query(worker, crossSubgraphQuery, `203.0.113.${i + 1}`);
+        assert.equal(response.status, 200);
+        const body = (await response.json()) as any;
+        assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+        assert.ok(body.data.topProducts.length > 0);
+      }
+      const errors = worker.logs.filter((l) => l['level'] === 'error');
+      assert.deepEqual(errors, [], 'no runtime errors (e.g. I/O shared across requests)');
+    });
+
     test('50 concurrent federated queries all succeed with the same data', async () => {
       const bodies = await Promise.all(
         Array.from({ length: 50 }, async (_, i) => {

@@ -1,4 +1,5 @@
 import { decide, expiresAt, type ClientState, type Decision, type RateLimitPolicy } from './policy.js';
+import { MapSweeper } from './mapSweeper.js';
 import type { RateLimitStore } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -18,7 +19,7 @@ export class MemoryStore implements RateLimitStore {
   readonly #entries = new Map<string, { state: ClientState; expiresAt: number }>();
   readonly #maxEntries: number;
   readonly #now: () => number;
-  #sweepCursor: Iterator<[string, { expiresAt: number }]> | undefined;
+  readonly #sweeper = new MapSweeper<string, { expiresAt: number }>(this.#entries, (entry, now) => entry.expiresAt <= now);
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 100_000;
@@ -50,31 +51,12 @@ export class MemoryStore implements RateLimitStore {
 
   async close(): Promise<void> {
     this.#entries.clear();
+    this.#sweeper.reset();
   }
 
-  /**
-   * Sweeps a few entries per insert; when full, sweeps harder (but never the whole map: a flood
-   * of new clients must not make every insert a full scan), then drops the oldest.
-   */
+  /** Sweeps a few entries per insert; when full, sweeps more (never the whole map), then evicts. */
   #makeRoom(now: number): void {
     const full = this.#entries.size >= this.#maxEntries;
-    this.#sweep(now, full ? 64 : 4);
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
-  }
-
-  #sweep(now: number, budget: number): void {
-    for (let i = 0; i < budget; i++) {
-      this.#sweepCursor ??= this.#entries.entries();
-      const next = this.#sweepCursor.next();
-      if (next.done) {
-        this.#sweepCursor = undefined;
-        return;
-      }
-      const [key, entry] = next.value;
-      if (entry.expiresAt <= now) this.#entries.delete(key);
-    }
+    this.#sweeper.makeRoom(now, this.#maxEntries, full ? 8 : 4);
   }
 }

@@ -15,6 +15,8 @@ export interface GatewayProcess {
 
 /** Runs the built Node gateway (`dist/node/main.js`) as `npm start` does, and waits until it serves. */
 export async function startGatewayProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<GatewayProcess> {
+  // The `started` line this waits for is logged at info.
+  if (env['LOG_LEVEL'] === 'warn' || env['LOG_LEVEL'] === 'error') throw new Error('LOG_LEVEL must be debug or info here');
   const child = spawn(process.execPath, [mainScript], {
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

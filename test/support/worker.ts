@@ -52,7 +52,10 @@ export async function startWorker(bindings: Record<string, string>): Promise<Tes
     compatibilityDate: '2026-04-26',
     compatibilityFlags: ['nodejs_compat'],
     bindings,
-    cf: false,
+    // A fixed `request.cf` as Cloudflare's edge sets it (a record: nothing is fetched). The runtime's
+    // HTTP executor looks at `request.cf` to know it must not share an AbortController between
+    // requests, which workerd forbids (`cf: false` would hide exactly that).
+    cf: { colo: 'TST', country: 'XX', asn: 64496 },
     handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       collect(stdout);
       collect(stderr);

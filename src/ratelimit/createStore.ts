@@ -1,0 +1,68 @@
+import type { Logger } from '../log.js';
+import { MemoryStore } from './memoryStore.js';
+import { RedisStore } from './redis/redisStore.js';
+import { UpstashStore } from './redis/upstashStore.js';
+import { ResilientStore, type ResilientStoreOptions } from './resilientStore.js';
+import type { RateLimitStore } from './store.js';
+
+export interface StoreConfig {
+  /** `REDIS_URL`: `redis://` or `rediss://`, with password and db. */
+  readonly redisUrl?: string;
+  /** `REDIS_CLUSTER_NODES`: Redis Cluster seed nodes (`host:port` or URLs); instead of `redisUrl`. */
+  readonly redisClusterNodes?: readonly string[];
+  /** `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`. */
+  readonly upstashUrl?: string;
+  readonly upstashToken?: string;
+  /** `REDIS_KEY_PREFIX`; default `tollgate:`. */
+  readonly keyPrefix?: string;
+  /** `RATE_LIMIT_TIMEOUT_MS`: deadline of every shared-store call before failing open. */
+  readonly timeoutMs: number;
+  /** Workers: one TCP connection per decision (workerd forbids sharing sockets between requests). */
+  readonly connectionPerRequest?: boolean;
+}
+
+export interface StoreDeps {
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** Breaker, cache and logging settings of the ResilientStore (tests). */
+  readonly resilience?: Omit<ResilientStoreOptions, 'timeoutMs' | 'log' | 'now'>;
+}
+
+/**
+ * The configured store: in memory when no Redis is configured, else Redis over TCP or over
+ * Upstash's REST protocol, wrapped in a `ResilientStore` (deadline, fail-open, circuit breaker,
+ * local memory of blocks). Throws on a configuration it cannot honour, naming the variable.
+ *
+ * @example
+ * const store = createStore({ redisUrl: env.REDIS_URL, timeoutMs: 50 }, { log });
+ */
+export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStore {
+  const tcp = Boolean(config.redisUrl) || (config.redisClusterNodes?.length ?? 0) > 0;
+  const rest = Boolean(config.upstashUrl) || Boolean(config.upstashToken);
+  if (tcp && rest) {
+    throw new Error('set either REDIS_URL (or REDIS_CLUSTER_NODES) or UPSTASH_REDIS_REST_URL/TOKEN, not both');
+  }
+  if (!tcp && !rest) return new MemoryStore(deps.now ? { now: deps.now } : {});
+  const keyPrefix = config.keyPrefix;
+  let inner: RateLimitStore;
+  if (rest) {
+    if (!config.upstashUrl) throw new Error('UPSTASH_REDIS_REST_URL is required with UPSTASH_REDIS_REST_TOKEN');
+    if (!config.upstashToken) throw new Error('UPSTASH_REDIS_REST_TOKEN is required with UPSTASH_REDIS_REST_URL');
+    inner = new UpstashStore({ url: config.upstashUrl, token: config.upstashToken, keyPrefix });
+  } else {
+    const cluster = config.redisClusterNodes?.length ? config.redisClusterNodes : undefined;
+    inner = new RedisStore({
+      url: config.redisUrl,
+      cluster,
+      keyPrefix,
+      connectionPerRequest: config.connectionPerRequest,
+      log: deps.log,
+    });
+  }
+  return new ResilientStore(inner, {
+    ...deps.resilience,
+    timeoutMs: config.timeoutMs,
+    log: deps.log,
+    now: deps.now,
+  });
+}

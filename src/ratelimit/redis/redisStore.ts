@@ -1,0 +1,309 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { silentLogger, type Logger } from '../../log.js';
+import { abortable } from '../abort.js';
+import type { RateLimitPolicy } from '../policy.js';
+import type { DecideOptions, RateLimitStore, StoreDecision, StoreHealth } from '../store.js';
+import {
+  clientKeys,
+  decideScript,
+  decideScriptSha1,
+  defaultKeyPrefix,
+  isNoScriptError,
+  scriptArgs,
+  toDecision,
+} from './decideScript.js';
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Ignored with `cluster`. */
+  readonly url?: string;
+  /**
+   * Redis Cluster seed nodes, each `host:port` or a `redis://`/`rediss://` URL (the first URL
+   * with credentials or TLS gives them to every node). `REDIS_CLUSTER_NODES`, comma-separated.
+   */
+  readonly cluster?: readonly string[];
+  /** Prepended to every key; default `tollgate:`. */
+  readonly keyPrefix?: string;
+  /**
+   * Open a fresh connection for every decision and close it afterwards, through
+   * `DecideOptions.waitUntil` when given. For workerd, which forbids using an I/O object
+   * (a socket) from another request than the one that created it. Not with `cluster`.
+   */
+  readonly connectionPerRequest?: boolean;
+  /** TCP (and TLS) connect deadline; default 1000 ms. */
+  readonly connectTimeoutMs?: number;
+  /**
+   * A connection with commands outstanding and nothing received for this long is dropped and
+   * reconnected (a server that accepts and never answers); default 1000 ms.
+   */
+  readonly socketTimeoutMs?: number;
+  /** Connection errors are logged here at debug level (ResilientStore summarises failures). */
+  readonly log?: Logger;
+  /** Extra ioredis options, applied last (tests and benchmarks). */
+  readonly redisOptions?: RedisOptions;
+}
+
+type Client = Redis | Cluster;
+
+/**
+ * Rate limiting in Redis over TCP with ioredis: each decision is one EVALSHA of the decide
+ * script (EVAL when the server answers NOSCRIPT), so one round trip, atomic across instances.
+ * Fails fast: no offline queue, no retries of a command, reconnects with capped, jittered
+ * backoff. Wrap it in `ResilientStore` for deadlines, fail-open and the circuit breaker.
+ *
+ * @example
+ * const store = new RedisStore({ url: 'redis://:secret@10.0.0.5:6379/2' });
+ * const decision = await store.decide('203.0.113.7', defaultPolicy, { signal });
+ */
+export class RedisStore implements RateLimitStore {
+  readonly kind = 'redis';
+  readonly #prefix: string;
+  readonly #log: Logger;
+  readonly #shared: Client | undefined;
+  readonly #perRequestOptions: RedisOptions | undefined;
+  readonly #perRequestClients = new Set<Redis>();
+  #ready: Promise<void> | undefined;
+  #lastError: string | undefined;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    this.#prefix = options.keyPrefix ?? defaultKeyPrefix;
+    this.#log = options.log ?? silentLogger;
+    const base: RedisOptions = {
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      socketTimeout: options.socketTimeoutMs ?? 1000,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      // No INFO ready check and no CLIENT SETINFO on connect: a connection costs no commands
+      // beyond AUTH/SELECT, which matters when there is one connection per request.
+      enableReadyCheck: false,
+      disableClientInfo: true,
+      retryStrategy: (attempt) => reconnectDelay(attempt),
+    };
+    if (options.cluster) {
+      if (options.connectionPerRequest) throw new Error('RedisStore: connectionPerRequest does not support cluster');
+      const { nodes, nodeOptions } = clusterNodes(options.cluster);
+      const clusterOptions: ClusterOptions = {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (attempt) => reconnectDelay(attempt),
+        slotsRefreshTimeout: options.connectTimeoutMs ?? 1000,
+        redisOptions: { ...base, ...nodeOptions, ...options.redisOptions },
+      };
+      this.#shared = this.#watch(new Cluster(nodes, clusterOptions));
+    } else {
+      if (!options.url) throw new Error('RedisStore: url or cluster is required');
+      const fromUrl = redisOptionsFromUrl(options.url);
+      if (options.connectionPerRequest) {
+        this.#perRequestOptions = {
+          ...base,
+          ...fromUrl,
+          lazyConnect: true,
+          retryStrategy: () => null,
+          ...options.redisOptions,
+        };
+      } else {
+        this.#shared = this.#watch(new Redis({ ...base, ...fromUrl, ...options.redisOptions }));
+      }
+    }
+  }
+
+  /**
+   * On the shared connection the signal is only watched while waiting for the connection: a
+   * command once written cannot be withdrawn, and it stays outstanding at most `socketTimeoutMs`.
+   * (ResilientStore stops waiting at its deadline either way; reading no signal here keeps the
+   * hot path free of AbortSignal listeners, which cost more than the rest of a decision.)
+   * With `connectionPerRequest`, an abort closes the connection at once.
+   */
+  async decide(clientKey: string, policy: RateLimitPolicy, options?: DecideOptions): Promise<StoreDecision> {
+    if (this.#closed) throw new Error('RedisStore is closed');
+    const [blockKey, countKey] = clientKeys(this.#prefix, clientKey);
+    const args = scriptArgs(policy);
+    const client = this.#shared;
+    if (client) {
+      if (client.status !== 'ready') await abortable(this.#whenReady(client), options?.signal);
+      return toDecision(await evalDecide(client, blockKey, countKey, args));
+    }
+    return this.#decideOnNewConnection(blockKey, countKey, args, options ?? {});
+  }
+
+  async #decideOnNewConnection(
+    blockKey: string,
+    countKey: string,
+    args: readonly [string, string, string],
+    options: DecideOptions,
+  ): Promise<StoreDecision> {
+    const { signal, waitUntil } = options;
+    signal?.throwIfAborted();
+    const client = this.#connect();
+    const closeOnAbort = (): void => client.disconnect();
+    signal?.addEventListener('abort', closeOnAbort, { once: true });
+    try {
+      await abortable(client.connect(), signal);
+      return toDecision(await abortable(evalDecide(client, blockKey, countKey, args), signal));
+    } finally {
+      signal?.removeEventListener('abort', closeOnAbort);
+      const closed = this.#release(client);
+      if (waitUntil) waitUntil(closed);
+    }
+  }
+
+  health(): StoreHealth {
+    if (!this.#shared) return { status: 'ok' };
+    if (this.#shared.status === 'ready') return { status: 'ok' };
+    const detail = `redis ${this.#shared.status}${this.#lastError ? `: ${this.#lastError}` : ''}`;
+    return { status: 'degraded', detail };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const closing = [...this.#perRequestClients].map((client) => this.#release(client));
+    if (this.#shared) {
+      const client = this.#shared;
+      closing.push(
+        client.status === 'ready'
+          ? client.quit().then(
+              () => {},
+              () => client.disconnect(),
+            )
+          : Promise.resolve(client.disconnect()),
+      );
+    }
+    await Promise.all(closing);
+  }
+
+  /** The shared client, for tests and tools; undefined with `connectionPerRequest`. */
+  get client(): Redis | Cluster | undefined {
+    return this.#shared;
+  }
+
+  #connect(): Redis {
+    const client = new Redis(this.#perRequestOptions!);
+    client.on('error', (error: Error) => (this.#lastError = error.message));
+    this.#perRequestClients.add(client);
+    return client;
+  }
+
+  /** Closes a per-request connection; the promise settles once the socket is closed. */
+  #release(client: Redis): Promise<void> {
+    this.#perRequestClients.delete(client);
+    if (client.status === 'end') return Promise.resolve();
+    const ended = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      client.once('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    client.disconnect();
+    return ended;
+  }
+
+  #watch<C extends Client>(client: C): C {
+    client.on('error', (error: Error) => {
+      if (error.message !== this.#lastError) this.#log.debug('redis connection error', { error });
+      this.#lastError = error.message;
+    });
+    client.on('ready', () => (this.#lastError = undefined));
+    return client;
+  }
+
+  /**
+   * Resolves when the shared client is ready; one promise however many decisions wait. Only
+   * while a connection attempt is under way: a client waiting to reconnect fails at once.
+   */
+  #whenReady(client: Client): Promise<void> {
+    const status = client.status;
+    if (status === 'ready') return Promise.resolve();
+    if (status !== 'wait' && status !== 'connecting' && status !== 'connect') {
+      return Promise.reject(new Error(`redis not connected (${status}${this.#lastError ? `: ${this.#lastError}` : ''})`));
+    }
+    this.#ready ??= new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        client.off('ready', onReady);
+        client.off('close', onClose);
+        client.off('end', onClose);
+        this.#ready = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = (): void => settle();
+      const onClose = (): void => settle(new Error(`redis connection failed${this.#lastError ? `: ${this.#lastError}` : ''}`));
+      client.on('ready', onReady);
+      client.on('close', onClose);
+      client.on('end', onClose);
+      if (status === 'wait') client.connect().catch(() => {});
+    });
+    return this.#ready;
+  }
+}
+
+/** EVALSHA the decide script; EVAL it (which also loads it) when the server answers NOSCRIPT. */
+async function evalDecide(
+  client: Client,
+  blockKey: string,
+  countKey: string,
+  args: readonly [string, string, string],
+): Promise<unknown> {
+  try {
+    return await client.evalsha(decideScriptSha1, 2, blockKey, countKey, args[0], args[1], args[2]);
+  } catch (error) {
+    if (!isNoScriptError(error)) throw error;
+    return await client.eval(decideScript, 2, blockKey, countKey, args[0], args[1], args[2]);
+  }
+}
+
+/**
+ * Reconnect delay for the `attempt`th try: doubling from 50 ms, capped at 2 s, with jitter (half
+ * to all of it) so that many instances losing one Redis do not reconnect in step.
+ */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(2000, 50 * 2 ** Math.min(Math.max(attempt - 1, 0), 6));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+/** ioredis connection options from a `redis://` or `rediss://` URL (host, port, auth, db, TLS). */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('REDIS_URL is not a valid URL');
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new Error(`REDIS_URL must start with redis:// or rediss://, not ${parsed.protocol}//`);
+  }
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const options: RedisOptions = { host, port: parsed.port ? Number(parsed.port) : 6379 };
+  if (parsed.username) options.username = decodeURIComponent(parsed.username);
+  if (parsed.password) options.password = decodeURIComponent(parsed.password);
+  const dbText = parsed.pathname.replace(/^\//, '') || parsed.searchParams.get('db') || '';
+  if (dbText) {
+    const db = Number(dbText);
+    if (!Number.isInteger(db) || db < 0) throw new Error(`REDIS_URL names an invalid database: ${dbText}`);
+    options.db = db;
+  }
+  if (parsed.protocol === 'rediss:') options.tls = { servername: host };
+  return options;
+}
+
+function clusterNodes(entries: readonly string[]): {
+  nodes: { host: string; port: number }[];
+  nodeOptions: RedisOptions;
+} {
+  let nodeOptions: RedisOptions = {};
+  const nodes = entries.map((entry) => {
+    const text = entry.trim();
+    if (/^rediss?:\/\//.test(text)) {
+      const { host, port, db: _db, ...rest } = redisOptionsFromUrl(text);
+      if (Object.keys(nodeOptions).length === 0) nodeOptions = rest;
+      return { host: host!, port: port! };
+    }
+    const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+    if (!match) throw new Error(`REDIS_CLUSTER_NODES: expected host:port or a redis:// URL, got "${text}"`);
+    return { host: match[1]!, port: Number(match[2]) };
+  });
+  if (nodes.length === 0) throw new Error('REDIS_CLUSTER_NODES names no node');
+  return { nodes, nodeOptions };
+}

@@ -1,0 +1,97 @@
+/** The decide script on a 3-master Redis Cluster started here, through ioredis Cluster. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { silentLogger } from '../src/log.js';
+import { createStore } from '../src/ratelimit/createStore.js';
+import { defaultPolicy } from '../src/ratelimit/policy.js';
+import { clientKeys } from '../src/ratelimit/redis/decideScript.js';
+import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
+import { assertExactlyLimitAllowed } from './support/redis-exactness.js';
+import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
+
+const run = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Redis Cluster (3 masters)', () => {
+  const servers: RedisServer[] = [];
+  const stores: RedisStore[] = [];
+  let nodes: string[] = [];
+
+  before(async () => {
+    const ports = [await freePort(), await freePort(), await freePort()];
+    for (const port of ports) {
+      servers.push(
+        await startRedisServer({
+          port,
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000'],
+        }),
+      );
+    }
+    nodes = ports.map((port) => `127.0.0.1:${port}`);
+    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    const deadline = Date.now() + 20_000;
+    for (const port of ports) {
+      const client = new Redis({ port, lazyConnect: true });
+      await client.connect();
+      try {
+        while (!/cluster_state:ok/.test(await client.cluster('INFO'))) {
+          if (Date.now() > deadline) throw new Error(`cluster not ok on ${port}`);
+          await sleep(100);
+        }
+      } finally {
+        client.disconnect();
+      }
+    }
+    for (let i = 0; i < 8; i++) stores.push(new RedisStore({ cluster: nodes, keyPrefix: 'cl:' }));
+  });
+
+  after(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  test('both keys of a client hash to one slot', async () => {
+    const client = new Redis({ port: servers[0]!.port, lazyConnect: true });
+    await client.connect();
+    try {
+      for (const clientKey of ['203.0.113.7', '2001:db8::/64', 'a{b}c', '']) {
+        const [blockKey, countKey] = clientKeys('cl:', clientKey);
+        assert.equal(await client.cluster('KEYSLOT', blockKey), await client.cluster('KEYSLOT', countKey), clientKey);
+      }
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  test('exactness: 200 concurrent decisions over 8 cluster clients → exactly 50 allowed, 20 times', async () => {
+    for (let round = 0; round < 20; round++) {
+      await assertExactlyLimitAllowed(stores, `cluster-${round}`, defaultPolicy, 200);
+    }
+  });
+
+  test('clients spread over all three masters, each running the script', async () => {
+    for (let i = 0; i < 60; i++) assert.equal((await stores[0]!.decide(`spread-${i}`, defaultPolicy)).allowed, true);
+    for (const server of servers) {
+      const client = new Redis({ port: server.port, lazyConnect: true });
+      await client.connect();
+      try {
+        const keys = await client.keys('cl:{spread-*');
+        assert.ok(keys.length > 0, `no client on the master at ${server.port}`);
+      } finally {
+        client.disconnect();
+      }
+    }
+  });
+
+  test('createStore with REDIS_CLUSTER_NODES', async () => {
+    const store = createStore({ redisClusterNodes: nodes, keyPrefix: 'cl:', timeoutMs: 1000 }, { log: silentLogger });
+    try {
+      assert.deepEqual(await store.decide('created', defaultPolicy), { allowed: true, remaining: 49, resetMs: 60_000, source: 'store' });
+    } finally {
+      await store.close();
+    }
+  });
+});

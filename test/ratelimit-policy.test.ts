@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MemoryStore } from '../src/ratelimit/memoryStore.js';
+import { decide, defaultPolicy, toSeconds, type ClientState } from '../src/ratelimit/policy.js';
+import { runPolicyScenario } from './support/ratelimit-scenario.js';
+
+describe('policy: decide(state, now, policy)', () => {
+  test('the DESIGN.md scenario with an injected clock', async () => {
+    let state: ClientState | undefined;
+    let clock = 1_000_000;
+    await runPolicyScenario({
+      policy: defaultPolicy,
+      decide: async () => {
+        const next = decide(state, clock, defaultPolicy);
+        state = next.state;
+        return next.decision;
+      },
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+    });
+  });
+
+  test('toSeconds rounds up to whole seconds, at least 1', () => {
+    assert.equal(toSeconds(40_000), 40);
+    assert.equal(toSeconds(39_001), 40);
+    assert.equal(toSeconds(1), 1);
+    assert.equal(toSeconds(0), 1);
+  });
+});
+
+describe('MemoryStore', () => {
+  test('the same scenario', async () => {
+    let clock = 1_000_000;
+    const store = new MemoryStore({ now: () => clock });
+    await runPolicyScenario({
+      policy: defaultPolicy,
+      decide: () => store.decide('203.0.113.7', defaultPolicy),
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+    });
+  });
+
+  test('clients are independent', () => {
+    const store = new MemoryStore({ now: () => 0 });
+    for (let i = 0; i < 51; i++) store.decideNow('a', defaultPolicy);
+    assert.equal(store.decideNow('a', defaultPolicy).allowed, false);
+    assert.deepEqual(store.decideNow('b', defaultPolicy), { allowed: true, remaining: 49, resetMs: 60_000 });
+  });
+
+  test('bounded: never more than maxEntries; ended entries swept; oldest dropped when all are live', () => {
+    let clock = 0;
+    const store = new MemoryStore({ maxEntries: 100, now: () => clock });
+    for (let i = 0; i < 100; i++) store.decideNow(`old-${i}`, defaultPolicy);
+    assert.equal(store.size, 100);
+    // All live: a new client drops the oldest.
+    store.decideNow('new-0', defaultPolicy);
+    assert.equal(store.size, 100);
+    // old-0 was dropped: it starts a fresh window (remaining 49), old-99 kept its count.
+    assert.equal((store.decideNow('old-99', defaultPolicy) as { remaining: number }).remaining, 48);
+    // Later, every window has ended: new clients sweep ended entries instead of growing.
+    clock += defaultPolicy.windowMs + 1;
+    for (let i = 0; i < 1000; i++) {
+      store.decideNow(`later-${i}`, defaultPolicy);
+      assert.ok(store.size <= 100, `size ${store.size} > 100`);
+    }
+    // Swept incrementally: most of the old entries are gone long before the map fills.
+    clock += defaultPolicy.windowMs + 1;
+    for (let i = 0; i < 50; i++) store.decideNow(`fresh-${i}`, defaultPolicy);
+    assert.ok(store.size <= 100);
+  });
+
+  test('a full store of live clients costs a bounded sweep per new client, not a full scan', () => {
+    const store = new MemoryStore({ maxEntries: 50_000, now: () => 0 });
+    for (let i = 0; i < 50_000; i++) store.decideNow(`a${i}`, defaultPolicy);
+    const started = performance.now();
+    for (let i = 0; i < 5_000; i++) store.decideNow(`b${i}`, defaultPolicy);
+    const perInsertMs = (performance.now() - started) / 5_000;
+    assert.equal(store.size, 50_000);
+    assert.ok(perInsertMs < 0.05, `${perInsertMs} ms per insert`);
+  });
+});

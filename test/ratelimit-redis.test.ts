@@ -1,0 +1,287 @@
+/**
+ * RedisStore against real Redis: the shared one at 127.0.0.1:6379 under a unique key prefix
+ * (never flushed), and private redis-servers for what needs counting or flushing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { silentLogger } from '../src/log.js';
+import { defaultPolicy, type RateLimitPolicy } from '../src/ratelimit/policy.js';
+import { createHash } from 'node:crypto';
+import { clientKeys, decideScript, decideScriptSha1, toDecision } from '../src/ratelimit/redis/decideScript.js';
+import { reconnectDelay, redisOptionsFromUrl, RedisStore } from '../src/ratelimit/redis/redisStore.js';
+import { ResilientStore } from '../src/ratelimit/resilientStore.js';
+import { createStore } from '../src/ratelimit/createStore.js';
+import { MemoryStore } from '../src/ratelimit/memoryStore.js';
+import { realClock, runPolicyScenario } from './support/ratelimit-scenario.js';
+import { assertExactlyLimitAllowed } from './support/redis-exactness.js';
+import {
+  clientCommands,
+  commandStats,
+  deleteKeys,
+  sharedRedisUrl,
+  startRedisServer,
+  uniquePrefix,
+  type RedisServer,
+} from './support/redis-server.js';
+
+/** Short enough to wait out, long enough for 50 requests on a loaded machine. */
+const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 3000, penaltyMs: 1000 };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('decide script helpers', () => {
+  test('keys carry one hash tag; braces in a client key cannot end it early', () => {
+    assert.deepEqual(clientKeys('tollgate:', '203.0.113.7'), ['tollgate:{203.0.113.7}:block', 'tollgate:{203.0.113.7}:count']);
+    assert.deepEqual(clientKeys('p:', 'a}b{c%'), ['p:{a%7db%7bc%25}:block', 'p:{a%7db%7bc%25}:count']);
+    assert.deepEqual(clientKeys('p:', ''), ['p:{%}:block', 'p:{%}:count']);
+  });
+
+  test('replies map to decisions; anything else throws', () => {
+    assert.deepEqual(toDecision([0, 49, 60000]), { allowed: true, remaining: 49, resetMs: 60000, source: 'store' });
+    assert.deepEqual(toDecision([1, 40000, 0]), { allowed: false, reason: 'limited', retryAfterMs: 40000, source: 'store' });
+    assert.deepEqual(toDecision([2, '1234', '0']), { allowed: false, reason: 'blocked', retryAfterMs: 1234, source: 'store' });
+    assert.throws(() => toDecision([0, 1.5, 0]), TypeError);
+    assert.throws(() => toDecision(null), TypeError);
+    assert.throws(() => toDecision([3, 0, 0]), TypeError);
+    assert.throws(() => toDecision(['x', 1, 2]), TypeError);
+  });
+
+  test('redis:// and rediss:// URLs with user, password and db', () => {
+    assert.deepEqual(redisOptionsFromUrl('redis://:s%40cret@10.0.0.5:6380/2'), {
+      host: '10.0.0.5',
+      port: 6380,
+      password: 's@cret',
+      db: 2,
+    });
+    assert.deepEqual(redisOptionsFromUrl('rediss://default:pw@cache.example.com'), {
+      host: 'cache.example.com',
+      port: 6379,
+      username: 'default',
+      password: 'pw',
+      tls: { servername: 'cache.example.com' },
+    });
+    assert.equal(redisOptionsFromUrl('redis://[::1]:7000').host, '::1');
+    assert.throws(() => redisOptionsFromUrl('http://x'), /redis:\/\/ or rediss:\/\//);
+    assert.throws(() => redisOptionsFromUrl('redis://x/abc'), /invalid database/);
+  });
+
+  test('reconnect backoff doubles from 50 ms, is capped at 2 s, and is jittered', () => {
+    assert.equal(reconnectDelay(1, () => 1), 50);
+    assert.equal(reconnectDelay(3, () => 1), 200);
+    assert.equal(reconnectDelay(50, () => 1), 2000);
+    assert.equal(reconnectDelay(50, () => 0), 1000);
+  });
+});
+
+describe('RedisStore on the shared Redis (unique prefix)', () => {
+  const prefix = uniquePrefix('redis');
+  const stores: RedisStore[] = [];
+  let admin: Redis;
+
+  before(async () => {
+    admin = new Redis(sharedRedisUrl, { lazyConnect: true });
+    await admin.connect();
+    for (let i = 0; i < 8; i++) stores.push(new RedisStore({ url: sharedRedisUrl, keyPrefix: prefix }));
+  });
+  after(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await deleteKeys(admin, prefix);
+    await admin.quit();
+  });
+
+  test('decideScriptSha1 is the script’s SHA-1, and what Redis calls it', async () => {
+    const sha1 = createHash('sha1').update(decideScript).digest('hex');
+    assert.equal(decideScriptSha1, sha1, `the script changed: set decideScriptSha1 to '${sha1}'`);
+    assert.equal(await admin.script('LOAD', decideScript), decideScriptSha1);
+  });
+
+  test('the DESIGN.md scenario with the real script (window 3 s, penalty 1 s)', async () => {
+    const clientKey = 'scenario-client';
+    await runPolicyScenario({
+      policy: shortPolicy,
+      decide: () => stores[0]!.decide(clientKey, shortPolicy),
+      ...realClock,
+    });
+  });
+
+  test('penalty: after the 51st the block key lives ≈ 40 s and the counter is gone', async () => {
+    const clientKey = 'penalty-client';
+    const [blockKey, countKey] = clientKeys(prefix, clientKey);
+    for (let i = 0; i < 50; i++) assert.equal((await stores[0]!.decide(clientKey, defaultPolicy)).allowed, true);
+    const counterTtl = await admin.pttl(countKey);
+    assert.ok(counterTtl > 59_000 && counterTtl <= 60_000, `counter PTTL ${counterTtl}`);
+    const limited = await stores[1]!.decide(clientKey, defaultPolicy);
+    assert.deepEqual(limited, { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'store' });
+    const blockTtl = await admin.pttl(blockKey);
+    assert.ok(blockTtl > 39_000 && blockTtl <= 40_000, `block PTTL ${blockTtl}`);
+    assert.equal(await admin.exists(countKey), 0, 'the counter is deleted');
+    await sleep(30);
+    const blocked = await stores[2]!.decide(clientKey, defaultPolicy);
+    assert.ok(!blocked.allowed && blocked.reason === 'blocked');
+    assert.ok(blocked.retryAfterMs < 40_000 && blocked.retryAfterMs > 39_000, `${blocked.retryAfterMs}`);
+    assert.ok((await admin.pttl(blockKey)) <= blocked.retryAfterMs, 'the block was not extended');
+    assert.equal(await admin.exists(countKey), 0, 'a blocked request does not count');
+  });
+
+  test('exactness: 200 concurrent decisions over 8 connections → exactly 50 allowed, 20 times', async () => {
+    for (let round = 0; round < 20; round++) {
+      await assertExactlyLimitAllowed(stores, `exact-${round}`, defaultPolicy, 200);
+    }
+  });
+
+  test('a key left without an expiry (written by hand) gets one: nobody is limited forever', async () => {
+    const clientKey = 'no-expiry';
+    const [blockKey, countKey] = clientKeys(prefix, clientKey);
+    await admin.set(countKey, '10');
+    const decision = await stores[0]!.decide(clientKey, defaultPolicy);
+    assert.deepEqual(decision, { allowed: true, remaining: 39, resetMs: 60_000, source: 'store' });
+    assert.ok((await admin.pttl(countKey)) > 0);
+    await admin.set(blockKey, '1');
+    assert.equal((await stores[0]!.decide(clientKey, defaultPolicy)).allowed, true);
+    assert.equal(await admin.exists(blockKey), 0);
+  });
+
+  test('connectionPerRequest: a connection per decision, closed through waitUntil', async () => {
+    const perRequest = new RedisStore({ url: sharedRedisUrl, keyPrefix: prefix, connectionPerRequest: true });
+    const pending: Promise<unknown>[] = [];
+    const waitUntil = (promise: Promise<unknown>): void => void pending.push(promise);
+    try {
+      const decisions = await Promise.all(
+        Array.from({ length: 60 }, () => perRequest.decide('per-request', defaultPolicy, { waitUntil })),
+      );
+      assert.equal(decisions.filter((d) => d.allowed).length, 50);
+      assert.equal(pending.length, 60, 'every connection handed to waitUntil');
+      await Promise.all(pending);
+      assert.equal(perRequest.client, undefined);
+    } finally {
+      await perRequest.close();
+    }
+  });
+
+  test('createStore: MemoryStore without Redis, ResilientStore around RedisStore with it', async () => {
+    assert.ok(createStore({ timeoutMs: 50 }, { log: silentLogger }) instanceof MemoryStore);
+    const store = createStore({ redisUrl: sharedRedisUrl, keyPrefix: prefix, timeoutMs: 200 }, { log: silentLogger });
+    try {
+      assert.ok(store instanceof ResilientStore);
+      assert.equal(store.kind, 'redis');
+      const decision = await store.decide('created', defaultPolicy);
+      assert.deepEqual(decision, { allowed: true, remaining: 49, resetMs: 60_000, source: 'store' });
+      assert.deepEqual(store.health?.(), { status: 'ok' });
+    } finally {
+      await store.close();
+    }
+    assert.throws(
+      () => createStore({ redisUrl: sharedRedisUrl, upstashUrl: 'http://x', upstashToken: 't', timeoutMs: 50 }, { log: silentLogger }),
+      /not both/,
+    );
+    assert.throws(() => createStore({ upstashUrl: 'http://x', timeoutMs: 50 }, { log: silentLogger }), /UPSTASH_REDIS_REST_TOKEN/);
+  });
+});
+
+describe('RedisStore on a private redis-server', () => {
+  let server: RedisServer;
+  let admin: Redis;
+
+  before(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url, { lazyConnect: true });
+    await admin.connect();
+  });
+  after(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+
+  test('round trips: one EVALSHA per decision, none for a client this instance knows is blocked', async () => {
+    const inner = new RedisStore({ url: server.url });
+    const store = new ResilientStore(inner, { timeoutMs: 500, log: silentLogger });
+    try {
+      await store.decide('warm-up', defaultPolicy); // loads the script (EVALSHA → NOSCRIPT → EVAL)
+      await admin.config('RESETSTAT');
+      for (let i = 0; i < 50; i++) assert.equal((await store.decide('rt', defaultPolicy)).source, 'store');
+      let stats = await commandStats(admin);
+      assert.equal(stats.evalsha, 50, 'one EVALSHA per allowed decision');
+      assert.equal(stats.eval, undefined);
+      const limited = await store.decide('rt', defaultPolicy);
+      assert.ok(!limited.allowed && limited.reason === 'limited' && limited.source === 'store');
+      for (let i = 0; i < 100; i++) {
+        const decision = await store.decide('rt', defaultPolicy);
+        assert.equal(decision.source, 'local-cache');
+        assert.ok(!decision.allowed && decision.reason === 'blocked');
+      }
+      stats = await commandStats(admin);
+      assert.equal(stats.evalsha, 51, 'no command for the 100 cached-blocked decisions');
+      assert.deepEqual(clientCommands(stats), { evalsha: 51 }, 'nothing else was sent');
+      assert.equal(store.stats().cachedBlocked, 100);
+      // A plain RedisStore (no block cache) does ask Redis for a blocked client: one EVALSHA.
+      await inner.decide('rt', defaultPolicy);
+      assert.equal((await commandStats(admin)).evalsha, 52);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('NOSCRIPT: after SCRIPT FLUSH the store falls back to EVAL once, then EVALSHA again', async () => {
+    const store = new RedisStore({ url: server.url });
+    try {
+      await store.decide('ns', defaultPolicy);
+      await admin.script('FLUSH');
+      await admin.config('RESETSTAT');
+      const first = await store.decide('ns', defaultPolicy);
+      assert.deepEqual(first, { ...first, allowed: true, remaining: 48 });
+      let stats = await commandStats(admin);
+      assert.equal(stats.eval, 1, 'EVAL after NOSCRIPT');
+      assert.equal(stats.evalsha, 1, 'the EVALSHA that got NOSCRIPT');
+      await store.decide('ns', defaultPolicy);
+      stats = await commandStats(admin);
+      assert.equal(stats.eval, 1);
+      assert.equal(stats.evalsha, 2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('password and db from the URL', async () => {
+    const secured = await startRedisServer({ args: ['--requirepass', 's3cret'] });
+    const store = new RedisStore({ url: `redis://:s3cret@127.0.0.1:${secured.port}/3`, keyPrefix: 'p:' });
+    const perRequest = new RedisStore({
+      url: `redis://default:s3cret@127.0.0.1:${secured.port}/3`,
+      keyPrefix: 'p:',
+      connectionPerRequest: true,
+    });
+    const check = new Redis({ port: secured.port, password: 's3cret', db: 3, lazyConnect: true });
+    try {
+      await check.connect();
+      assert.equal((await store.decide('c', defaultPolicy)).allowed, true);
+      assert.equal((await perRequest.decide('c', defaultPolicy)).allowed, true);
+      assert.equal(await check.get('p:{c}:count'), '2');
+      const wrong = new RedisStore({ url: `redis://:nope@127.0.0.1:${secured.port}/3`, connectionPerRequest: true });
+      await assert.rejects(wrong.decide('c', defaultPolicy), /WRONGPASS|NOAUTH|invalid/i);
+      await wrong.close();
+    } finally {
+      check.disconnect();
+      await Promise.all([store.close(), perRequest.close()]);
+      await secured.stop();
+    }
+  });
+
+  test('per-request connections: one EVALSHA each, all closed afterwards', async () => {
+    const store = new RedisStore({ url: server.url, connectionPerRequest: true });
+    const warmUp: Promise<unknown>[] = [];
+    await store.decide('warm-up', defaultPolicy, { waitUntil: (p) => void warmUp.push(p) });
+    await Promise.all(warmUp);
+    const clientsBefore = String(await admin.client('LIST')).trim().split('\n').length;
+    await admin.config('RESETSTAT');
+    const pending: Promise<unknown>[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, () => store.decide('pr', defaultPolicy, { waitUntil: (p) => void pending.push(p) })),
+    );
+    await Promise.all(pending);
+    // A new connection costs no command of its own (no INFO ready check, no CLIENT SETINFO).
+    assert.deepEqual(clientCommands(await commandStats(admin)), { evalsha: 20 });
+    await sleep(50);
+    const clientsAfter = String(await admin.client('LIST')).trim().split('\n').length;
+    assert.equal(clientsAfter, clientsBefore);
+    await store.close();
+  });
+});

@@ -1,0 +1,232 @@
+/** ResilientStore, the circuit breaker and the block cache, with a scripted inner store and clock. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createLogger } from '../src/log.js';
+import { BlockCache } from '../src/ratelimit/blockCache.js';
+import { closedBreaker, failed, route, succeeded, type Breaker } from '../src/ratelimit/circuitBreaker.js';
+import { defaultPolicy, type Decision, type RateLimitPolicy } from '../src/ratelimit/policy.js';
+import { ResilientStore } from '../src/ratelimit/resilientStore.js';
+import type { DecideOptions, RateLimitStore, StoreDecision } from '../src/ratelimit/store.js';
+
+/** An inner store whose answers the test scripts, recording every call. */
+class ScriptedStore implements RateLimitStore {
+  readonly kind = 'scripted';
+  readonly calls: { clientKey: string; signal?: AbortSignal }[] = [];
+  answer: (clientKey: string, policy: RateLimitPolicy, options: DecideOptions) => Promise<Decision> = async () => ({
+    allowed: true,
+    remaining: 1,
+    resetMs: 1000,
+  });
+  closed = false;
+  async decide(clientKey: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<StoreDecision> {
+    this.calls.push({ clientKey, signal: options.signal });
+    return this.answer(clientKey, policy, options);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const failing = async (): Promise<Decision> => {
+  throw new Error('ECONNREFUSED');
+};
+
+function setup(options: { timeoutMs?: number; coolDownMs?: number; maxBlockedCache?: number } = {}) {
+  let clock = 1_000_000;
+  const lines: Record<string, unknown>[] = [];
+  const inner = new ScriptedStore();
+  const store = new ResilientStore(inner, {
+    timeoutMs: options.timeoutMs ?? 50,
+    log: createLogger('debug', (line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
+    now: () => clock,
+    breaker: { failureThreshold: 5, coolDownMs: options.coolDownMs ?? 5000 },
+    maxBlockedCache: options.maxBlockedCache,
+    logIntervalMs: 10_000,
+  });
+  return { store, inner, lines, advance: (ms: number) => (clock += ms), now: () => clock };
+}
+
+describe('circuit breaker transitions', () => {
+  const options = { failureThreshold: 3, coolDownMs: 1000 };
+  test('opens after the threshold, probes once after the cool-down, closes on success', () => {
+    let b: Breaker = closedBreaker;
+    b = failed(b, 0, options);
+    b = failed(b, 0, options);
+    assert.equal(route(b, 0).route, 'call');
+    b = failed(b, 10, options);
+    assert.deepEqual(b, { state: 'open', failures: 3, probeAt: 1010 });
+    assert.equal(route(b, 1009).route, 'fallback');
+    const probe = route(b, 1010);
+    assert.equal(probe.route, 'probe');
+    b = probe.breaker;
+    assert.equal(b.state, 'half-open');
+    assert.equal(route(b, 1011).route, 'fallback', 'one probe at a time');
+    assert.deepEqual(failed(b, 1020, options), { state: 'open', failures: 3, probeAt: 2020 });
+    assert.equal(succeeded(b), closedBreaker);
+  });
+  test('a success while closed resets the count of consecutive failures', () => {
+    let b = failed(failed(closedBreaker, 0, options), 0, options);
+    b = succeeded(b);
+    b = failed(b, 0, options);
+    assert.equal(b.state, 'closed');
+  });
+});
+
+describe('BlockCache', () => {
+  test('answers until the block ends, then forgets', () => {
+    const cache = new BlockCache(10);
+    cache.add('a', 1040, 1000);
+    assert.equal(cache.retryAfterMs('a', 1000), 40);
+    assert.equal(cache.retryAfterMs('a', 1039), 1);
+    assert.equal(cache.retryAfterMs('a', 1040), undefined);
+    assert.equal(cache.size, 0);
+  });
+  test('bounded: never more than maxEntries; ended entries swept as new ones arrive', () => {
+    const cache = new BlockCache(100);
+    for (let i = 0; i < 1000; i++) {
+      cache.add(`live-${i}`, 10_000, 0);
+      assert.ok(cache.size <= 100);
+    }
+    assert.equal(cache.retryAfterMs('live-999', 0), 10_000, 'the newest is kept');
+    // Everything has ended: new blocks sweep the ended ones, a few per insert.
+    for (let i = 0; i < 60; i++) cache.add(`later-${i}`, 30_000, 20_000);
+    assert.ok(cache.size < 100, `${cache.size}`);
+    for (let i = 0; i < 60; i++) assert.equal(cache.retryAfterMs(`later-${i}`, 20_000), 10_000);
+  });
+
+  test('a flood of distinct blocked clients costs O(1) per insert', () => {
+    const cache = new BlockCache(10_000);
+    const started = performance.now();
+    for (let i = 0; i < 200_000; i++) cache.add(`c${i}`, 40_000 + i, i / 10);
+    const perInsertUs = ((performance.now() - started) / 200_000) * 1000;
+    assert.equal(cache.size, 10_000);
+    assert.ok(perInsertUs < 5, `${perInsertUs} µs per insert`);
+  });
+});
+
+describe('ResilientStore', () => {
+  test('remembers blocks and answers them without calling the store', async () => {
+    const { store, inner, advance } = setup();
+    inner.answer = async () => ({ allowed: false, reason: 'limited', retryAfterMs: 40_000 });
+    assert.deepEqual(await store.decide('c', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'store' });
+    advance(10_000);
+    assert.deepEqual(await store.decide('c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 30_000, source: 'local-cache' });
+    advance(29_999);
+    assert.deepEqual(await store.decide('c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 1, source: 'local-cache' });
+    assert.equal(inner.calls.length, 1);
+    advance(1);
+    inner.answer = async () => ({ allowed: true, remaining: 49, resetMs: 60_000 });
+    assert.equal((await store.decide('c', defaultPolicy)).source, 'store');
+    assert.equal(inner.calls.length, 2);
+    assert.deepEqual(store.stats(), {
+      allowed: 1, limited: 1, cachedBlocked: 2, failedOpen: 0, fallback: 0, fallbackLimited: 0,
+      failures: 0, timeouts: 0, breakerState: 'closed',
+    });
+  });
+
+  test('the block cache is bounded', async () => {
+    const { store, inner } = setup({ maxBlockedCache: 2 });
+    inner.answer = async () => ({ allowed: false, reason: 'blocked', retryAfterMs: 40_000 });
+    for (const key of ['a', 'b', 'c']) await store.decide(key, defaultPolicy);
+    assert.equal((await store.decide('c', defaultPolicy)).source, 'local-cache');
+    const sources = [(await store.decide('a', defaultPolicy)).source, (await store.decide('b', defaultPolicy)).source];
+    assert.ok(sources.includes('store'), `one of a, b was dropped: ${sources.join()}`);
+  });
+
+  test('a store that never answers: fails open at the deadline and is told to stop (signal)', async () => {
+    const { store, inner } = setup({ timeoutMs: 30 });
+    inner.answer = () => new Promise<never>(() => {});
+    const started = performance.now();
+    const decision = await store.decide('slow', defaultPolicy);
+    const elapsed = performance.now() - started;
+    assert.deepEqual(decision, { allowed: true, remaining: 50, resetMs: 60_000, source: 'failed-open' });
+    assert.ok(elapsed >= 25 && elapsed < 200, `${elapsed} ms`);
+    assert.equal(inner.calls[0]!.signal?.aborted, true);
+    assert.equal(store.stats().timeouts, 1);
+  });
+
+  test('the caller’s signal aborts the store call too, without counting against the store', async () => {
+    const { store, inner } = setup({ timeoutMs: 5000 });
+    inner.answer = () => new Promise<never>(() => {});
+    const controller = new AbortController();
+    const pending = store.decide('gone', defaultPolicy, { signal: controller.signal });
+    controller.abort();
+    assert.equal((await pending).source, 'failed-open');
+    assert.equal(inner.calls[0]!.signal?.aborted, true);
+    assert.equal(store.stats().failures, 0);
+  });
+
+  test('breaker: 5 failures open it, the fallback limiter enforces the policy, a probe closes it', async () => {
+    const { store, inner, lines, advance } = setup({ coolDownMs: 5000 });
+    inner.answer = failing;
+    for (let i = 0; i < 5; i++) assert.equal((await store.decide(`f${i}`, defaultPolicy)).source, 'failed-open');
+    assert.equal(store.stats().breakerState, 'open');
+    assert.equal(store.health().status, 'degraded');
+    const callsWhenOpen = inner.calls.length;
+    for (let i = 1; i <= 50; i++) {
+      const decision = await store.decide('flood', defaultPolicy);
+      assert.deepEqual(decision, { allowed: true, remaining: 50 - i, resetMs: 60_000, source: 'fallback' });
+    }
+    assert.deepEqual(await store.decide('flood', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'fallback' });
+    assert.equal(inner.calls.length, callsWhenOpen, 'the store is left alone while open');
+
+    // Cool-down over: one probe, which fails: open again.
+    advance(5000);
+    assert.equal((await store.decide('p', defaultPolicy)).source, 'failed-open');
+    assert.equal(inner.calls.length, callsWhenOpen + 1);
+    assert.equal(store.stats().breakerState, 'open');
+    assert.equal((await store.decide('p', defaultPolicy)).source, 'fallback');
+
+    // Next probe succeeds: closed, logged once.
+    advance(5000);
+    inner.answer = async () => ({ allowed: true, remaining: 49, resetMs: 60_000 });
+    assert.equal((await store.decide('p', defaultPolicy)).source, 'store');
+    assert.equal(store.stats().breakerState, 'closed');
+    assert.deepEqual(store.health(), { status: 'ok' });
+    assert.equal(lines.filter((l) => l.msg === 'store recovered').length, 1);
+    const stats = store.stats();
+    assert.equal(stats.fallback, 52);
+    assert.equal(stats.fallbackLimited, 1);
+    assert.equal(stats.failedOpen, 6);
+  });
+
+  test('a probe in flight: everyone else uses the fallback meanwhile', async () => {
+    const { store, inner, advance } = setup({ coolDownMs: 1000, timeoutMs: 1000 });
+    inner.answer = failing;
+    for (let i = 0; i < 5; i++) await store.decide('x', defaultPolicy);
+    advance(1000);
+    let release!: () => void;
+    inner.answer = () => new Promise((resolve) => (release = () => resolve({ allowed: true, remaining: 1, resetMs: 1 })));
+    const probe = store.decide('x', defaultPolicy);
+    assert.equal(store.stats().breakerState, 'half-open');
+    assert.equal(store.health().status, 'degraded');
+    assert.equal((await store.decide('y', defaultPolicy)).source, 'fallback');
+    release();
+    assert.equal((await probe).source, 'store');
+    assert.equal(store.stats().breakerState, 'closed');
+  });
+
+  test('failures are logged at most once per interval, as a summary', async () => {
+    const { store, inner, lines, advance } = setup({ coolDownMs: 1 });
+    inner.answer = failing;
+    for (let i = 0; i < 200; i++) {
+      await store.decide(`k${i}`, defaultPolicy);
+      advance(10); // 2 s in all: the breaker keeps probing and failing
+    }
+    const summaries = lines.filter((l) => l.msg === 'store failing; requests let through');
+    assert.equal(summaries.length, 1);
+    assert.equal(lines.filter((l) => l.msg === 'store circuit open; per-instance limiter answering').length, 1);
+    assert.deepEqual(summaries[0]!.lastError, { name: 'Error', message: 'ECONNREFUSED' });
+    advance(10_000);
+    await store.decide('later', defaultPolicy);
+    const later = lines.filter((l) => l.msg === 'store failing; requests let through');
+    assert.equal(later.length, 2);
+    assert.ok((later[1]!.failures as number) > 1, 'the second line counts the failures since the first');
+  });
+
+  test('close closes the inner store', async () => {
+    const { store, inner } = setup();
+    await store.close();
+    assert.equal(inner.closed, true);
+  });
+});
