@@ -1,6 +1,7 @@
 import { logLevels, type LogLevel } from './log.js';
 import type { RateLimitPolicy } from './ratelimit/policy.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
+import { defaultLimits, type SecurityLimits } from './security/limits.js';
 
 /** Where the gateway runs: decides the defaults that differ between Node and Workers. */
 export type Platform = 'node' | 'worker';
@@ -25,6 +26,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** Request and operation limits, introspection, suggestions, upstream timeout (README, "Security"). */
+  readonly security: SecurityLimits;
 }
 
 export type Env = Readonly<Record<string, unknown>>;
@@ -108,6 +111,17 @@ export function parseConfig(env: Env, platform: Platform): Config {
     port: int(read, 'PORT', 4000, 0, 65_535),
     host: read('HOST') ?? '0.0.0.0',
     logLevel: oneOf(read, 'LOG_LEVEL', 'info', Object.fromEntries(logLevels.map((l) => [l, l])) as Record<string, LogLevel>),
+    security: {
+      maxBodyBytes: int(read, 'MAX_BODY_BYTES', defaultLimits.maxBodyBytes, 1, 1_073_741_824),
+      maxDepth: int(read, 'MAX_DEPTH', defaultLimits.maxDepth, 0, 1_000),
+      maxTokens: int(read, 'MAX_TOKENS', defaultLimits.maxTokens, 0, 1_000_000),
+      maxAliases: int(read, 'MAX_ALIASES', defaultLimits.maxAliases, 0, 100_000),
+      maxDirectives: int(read, 'MAX_DIRECTIVES', defaultLimits.maxDirectives, 0, 100_000),
+      batchLimit: int(read, 'BATCH_LIMIT', defaultLimits.batchLimit, 0, 1_000),
+      introspection: bool(read, 'INTROSPECTION', development),
+      fieldSuggestions: bool(read, 'FIELD_SUGGESTIONS', development),
+      upstreamTimeoutMs: int(read, 'UPSTREAM_TIMEOUT_MS', defaultLimits.upstreamTimeoutMs, 1, 600_000),
+    },
   };
 }
 

@@ -2,6 +2,9 @@ import { Logger as HiveLogger, type LogWriter } from '@graphql-hive/logger';
 import { createGatewayRuntime, type GatewayConfigBase, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import http from '@graphql-mesh/transport-http';
 import type { Logger } from '../log.js';
+import { defaultLimits, type SecurityLimits } from '../security/limits.js';
+import { securityPlugins } from '../security/plugins.js';
+import { withoutStacks } from '../security/redact.js';
 
 export interface RuntimeOptions {
   /** The supergraph SDL text. */
@@ -10,25 +13,37 @@ export interface RuntimeOptions {
   readonly log: Logger;
   /** Runtime plugins (envelop/Yoga/gateway) added by other modules: security limits, metrics. */
   readonly plugins?: GatewayConfigBase<Record<string, unknown>>['plugins'];
+  /**
+   * Operation limits, batching, introspection, suggestions and the upstream timeout
+   * (`Config.security`). Unset: the production defaults (`defaultLimits`).
+   */
+  readonly security?: SecurityLimits;
 }
 
 /**
  * Creates The Guild's gateway runtime for one supergraph. CORS, rate limiting and the error
  * shape are Tollgate's, so the runtime's own CORS is off; its request ids, health/readiness
- * endpoints, error masking and GraphQL-over-HTTP status codes are kept.
+ * endpoints, error masking and GraphQL-over-HTTP status codes are kept. The security limits are
+ * the runtime's own options (batching, upstream timeout) and plugins (src/security/plugins.ts).
  */
 export function createRuntime(options: RuntimeOptions): GatewayRuntime {
+  const security = options.security ?? defaultLimits;
+  const limits = securityPlugins(security, { development: options.development, log: options.log });
+  const extra = options.plugins;
   return createGatewayRuntime({
     supergraph: options.supergraphSdl,
     transports: { http },
-    logging: new HiveLogger({ level: hiveLevel(options.log), writers: [logWriter(options.log)] }),
+    logging: new HiveLogger({ level: hiveLevel(options.log), writers: [logWriter(options.log, options.development)] }),
     cors: false,
     landingPage: false,
     graphiql: options.development,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthcheck',
     readinessCheckEndpoint: '/readiness',
-    ...(options.plugins ? { plugins: options.plugins } : {}),
+    maskedErrors: true,
+    batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
+    upstreamTimeout: security.upstreamTimeoutMs,
+    plugins: (context) => [...limits, ...(extra ? extra(context) : [])],
   });
 }
 
@@ -38,11 +53,15 @@ function hiveLevel(log: Logger): 'debug' | 'info' | 'warn' | 'error' {
   return log.enabled('warn') ? 'warn' : 'error';
 }
 
-/** Routes the runtime's logs into Tollgate's JSON lines, marked as the runtime's. */
-function logWriter(log: Logger): LogWriter {
+/**
+ * Routes the runtime's logs into Tollgate's JSON lines, marked as the runtime's; in production
+ * without stack traces (the runtime logs unexpected errors with theirs).
+ */
+function logWriter(log: Logger, development: boolean): LogWriter {
   return {
     write(level, attrs, msg) {
-      const fields = attrs && !Array.isArray(attrs) ? { component: 'runtime', ...attrs } : { component: 'runtime', attrs };
+      const safe = development ? attrs : withoutStacks(attrs);
+      const fields = safe && !Array.isArray(safe) ? { component: 'runtime', ...safe } : { component: 'runtime', attrs: safe };
       const text = msg ?? '';
       if (level === 'trace' || level === 'debug') log.debug(text, fields);
       else log[level](text, fields);

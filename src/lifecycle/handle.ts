@@ -9,6 +9,8 @@ import { clientKey } from '../identity/clientKey.js';
 import type { Logger } from '../log.js';
 import { toSeconds } from '../ratelimit/policy.js';
 import type { DecisionSource, RateLimitStore, StoreDecision } from '../ratelimit/store.js';
+import { boundBody } from '../security/body.js';
+import { inErrorShape } from '../security/errorShape.js';
 
 /** What the platform lends one request: Workers' ExecutionContext, or the Node adapter's. */
 export interface LifecycleContext {
@@ -111,6 +113,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     let response: Response;
     let path = '';
     let key: string | undefined;
+    let bounded: Request | Response;
     try {
       path = new URL(request.url).pathname;
       // 2. Exempt paths. 3–4. Client identity and the rate-limit decision.
@@ -132,15 +135,18 @@ export function createHandler(deps: HandlerDeps): Handler {
           429,
           errorBody(`Too many requests: retry in ${retryAfter} s.`, 'RATE_LIMITED', requestId, { retryAfter }),
         );
+      } else if ((bounded = await boundBody(request, config.security.maxBodyBytes, requestId)) instanceof Response) {
+        response = bounded; // 413: the body is over MAX_BODY_BYTES (src/security/body.ts).
       } else {
         // 5. The gateway; 7. its disposal handed to waitUntil, never awaited here.
         const t1 = now();
         const lease = gateway.acquire();
         try {
-          response = await lease.runtime.fetch(withRequestId(request, requestId), {
+          response = await lease.runtime.fetch(withRequestId(bounded, requestId), {
             waitUntil: (p: Promise<unknown> | void) => ctx.waitUntil(Promise.resolve(p)),
           });
           if (path === '/readiness') response = await readiness(response);
+          if (response.status >= 400) response = await inErrorShape(response, requestId);
         } finally {
           if (lease.release) {
             ctx.waitUntil(

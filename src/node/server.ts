@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
 import type { Handler } from '../lifecycle/handle.js';
 import type { Logger } from '../log.js';
+import { answerClientError } from '../security/clientError.js';
 
 export interface NodeServerOptions {
   readonly handler: Handler;
@@ -40,6 +41,8 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
   // Bound slow clients: a request must arrive whole within 30 s, headers within 15 s.
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
+  // Requests Node's parser refuses (malformed, headers over 16 KiB) get the one error shape too.
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
