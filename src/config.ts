@@ -13,6 +13,8 @@ export interface Config {
   /** Path, URL or (Workers) undefined for the bundled supergraph. Undefined on Node: the demo. */
   readonly supergraph: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Redis Cluster seed nodes (`host:port`), instead of `redisUrl`. Node only. */
+  readonly redisClusterNodes: readonly string[] | undefined;
   readonly redisKeyPrefix: string;
   readonly upstashUrl: string | undefined;
   readonly upstashToken: string | undefined;
@@ -76,6 +78,15 @@ export function parseConfig(env: Env, platform: Platform): Config {
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/i.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', redisUrl, 'a redis:// or rediss:// URL');
   }
+  const clusterNodes = read('REDIS_CLUSTER_NODES')?.split(',').map((n) => n.trim()).filter(Boolean);
+  for (const node of clusterNodes ?? []) {
+    if (!/^(rediss?:\/\/)?[^\s/:]+:\d{1,5}\/?$/i.test(node)) {
+      throw new ConfigError('REDIS_CLUSTER_NODES', node, 'comma-separated host:port seed nodes (or redis:// URLs)');
+    }
+  }
+  if (redisUrl !== undefined && clusterNodes !== undefined) {
+    throw new ConfigError('REDIS_CLUSTER_NODES', clusterNodes.join(','), 'not to be set together with REDIS_URL');
+  }
   const upstashUrl = read('UPSTASH_REDIS_REST_URL');
   const upstashToken = read('UPSTASH_REDIS_REST_TOKEN');
   if (upstashUrl !== undefined && !isHttpUrl(upstashUrl)) {
@@ -92,6 +103,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
     environment,
     supergraph,
     redisUrl,
+    redisClusterNodes: clusterNodes?.length ? clusterNodes : undefined,
     redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? 'tollgate:',
     upstashUrl,
     upstashToken,

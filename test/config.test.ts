@@ -57,6 +57,8 @@ describe('configuration', () => {
     assert.equal(config.port, 8080);
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.supergraph, './supergraph.graphql');
+    const cluster = parseConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis://10.0.0.2:7001' }, 'node');
+    assert.deepEqual(cluster.redisClusterNodes, ['10.0.0.1:7000', 'redis://10.0.0.2:7001']);
   });
 
   test('a bad value throws a ConfigError naming the variable and what it expects', () => {
@@ -74,6 +76,8 @@ describe('configuration', () => {
       [{ RATE_LIMIT_ENABLED: 'maybe' }, 'RATE_LIMIT_ENABLED', /true\/false/],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /debug, info, warn, error/],
       [{ PORT: '70000' }, 'PORT', /65535/],
+      [{ REDIS_CLUSTER_NODES: 'nope' }, 'REDIS_CLUSTER_NODES', /host:port/],
+      [{ REDIS_CLUSTER_NODES: '10.0.0.1:7000', REDIS_URL: 'redis://x' }, 'REDIS_CLUSTER_NODES', /REDIS_URL/],
     ];
     for (const [env, variable, expected] of cases) {
       assert.throws(
