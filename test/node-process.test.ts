@@ -47,7 +47,11 @@ describe('the Node gateway process', () => {
       const requestId = response.headers.get('x-request-id');
       await waitFor(() => gateway.logs.some((l) => l['msg'] === 'request' && l['requestId'] === requestId));
       const line = gateway.logs.find((l) => l['requestId'] === requestId && l['msg'] === 'request')!;
-      assert.deepEqual(Object.keys(line).sort(), ['level', 'method', 'ms', 'msg', 'path', 'rateLimit', 'requestId', 'status', 'time']);
+      assert.deepEqual(Object.keys(line).sort(), [
+        'client', 'gatewayMs', 'level', 'method', 'ms', 'msg', 'operation', 'path', 'rateLimit',
+        'rateLimitDecision', 'rateLimitMs', 'requestId', 'status', 'time',
+      ]);
+      assert.equal(line['operation'], '(anonymous)');
       assert.equal(line['rateLimit'], 'allowed');
     } finally {
       assert.equal(await gateway.stop(), 0);

@@ -1,6 +1,9 @@
 import { ConfigError, parseConfig } from '../config.js';
 import { startDemoSubgraphs, type DemoSubgraphs } from '../demo/subgraphs.js';
 import { createLogger } from '../log.js';
+import { parseObservabilityConfig } from '../observability/config.js';
+import { createNodeObservability } from '../observability/node.js';
+import { effectiveConfig } from '../observability/startup.js';
 import { createStore } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 import { startNodeServer } from './server.js';
@@ -10,6 +13,7 @@ import { loadSupergraph } from './supergraph.js';
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
 async function main(): Promise<void> {
   const config = parseConfig(process.env, 'node');
+  const observability = parseObservabilityConfig(process.env, config, 'node');
   const log = createLogger(config.logLevel);
 
   let demo: DemoSubgraphs | undefined;
@@ -31,8 +35,10 @@ async function main(): Promise<void> {
     },
     { log },
   );
-  const tollgate = createTollgate(config, { supergraphSdl, store, log });
-  const server = await startNodeServer({ handler: tollgate.handler, port: config.port, host: config.host, log });
+  const obs = createNodeObservability(observability, config, { log, store });
+  const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, ...obs.tollgate });
+  const server = await startNodeServer({ handler: obs.wrap(tollgate.handler), port: config.port, host: config.host, log });
+  await obs.listen();
 
   log.info('started', {
     url: `${server.url}/graphql`,
@@ -42,6 +48,8 @@ async function main(): Promise<void> {
     rateLimit: config.rateLimitEnabled ? { ...config.policy } : 'off',
     supergraph: config.supergraph ?? 'demo',
     subgraphs: demo?.subgraphs.map(({ name, url }) => ({ name, url })),
+    metrics: obs.describe(server.url),
+    config: effectiveConfig(config, observability),
   });
   if (demo) {
     console.error(
@@ -57,6 +65,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('shutdown', { signal });
     await server.close();
+    await obs.close();
     await tollgate.close();
     await demo?.close();
     log.info('stopped');

@@ -8,6 +8,9 @@ import { ConfigError, isUrl, parseConfig, type Env } from '../config.js';
 import { errorBody, jsonResponse } from '../http/errors.js';
 import type { Handler } from '../lifecycle/handle.js';
 import { createLogger } from '../log.js';
+import { parseObservabilityConfig } from '../observability/config.js';
+import { createObservability } from '../observability/observability.js';
+import { effectiveConfig } from '../observability/startup.js';
 import { createStore } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 
@@ -36,6 +39,7 @@ async function supergraphFor(source: string | undefined): Promise<string> {
 async function handlerFor(env: Env): Promise<Handler> {
   if (cached?.env === env) return cached.handler;
   const config = parseConfig(env, 'worker');
+  const observability = parseObservabilityConfig(env, config, 'worker');
   const log = createLogger(config.logLevel);
   const supergraphSdl = await supergraphFor(config.supergraph);
   // Another request may have built it while this one fetched the supergraph.
@@ -51,8 +55,12 @@ async function handlerFor(env: Env): Promise<Handler> {
     },
     { log },
   );
-  const { handler } = createTollgate(config, { supergraphSdl, store, log });
+  // No scrape endpoint on Workers: each request's log line carries the figures (docs/operating.md).
+  const obs = createObservability(observability, { log, store });
+  const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, observe: obs.observe, plugins: obs.plugins });
+  const handler = obs.wrap(tollgate.handler);
   cached = { env, handler };
+  log.info('started', { platform: 'worker', store: store.kind, config: effectiveConfig(config, observability) });
   return handler;
 }
 

@@ -1,0 +1,100 @@
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import type { Handler, RequestEvent } from '../lifecycle/handle.js';
+import type { LogFields, Logger } from '../log.js';
+import type { ResilientStoreStats } from '../ratelimit/resilientStore.js';
+import type { RateLimitStore } from '../ratelimit/store.js';
+import type { TollgateDeps } from '../tollgate.js';
+import { clientLogKey } from './clientKey.js';
+import type { ObservabilityConfig } from './config.js';
+import { rateLimitDecision, type RateLimitDecision } from './decision.js';
+import { inRequestContext, withCurrentRequestId } from './requestContext.js';
+import { holdRequestLines } from './requestLog.js';
+import { createRequestTracker, type RequestDetails, type SubgraphCall } from './requestTracker.js';
+
+/** Where request figures go besides the log: Prometheus on Node (`prometheus.ts`). */
+export interface MetricsSink {
+  request(event: RequestEvent, decision: RateLimitDecision | undefined, details: RequestDetails | undefined): void;
+  subgraphCall(call: SubgraphCall): void;
+}
+
+/** What `createTollgate` takes from observability, and the logger to give it. */
+export interface Observability {
+  readonly config: ObservabilityConfig;
+  /** Give this logger to `createTollgate`: its `request` lines carry the fields below. */
+  readonly log: Logger;
+  readonly observe: NonNullable<TollgateDeps['observe']>;
+  readonly plugins: NonNullable<TollgateDeps['plugins']>;
+  /** Wrap the Tollgate handler: every line logged while a request is handled gets its `requestId`. */
+  wrap(handler: Handler): Handler;
+}
+
+export interface ObservabilityDeps {
+  readonly log: Logger;
+  readonly store: RateLimitStore;
+  /** Prometheus on Node; none on Workers, where the request lines are the metrics. */
+  readonly metrics?: MetricsSink;
+  /** More runtime plugins (Node's offline GraphiQL). */
+  readonly plugins?: readonly GatewayPlugin[];
+}
+
+/** A store with counters and a circuit breaker (`ResilientStore`). */
+export function storeStats(store: RateLimitStore): ResilientStoreStats | undefined {
+  const stats = (store as { stats?: () => ResilientStoreStats }).stats;
+  return typeof stats === 'function' ? stats.call(store) : undefined;
+}
+
+/**
+ * The platform-independent part of issue 5: one observer per request that completes the
+ * request's log line and feeds the metrics, and the runtime plugin that tells it the operation
+ * and the subgraph calls. The request line gains:
+ *
+ * - `operation`: the executed operation's name (`(anonymous)`), absent when nothing executed;
+ * - `rateLimitDecision` (see `decision.ts`) and `rateLimitMs`, when the request was rate limited;
+ * - `gatewayMs`: time in the gateway runtime;
+ * - `client`: the client key as a salted hash (as it is with `LOG_CLIENT_IP=true`);
+ * - `subgraphErrors`: failed calls per subgraph, when there were any;
+ * - `breaker`: the store's circuit breaker (`closed`, `open`, `half-open`), with a Redis store.
+ *
+ * On Workers these lines are the metrics: Workers Logs and Logpush count and sum them.
+ *
+ * @example
+ * const o = createObservability(observabilityConfig, { log, store });
+ * const { handler } = createTollgate(config, { supergraphSdl, store, log: o.log, observe: o.observe, plugins: o.plugins });
+ * export default { fetch: (request, env, ctx) => o.wrap(handler)(request, ctx) };
+ */
+export function createObservability(config: ObservabilityConfig, deps: ObservabilityDeps): Observability {
+  const { log, store, metrics } = deps;
+  const requestLog = holdRequestLines(withCurrentRequestId(log));
+  const logKey = clientLogKey({ logClientIp: config.logClientIp, salt: config.logSalt });
+  const tracker = createRequestTracker(metrics ? { onSubgraphCall: (call) => metrics.subgraphCall(call) } : {});
+  const plugins = [tracker.plugin, ...(deps.plugins ?? [])];
+
+  function observe(event: RequestEvent): void {
+    try {
+      const details = tracker.take(event.requestId);
+      const decision = rateLimitDecision(event);
+      metrics?.request(event, decision, details);
+      const fields: LogFields = {};
+      if (details?.operation !== undefined) fields['operation'] = details.operation;
+      if (decision !== undefined) {
+        fields['rateLimitDecision'] = decision;
+        fields['rateLimitMs'] = round(event.rateLimitMs);
+      }
+      if (event.gatewayMs > 0) fields['gatewayMs'] = round(event.gatewayMs);
+      if (event.clientKey !== undefined) fields['client'] = logKey(event.clientKey);
+      if (details && Object.keys(details.subgraphErrors).length > 0) fields['subgraphErrors'] = details.subgraphErrors;
+      const breaker = storeStats(store)?.breakerState;
+      if (breaker !== undefined) fields['breaker'] = breaker;
+      requestLog.complete(event.requestId, fields);
+    } catch (error) {
+      // An observer must never fail a request.
+      log.error('observing a request failed', { requestId: event.requestId, error });
+    }
+  }
+
+  return { config, log: requestLog.log, observe, plugins: () => plugins, wrap: inRequestContext };
+}
+
+function round(ms: number): number {
+  return Number(ms.toFixed(2));
+}

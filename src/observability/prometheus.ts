@@ -1,0 +1,163 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestEvent } from '../lifecycle/handle.js';
+import type { RateLimitStore } from '../ratelimit/store.js';
+import { calledStore, rateLimitDecisions, type RateLimitDecision } from './decision.js';
+import { storeStats, type MetricsSink } from './observability.js';
+import type { RequestDetails, SubgraphCall } from './requestTracker.js';
+
+export interface PrometheusMetrics extends MetricsSink {
+  readonly registry: Registry;
+  /** The exposition text and its content type. */
+  scrape(): Promise<{ readonly body: string; readonly contentType: string }>;
+}
+
+export interface PrometheusOptions {
+  readonly store: RateLimitStore;
+  /** Labels of `tollgate_info` (environment, store, lifecycle, …). */
+  readonly info: Readonly<Record<string, string>>;
+  /** Paths kept as they are in the `path` label; others become `other`. */
+  readonly paths: readonly string[];
+  /** Distinct operation names kept in the `operation` label; the rest become `(other)`. Default 200. */
+  readonly maxOperations?: number;
+  /** Node's process metrics (`process_*`, `nodejs_*`: CPU, memory, event-loop lag); default true. */
+  readonly processMetrics?: boolean;
+}
+
+/** Seconds; from well under a millisecond (in-memory decisions) to the 10 s drain deadline. */
+const requestBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds; store calls have a deadline of tens of ms (`RATE_LIMIT_TIMEOUT_MS`). */
+const storeBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+
+/**
+ * Tollgate's Prometheus metrics, with prom-client on a registry of their own (names in
+ * docs/operating.md). Fed by the request observer and the runtime plugin; the breaker and the
+ * store's failure counters are read from the store at scrape time.
+ *
+ * @example
+ * const metrics = createPrometheusMetrics({ store, info: { environment: 'production' }, paths: ['/graphql'] });
+ * const { body, contentType } = await metrics.scrape();
+ */
+export function createPrometheusMetrics(options: PrometheusOptions): PrometheusMetrics {
+  const { store } = options;
+  const registry = new Registry();
+  const registers = [registry];
+  const paths = new Set(options.paths);
+  const maxOperations = options.maxOperations ?? 200;
+  const operations = new Set<string>();
+
+  new Gauge({
+    name: 'tollgate_info',
+    help: 'Always 1; the labels describe this instance.',
+    labelNames: Object.keys(options.info),
+    registers,
+  }).set(options.info, 1);
+
+  const requests = new Counter({
+    name: 'tollgate_requests_total',
+    help: 'Requests answered (preflights excepted), by path, HTTP status and GraphQL operation name ("(none)": nothing was executed).',
+    labelNames: ['path', 'status', 'operation'],
+    registers,
+  });
+  const processing = new Histogram({
+    name: 'tollgate_processing_time_seconds',
+    help: 'Time from receiving a request to its response headers, the X-Processing-Time header.',
+    labelNames: ['path'],
+    buckets: requestBuckets,
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'tollgate_rate_limit_decisions_total',
+    help: 'Rate-limit decisions: allowed, limited, blocked, blocked_local_cache, failed_open, fallback_allowed, fallback_limited.',
+    labelNames: ['decision'],
+    registers,
+  });
+  // Present from the start, so ratios and alerts on them have a series to read.
+  for (const decision of rateLimitDecisions) decisions.inc({ decision }, 0);
+  const storeDuration = new Histogram({
+    name: 'tollgate_rate_limit_store_duration_seconds',
+    help: 'Rate-limit decisions that called the store: time until the decision, by result (ok, failed: let through).',
+    labelNames: ['store', 'result'],
+    buckets: storeBuckets,
+    registers,
+  });
+  const subgraphDuration = new Histogram({
+    name: 'tollgate_subgraph_duration_seconds',
+    help: 'Calls from the gateway to a subgraph.',
+    labelNames: ['subgraph'],
+    buckets: requestBuckets,
+    registers,
+  });
+  const subgraphErrors = new Counter({
+    name: 'tollgate_subgraph_errors_total',
+    help: 'Subgraph calls that failed or answered with GraphQL errors.',
+    labelNames: ['subgraph'],
+    registers,
+  });
+
+  if (storeStats(store) !== undefined) {
+    const states = ['closed', 'open', 'half-open'] as const;
+    new Gauge({
+      name: 'tollgate_rate_limit_breaker_state',
+      help: "The store's circuit breaker: 1 for the current state. open: the store is not called; the per-instance limiter decides.",
+      labelNames: ['store', 'state'],
+      registers,
+      collect() {
+        const current = storeStats(store)?.breakerState;
+        for (const state of states) this.set({ store: store.kind, state }, state === current ? 1 : 0);
+      },
+    });
+    let seen = { error: 0, timeout: 0 };
+    new Counter({
+      name: 'tollgate_rate_limit_store_failures_total',
+      help: 'Store calls that failed (error) or missed RATE_LIMIT_TIMEOUT_MS (timeout).',
+      labelNames: ['store', 'reason'],
+      registers,
+      collect() {
+        const stats = storeStats(store);
+        if (!stats) return;
+        const now = { error: stats.failures - stats.timeouts, timeout: stats.timeouts };
+        for (const reason of ['error', 'timeout'] as const) {
+          this.inc({ store: store.kind, reason }, Math.max(0, now[reason] - seen[reason]));
+        }
+        seen = now;
+      },
+    });
+  }
+
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+
+  function operationLabel(details: RequestDetails | undefined): string {
+    const name = details?.operation;
+    if (name === undefined) return '(none)';
+    if (operations.has(name)) return name;
+    if (operations.size >= maxOperations) return '(other)';
+    operations.add(name);
+    return name;
+  }
+
+  return {
+    registry,
+    request(event: RequestEvent, decision: RateLimitDecision | undefined, details: RequestDetails | undefined) {
+      const path = paths.has(event.path) ? event.path : 'other';
+      requests.inc({ path, status: String(event.status), operation: operationLabel(details) });
+      processing.observe({ path }, event.totalMs / 1000);
+      if (decision !== undefined) {
+        decisions.inc({ decision });
+        if (calledStore(decision)) {
+          storeDuration.observe(
+            { store: store.kind, result: decision === 'failed_open' ? 'failed' : 'ok' },
+            event.rateLimitMs / 1000,
+          );
+        }
+      }
+    },
+    subgraphCall(call: SubgraphCall) {
+      subgraphDuration.observe({ subgraph: call.subgraph }, call.durationMs / 1000);
+      if (call.failed) subgraphErrors.inc({ subgraph: call.subgraph });
+      else subgraphErrors.inc({ subgraph: call.subgraph }, 0);
+    },
+    async scrape() {
+      return { body: await registry.metrics(), contentType: registry.contentType };
+    },
+  };
+}
