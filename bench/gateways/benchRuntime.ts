@@ -1,0 +1,30 @@
+/**
+ * The gateway runtime with the options Tollgate's `createRuntime` (src/gateway/runtime.ts) gives
+ * it, plus a choice of query planner: the benchmark's bare-runtime baseline, and Tollgate with
+ * the Rust planner until `createRuntime` takes a planner itself.
+ */
+import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { Logger as HiveLogger } from '@graphql-hive/logger';
+import http from '@graphql-mesh/transport-http';
+import { unifiedGraphHandlerFor, type QueryPlanner } from '../../src/gateway/planner.js';
+
+export function benchRuntime(supergraphSdl: string, planner: QueryPlanner): GatewayRuntime {
+  return createGatewayRuntime({
+    supergraph: supergraphSdl,
+    transports: { http },
+    logging: new HiveLogger({ level: 'warn' }),
+    cors: false,
+    landingPage: false,
+    graphiql: false,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthcheck',
+    readinessCheckEndpoint: '/readiness',
+    unifiedGraphHandler: unifiedGraphHandlerFor(planner),
+  });
+}
+
+export function plannerFromEnv(): QueryPlanner {
+  const value = process.env['QUERY_PLANNER'] ?? 'js';
+  if (value !== 'js' && value !== 'rust') throw new Error(`QUERY_PLANNER must be js or rust, not ${value}`);
+  return value;
+}

@@ -1,0 +1,325 @@
+/**
+ * Writes BENCHMARKS.md and bench/results/chart.svg from one run's results.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BundleSize } from './bundle.js';
+import type { ProfileSummary } from './profile.js';
+import { groupedBarChart } from './svg.js';
+
+export interface PointResult {
+  readonly contender: string;
+  readonly connections: number;
+  readonly requests: number;
+  readonly durationSeconds: number;
+  readonly rps: number;
+  /** Requests/s in each round, in order. */
+  readonly roundRps: readonly number[];
+  /** Latency percentiles, ms. */
+  readonly p50: number;
+  readonly p99: number;
+  /** Connection errors and timeouts. */
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly bytesPerResponse: number;
+  readonly answerBytes: number;
+  /** Highest resident memory sampled during the point (whole process tree), MiB. */
+  readonly peakRssMiB: number;
+  readonly gatewayCpuMsPerRequest: number;
+  readonly subgraphCpuMsPerRequest: number;
+  readonly loadgenCpuMsPerRequest: number;
+  /** Subgraph requests per answered request under this load (fewer than the plan's when identical in-flight subgraph requests are merged). */
+  readonly subgraphCallsPerRequest: number;
+}
+
+export interface ContenderResult {
+  readonly id: string;
+  readonly label: string;
+  coldStartMs: number[];
+  readonly subgraphCalls: Record<string, number>;
+  readonly answerBytes: number;
+  readonly dataIdentical: boolean;
+  readonly bodyIdenticalToReference: boolean;
+  /** VmHWM at the end of the run (process tree), MiB. */
+  peakRssMiB: number;
+}
+
+export interface Results {
+  readonly date: string;
+  readonly machine: {
+    readonly cpu: string;
+    readonly cores: number;
+    readonly memoryGiB: number;
+    readonly kernel: string;
+    readonly node: string;
+    readonly loadBefore: number[];
+    readonly loadAfter: number[];
+  };
+  readonly versions: Record<string, string>;
+  readonly settings: {
+    readonly rounds: number;
+    readonly windowSeconds: number;
+    readonly rampSeconds: number;
+    readonly warmupSeconds: number;
+    readonly connections: number[];
+    readonly coldRuns: number;
+    readonly rateLimitMax: number;
+    readonly subgraphMemo: boolean;
+    readonly upstreamDedupe: boolean;
+    readonly clusterWorkers: number;
+    readonly redisKeyPrefix: string;
+    readonly plannerInConfig: boolean;
+  };
+  readonly contenders: ContenderResult[];
+  readonly points: PointResult[];
+  readonly workerColdStart: { readyMs: number[]; answerMs: number[] } | undefined;
+  readonly bundle: BundleSize | undefined;
+  readonly profiles?: ProfileSummary[];
+  readonly totalSeconds: number;
+}
+
+const median = (xs: readonly number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+const fx = (r: number | undefined) => (r === undefined ? '–' : `${r.toFixed(2)}×`);
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+export function writeReport(results: Results, root: string): void {
+  const point = (id: string, connections: number) => results.points.find((p) => p.contender === id && p.connections === connections);
+  const label = (id: string) => results.contenders.find((c) => c.id === id)?.label ?? id;
+  const ids = results.contenders.map((c) => c.id);
+  const top = Math.max(...results.settings.connections);
+  const has = (id: string) => ids.includes(id);
+
+  // ---- chart ----
+  const svg = groupedBarChart({
+    title: 'Tollgate vs the bare runtime, Hive Gateway and Apollo Gateway — deep federated query',
+    subtitle: `${results.machine.cores} cores (${results.machine.cpu}), Node ${results.machine.node}, ${results.date.slice(0, 10)}; ${results.settings.rounds} × ${results.settings.windowSeconds} s per point`,
+    series: results.settings.connections.map((c) => `${c} connection${c === 1 ? '' : 's'}`),
+    panels: [
+      {
+        title: 'requests/s (higher is better)',
+        format: (v) => v.toFixed(0),
+        rows: ids.map((id) => ({ label: label(id), values: results.settings.connections.map((c) => point(id, c)?.rps) })),
+      },
+      {
+        title: 'p99 latency, ms (lower is better)',
+        format: (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)),
+        rows: ids.map((id) => ({ label: label(id), values: results.settings.connections.map((c) => point(id, c)?.p99) })),
+      },
+    ],
+  });
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/chart.svg'), svg);
+
+  // ---- targets ----
+  const targetRows: string[] = [];
+  const target = (name: string, figure: string, met: boolean | undefined | 'stated') =>
+    targetRows.push(
+      `| ${name} | ${figure} | ${met === 'stated' ? 'stated' : met === undefined ? 'not measured' : met ? '**met**' : '**missed**'} |`,
+    );
+  const rpsRatios = (a: string, b: string) =>
+    results.settings.connections.map((c) => ({ c, r: ratio(point(a, c)?.rps, point(b, c)?.rps) }));
+  const figure = (rs: { c: number; r: number | undefined }[]) => rs.map(({ c, r }) => `${fx(r)} at ${c}`).join(', ');
+  const allAtLeast = (rs: { r: number | undefined }[], min: number) =>
+    rs.some((x) => x.r === undefined) ? undefined : rs.every((x) => x.r! >= min);
+  const atTop = (rs: { c: number; r: number | undefined }[]) => rs.find((x) => x.c === top)?.r;
+  if (has('tollgate-memory') && has('bare')) {
+    const rs = rpsRatios('tollgate-memory', 'bare');
+    target('Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s)', figure(rs), allAtLeast(rs, 0.97));
+  }
+  if (has('tollgate-redis') && has('bare')) {
+    const rs = rpsRatios('tollgate-redis', 'bare');
+    target('Tollgate, Redis store ≥ 0.95× the bare runtime (req/s)', figure(rs), allAtLeast(rs, 0.95));
+  }
+  if (has('tollgate-memory') && has('hive')) {
+    const rs = rpsRatios('tollgate-memory', 'hive');
+    target("Tollgate ≥ 1.0× Hive Gateway's CLI, one process (req/s)", figure(rs), allAtLeast(rs, 1.0));
+  }
+  if (has('tollgate-memory') && has('apollo')) {
+    const rs = rpsRatios('tollgate-memory', 'apollo');
+    target('Tollgate ahead of Apollo Gateway (req/s)', figure(rs), allAtLeast(rs, 1.0));
+  }
+  if (has('bare-dedupe') && has('bare')) {
+    const rs = rpsRatios('bare-dedupe', 'bare');
+    target("For reference: the runtime's default upstream dedupe, gain on this one repeated query (req/s)", figure(rs), 'stated');
+  }
+  if (has('tollgate-cluster') && has('tollgate-redis')) {
+    const rs = rpsRatios('tollgate-cluster', 'tollgate-redis');
+    const r = atTop(rs);
+    target(
+      `One process per core (${results.settings.clusterWorkers}, Redis) ≥ 1.7× one process (req/s, ${top} connections)`,
+      figure(rs),
+      r === undefined ? undefined : r >= 1.7,
+    );
+  }
+  if (has('tollgate-memory') && has('tollgate-request')) {
+    const rs = rpsRatios('tollgate-memory', 'tollgate-request');
+    target('Isolate lifecycle gain over the request lifecycle (req/s)', figure(rs), 'stated');
+  }
+  if (has('tollgate-rust') && has('hive')) {
+    const rs = rpsRatios('tollgate-rust', 'hive');
+    target("Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", figure(rs), allAtLeast(rs, 2.5));
+  }
+  if (has('tollgate-rust') && has('tollgate-memory')) {
+    const rs = rpsRatios('tollgate-rust', 'tollgate-memory');
+    target('Rust planner vs JavaScript planner in Tollgate (req/s; issue: about 3×)', figure(rs), allAtLeast(rs, 2.5));
+  }
+
+  // ---- main table ----
+  const tableRows: string[] = [];
+  for (const c of results.settings.connections) {
+    tableRows.push(`| **${c} connection${c === 1 ? '' : 's'}** | | | | | | | | | |`);
+    for (const id of ids) {
+      const p = point(id, c);
+      if (!p) continue;
+      const bare = point('bare', c);
+      const hive = point('hive', c);
+      const cell = (v: number, b: number | undefined, h: number | undefined, digits: number) =>
+        `${v.toFixed(digits)} (${fx(ratio(v, b))} / ${fx(ratio(v, h))})`;
+      tableRows.push(
+        `| ${label(id)} | ${cell(p.rps, bare?.rps, hive?.rps, 0)} | ${Math.min(...p.roundRps).toFixed(0)}–${Math.max(...p.roundRps).toFixed(0)} | ${cell(p.p50, bare?.p50, hive?.p50, 0)} | ${cell(p.p99, bare?.p99, hive?.p99, 0)} | ` +
+          `${p.errors} / ${p.non2xx} | ${cell(p.peakRssMiB, bare?.peakRssMiB, hive?.peakRssMiB, 0)} | ${p.gatewayCpuMsPerRequest.toFixed(2)} | ${((p.gatewayCpuMsPerRequest * p.rps) / 1000).toFixed(2)} | ${p.subgraphCallsPerRequest.toFixed(1)} |`,
+      );
+    }
+  }
+
+  // ---- answers and subgraph calls ----
+  const subgraphNames = Object.keys(results.contenders[0]?.subgraphCalls ?? {});
+  const answerRows = results.contenders.map((c) => {
+    const total = Object.values(c.subgraphCalls).reduce((a, b) => a + b, 0);
+    return `| ${c.label} | ${subgraphNames.map((n) => c.subgraphCalls[n] ?? 0).join(' / ')} | ${total} | ${c.answerBytes} | ${c.dataIdentical ? 'yes' : 'NO'} | ${c.bodyIdenticalToReference ? 'yes' : 'no'} |`;
+  });
+
+  // ---- cold starts ----
+  const coldRows = results.contenders.map(
+    (c) => `| ${c.label} (Node) | ${median(c.coldStartMs).toFixed(0)} | ${c.coldStartMs.map((ms) => ms.toFixed(0)).join(', ')} |`,
+  );
+  if (results.workerColdStart) {
+    const w = results.workerColdStart;
+    coldRows.push(`| Tollgate Worker in Miniflare: bundle load (Miniflare ready) | ${median(w.readyMs).toFixed(0)} | ${w.readyMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
+    coldRows.push(`| Tollgate Worker in Miniflare: bundle load to first answer | ${median(w.answerMs).toFixed(0)} | ${w.answerMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
+  }
+
+  const bundle = results.bundle;
+  const bundleRows = bundle?.parts.map((p) => `| ${p.name} | ${kib(p.bytes)} | ${((p.bytes / bundle.bytes) * 100).toFixed(1)} % | ${kib(p.gzipBytes)} |`) ?? [];
+
+  const profileOf = (id: string) => results.profiles?.find((p) => p.contender === id);
+  const compare = (a: string, b: string) => {
+    const pa = profileOf(a);
+    const pb = profileOf(b);
+    if (!pa || !pb) return [];
+    const names = [...new Set([...pa.byPackage, ...pb.byPackage].map((x) => x.name))];
+    const ms = (p: typeof pa, name: string) => p.byPackage.find((x) => x.name === name)?.msPerRequest;
+    const rows = names
+      .map((name) => ({ name, a: ms(pa, name), b: ms(pb, name) }))
+      .sort((x, y) => (y.b ?? 0) - (y.a ?? 0) - ((x.b ?? 0) - (x.a ?? 0)));
+    const f = (v: number | undefined) => (v === undefined ? '< top 16' : v.toFixed(3));
+    return [
+      `**${label(b)} against ${label(a)}**, CPU ms per request by package (largest differences first; total ${pa.cpuMsPerRequest.toFixed(2)} vs ${pb.cpuMsPerRequest.toFixed(2)}):`,
+      '',
+      `| package | ${label(a)} | ${label(b)} | difference |`,
+      '|---|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.name} | ${f(r.a)} | ${f(r.b)} | ${r.a !== undefined && r.b !== undefined ? (r.b - r.a >= 0 ? '+' : '') + (r.b - r.a).toFixed(3) : '–'} |`),
+      '',
+    ];
+  };
+  const profileSection =
+    results.profiles && results.profiles.length > 0
+      ? [
+          '## Where the time goes (CPU profiles)',
+          '',
+          `\`node --cpu-prof\`, ${results.profiles[0]!.connections} connections for ${results.profiles[0]!.seconds} s each after a warm-up, one gateway at a time; only the samples of the measured window count. Self time grouped by package; Node's own code is split by what it does, and "(garbage collector)" and "(program)" are V8's. The profiler itself slows everything down a little, alike.`,
+          '',
+          ...compare('bare', 'tollgate-memory'),
+          ...compare('tollgate-memory', 'tollgate-rust'),
+          ...results.profiles.flatMap((p) => [
+            `**${label(p.contender)}**: ${p.requests} requests profiled, ${p.cpuMsPerRequest.toFixed(2)} ms CPU each (busy ${(p.busyShare * 100).toFixed(0)} % of the window). Hottest functions:`,
+            '',
+            '| function | where | share of busy time |',
+            '|---|---|---:|',
+            ...p.topFunctions.map((f) => `| \`${f.name}\` | ${f.where} | ${(f.share * 100).toFixed(1)} % |`),
+            '',
+          ]),
+        ]
+      : [];
+
+  const s = results.settings;
+  const m = results.machine;
+  const md = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `npm run bench` (bench/run.ts); do not edit by hand. -->',
+    '',
+    `Tollgate side by side with the bare gateway runtime, Hive Gateway's CLI and Apollo Gateway, all measured in one run (${results.date.slice(0, 16).replace('T', ' ')} UTC) on ${m.cores} cores. Regenerate with \`npm run bench\` (about ${Math.ceil(results.totalSeconds / 60)} minutes).`,
+    '',
+    '![requests/s and p99 latency per gateway](bench/results/chart.svg)',
+    '',
+    '## Targets (issue 6)',
+    '',
+    '| target | figure (ratio at each connection count) | |',
+    '|---|---|---|',
+    ...targetRows,
+    '',
+    '## Results',
+    '',
+    `Each cell: the figure, then its ratio to the bare runtime and to Hive Gateway's CLI (\`×bare / ×Hive\`). Requests/s over all ${results.settings.rounds} rounds, with the slowest and fastest round beside it: the spread is the machine's noise, against which ratios near 1 must be read. Latency in ms. Errors are connection errors and timeouts. RSS is the highest resident memory sampled during the point (the whole process tree: a cluster's primary and workers). CPU is the gateway's CPU time per request (user + system, all its processes), which depends much less than requests/s on how the cores were shared; cores used = CPU per request × requests/s. Subgraph calls per request are counted at the subgraphs under the load: fewer than the plan's (next section) where a gateway merged identical in-flight subgraph requests.`,
+    '',
+    '| gateway | req/s | rounds min–max | p50 | p99 | errors / non-2xx | peak RSS MiB | CPU ms/req | cores used | subgraph calls/req |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...tableRows,
+    '',
+    '## Same answer everywhere',
+    '',
+    `Before measuring, every gateway answered the deep query once; its \`data\` is compared with the bare runtime's (JSON, field order included), and the whole body byte for byte. Subgraph calls are counted at the subgraphs for that one query (${subgraphNames.join(' / ')}).`,
+    '',
+    '| gateway | subgraph calls | total | answer bytes | same data | body byte-identical to bare |',
+    '|---|---|---:|---:|---|---|',
+    ...answerRows,
+    '',
+    '## Cold start',
+    '',
+    `Node: process spawn to the first answered deep query (the gateway loads and plans lazily, so this includes parsing the supergraph and planning the query). Miniflare: \`new Miniflare\` with the built bundle (dist/worker/index.js) to ready, and to the first answered deep query; the supergraph is fetched from a URL. Median of ${s.coldRuns}.`,
+    '',
+    '| gateway | median ms | runs ms |',
+    '|---|---:|---|',
+    ...coldRows,
+    '',
+    '## Worker bundle',
+    '',
+    bundle
+      ? `dist/worker/index.js (\`npm run build:worker\`): ${kib(bundle.bytes)}, **${kib(bundle.gzipBytes)} gzipped** (gzip -9). Largest parts, attributing each byte of the bundle to its source through index.js.map (a part's own gzip size is a guide to its share, not additive):`
+      : 'Not measured (no dist/worker/index.js).',
+    '',
+    ...(bundleRows.length ? ['| part | bytes | share | gzipped alone |', '|---|---:|---:|---:|', ...bundleRows, ''] : []),
+    ...profileSection,
+    '## Workload',
+    '',
+    '- Four federation subgraphs (bench/workload/): accounts (`User @key(id)`: name, username, birthday; `me`, `user(id)`, `users`), inventory (`Product`: `inStock`, `shippingEstimate @requires(fields: "price weight")`), products (`Product @key(upc)`: name, price, weight; `topProducts(first: Int = 5)`), reviews (`Review @key(id)`: body, product, `author @provides(fields: "username")`; `User.reviews`, `Product.reviews`). graphql-yoga + @apollo/subgraph, all four in one Node process on free loopback ports; composed with `composeSupergraph` (src/compose/compose.ts).',
+    '- Static data: 6 users, 9 products, 11 reviews with bodies of 150–850 characters (bench/workload/data.ts).',
+    `- One deep query (bench/workload/query.ts): \`users → reviews → product → reviews → author → reviews → product\` and \`topProducts → reviews → author → reviews → product\`, every scalar field; the answer is ${results.contenders[0]?.answerBytes ?? '?'} bytes of JSON.`,
+    s.subgraphMemo
+      ? '- Subgraph answers are memoised by request (accept header + body) after the first: the data is static, every gateway gets the same bytes, and the subgraph process costs little CPU on a machine it shares with the gateway and the load generator (its CPU per request is in bench/results/latest.json).'
+      : '- Subgraph answers are computed for every request (SUBGRAPH_MEMO=0).',
+    '',
+    '## Settings',
+    '',
+    `- autocannon ${results.versions['autocannon']}, in the benchmark process, at ${s.connections.join(', ')} connections. Per connection count: every gateway warmed up for ${s.warmupSeconds} s, then ${s.rounds} rounds in which the gateways take turns (order rotated each round); a round loads one gateway for ${s.rampSeconds} s + ${s.windowSeconds} s and counts only the responses completed in the ${s.windowSeconds} s window, so ${s.rounds * s.windowSeconds} s are measured per gateway and point. Requests/s = responses in the windows / their length; p50 and p99 over every response in the windows. All gateways run at once as separate processes, each idle while another is measured.`,
+    s.upstreamDedupe
+      ? "- Every request carries a unique `x-bench-request` header value (autocannon's `idReplacement`), so no gateway can merge identical in-flight client requests; inbound deduplication is off everywhere (the runtime's default). **Upstream deduplication on** (BENCH_UPSTREAM_DEDUPE=1): the Hive runtime's HTTP executor merges identical in-flight subgraph requests (its default), which concurrent requests of this one query always send, as the client header is not forwarded; Apollo Gateway does not merge them."
+      : "- Every request carries a unique `x-bench-request` header value (autocannon's `idReplacement`), so no gateway can merge identical in-flight client requests; inbound deduplication is off everywhere (the runtime's default). **Upstream deduplication off for every gateway**: the client header is not forwarded to subgraphs, so concurrent requests of this one query send identical subgraph requests, which the Hive runtime's HTTP executor merges by default (`deduplicateInflightRequests`) and Apollo Gateway does not. The Hive-runtime gateways (Tollgate, the bare runtime, Hive Gateway) therefore get the supergraph with the runtime's own `@transport(..., options: { deduplicateInflightRequests: false })` schema directive per subgraph (bench/workload/transport.ts), read by all of them and by both planners alike, and every gateway makes every subgraph call of its plan. The row \"Bare runtime, upstream dedupe on\" is the runtime's default, on the composed supergraph as is, for reference.",
+    `- Tollgate: \`node dist/node/main.js\` with SUPERGRAPH=<file>, HOST=127.0.0.1, LOG_LEVEL=warn, ENVIRONMENT=production, GATEWAY_LIFECYCLE=isolate unless stated. **Rate limiting is on** and decides every request (in memory, or one Redis round trip), with **RATE_LIMIT_MAX_REQUESTS=${s.rateLimitMax}**, above this run's request count, so no benchmark request is rejected. Redis: redis://127.0.0.1:6379 with the key prefix \`${s.redisKeyPrefix}\` (unique per run; keys expire with the 60 s window, nothing is flushed).`,
+    `- Rust planner: \`@graphql-hive/router-runtime\` as the runtime's \`unifiedGraphHandler\` (src/gateway/planner.ts), ${s.plannerInConfig ? 'selected with QUERY_PLANNER=rust' : 'wired by bench/gateways/tollgate-planner.ts (Tollgate\'s config, store, lifecycle and Node server, with the planner) until QUERY_PLANNER is in Tollgate\'s config'}.`,
+    `- Cluster: \`node dist/node/cluster.js\` (src/node/cluster.ts), ${s.clusterWorkers} workers sharing the port through node:cluster, Redis store shared.`,
+    "- Bare runtime: `createGatewayRuntime` with Tollgate's runtime options (bench/gateways/benchRuntime.ts) served by node:http directly. Hive Gateway: `hive-gateway supergraph <file> --fork 1` (its defaults otherwise). Apollo Gateway: `@apollo/gateway` in `@apollo/server`'s standalone server, landing page off (bench/gateways/apollo.ts). NODE_ENV=production for every process.",
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(0)} GiB, Linux ${m.kernel}, Node ${m.node}. Load average before ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${m.loadAfter.map((l) => l.toFixed(2)).join(' ')}: the cores were shared with other work, which is why every figure is compared within this one run.`,
+    `- Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    '',
+    '## Reading the numbers',
+    '',
+    '- Gateway, subgraphs and load generator share the same cores, so absolute requests/s are this machine\'s, and the ratios within the run are the result. CPU ms per request is the figure least affected by the sharing.',
+    '- With two cores, a second gateway process competes with the subgraph process and autocannon for the second core; the cluster\'s gain is bounded by that, not only by the gateway.',
+    '- Raw figures for every point, with the subgraphs\' and the load generator\'s CPU per request: bench/results/latest.json.',
+    '',
+  ].join('\n');
+  writeFileSync(join(root, 'BENCHMARKS.md'), md);
+}

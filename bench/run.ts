@@ -1,0 +1,341 @@
+/**
+ * `npm run bench`: Tollgate side by side with the bare runtime, Hive Gateway's CLI and Apollo
+ * Gateway on the deep query of issue 6, all measured in one run; writes BENCHMARKS.md, its chart
+ * and the raw results (bench/results/).
+ *
+ * Steps: build (tsc, the bench entries, the Worker bundle when stale) → start the four subgraphs
+ * (one child process) → start every gateway (own child process, free loopback port), measuring
+ * its cold start → check they all answer the same data → for 1, 10, 50 connections, each gateway
+ * in turn: warm-up, then autocannon, every request with a unique header value → cold start in
+ * Miniflare → the Worker bundle's size → the report.
+ *
+ * Settings (environment): BENCH_ROUNDS (default 4) × BENCH_WINDOW (s, default 2.25) measured per
+ * point after BENCH_RAMP (s, default 0.5) per round and BENCH_WARMUP (s, default 1.5) per point,
+ * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
+ * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
+ * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
+ * BENCH_SKIP_BUILD=1.
+ */
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { bundleSize } from './bundle.js';
+import { load, round, summarize, type Window } from './measure.js';
+import { profileContender, type ProfileSummary } from './profile.js';
+import {
+  contenders,
+  peakRssMiB,
+  post,
+  processTree,
+  start,
+  type BenchContext,
+  type Running,
+} from './gateways/contenders.js';
+import { writeReport, type ContenderResult, type PointResult, type Results } from './report.js';
+import { deepQueryBody } from './workload/query.js';
+
+const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const env = process.env;
+const settings = {
+  rounds: Number(env['BENCH_ROUNDS'] ?? 4),
+  windowSeconds: Number(env['BENCH_WINDOW'] ?? 2.25),
+  rampSeconds: Number(env['BENCH_RAMP'] ?? 0.5),
+  warmupSeconds: Number(env['BENCH_WARMUP'] ?? 1.5),
+  connections: (env['BENCH_CONNECTIONS'] ?? '1,10,50').split(',').map(Number),
+  coldRuns: Number(env['BENCH_COLD_RUNS'] ?? 3),
+  rateLimitMax: 1_000_000_000,
+  subgraphMemo: env['SUBGRAPH_MEMO'] !== '0',
+  /** BENCH_UPSTREAM_DEDUPE=1: the Hive runtime's default (identical in-flight subgraph requests merged) for all. */
+  upstreamDedupe: env['BENCH_UPSTREAM_DEDUPE'] === '1',
+  clusterWorkers: availableParallelism(),
+  profileConnections: 10,
+  profileSeconds: Number(env['BENCH_PROFILE_SECONDS'] ?? 8),
+};
+const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,tollgate-rust')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '' && s !== 'none');
+/** Cold starts per contender id, ms. */
+const coldStarts = new Map<string, number[]>();
+const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim());
+const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+function run(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...env, WRANGLER_SEND_METRICS: 'false' } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status})`);
+}
+
+/** Newest modification time under src/ (the Worker bundle is rebuilt when older). */
+function newestSource(dir = join(root, 'src')): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function build(): void {
+  if (env['BENCH_SKIP_BUILD'] === '1') return;
+  log('building: tsc (dist/), the bench entries (dist/bench/)');
+  run('npm', ['run', '--silent', 'build']);
+  run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json']);
+  const bundle = join(root, 'dist/worker/index.js');
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource()) {
+    log('building: the Worker bundle (npm run build:worker)');
+    run('npm', ['run', '--silent', 'build:worker']);
+  }
+}
+
+interface Subgraphs {
+  readonly child: ChildProcess;
+  counts(reset?: boolean): Promise<Record<string, number>>;
+  close(): void;
+}
+
+async function startSubgraphs(supergraphPath: string, noDedupePath: string): Promise<Subgraphs> {
+  const child = fork(join(root, 'dist/bench/bench/workload/serve.js'), [supergraphPath, noDedupePath], {
+    env: { PATH: env['PATH'] ?? '', NODE_ENV: 'production', SUBGRAPH_MEMO: settings.subgraphMemo ? '1' : '0' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`subgraphs exited with ${code}`)));
+  });
+  return {
+    child,
+    counts: (reset = false) =>
+      new Promise((resolve) => {
+        child.once('message', (message: { counts: Record<string, number> }) => resolve(message.counts));
+        child.send(reset ? 'reset' : 'counts');
+      }),
+    close: () => child.disconnect(),
+  };
+}
+
+/** Bundle load to first answer in workerd (Miniflare), as the Worker tests load it. */
+async function workerColdStart(supergraphSdl: string): Promise<{ readyMs: number[]; answerMs: number[] }> {
+  const { serveText, startWorker } = await import('../test/support/worker.js');
+  const served = await serveText(supergraphSdl);
+  const readyMs: number[] = [];
+  const answerMs: number[] = [];
+  try {
+    for (let i = 0; i < settings.coldRuns; i++) {
+      const t0 = performance.now();
+      const worker = await startWorker({
+        SUPERGRAPH: served.url,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_MAX_REQUESTS: String(settings.rateLimitMax),
+      });
+      readyMs.push(performance.now() - t0);
+      try {
+        for (;;) {
+          const response = await worker.fetch('/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json' },
+            body: deepQueryBody,
+          });
+          const text = await response.text();
+          if (response.status === 200 && text.includes('"data":{')) break;
+          if (performance.now() - t0 > 60_000) throw new Error(`Worker did not answer: ${response.status} ${text.slice(0, 300)}`);
+        }
+        answerMs.push(performance.now() - t0);
+      } finally {
+        await worker.dispose();
+      }
+    }
+  } finally {
+    await served.close();
+  }
+  return { readyMs, answerMs };
+}
+
+function versionOf(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'n/a';
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadBefore = loadavg();
+  build();
+
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const runDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  const plainSupergraphPath = join(runDir, 'supergraph.graphql');
+  const noDedupePath = join(runDir, 'supergraph.no-dedupe.graphql');
+  const subgraphs = await startSubgraphs(plainSupergraphPath, noDedupePath);
+  const supergraphSdl = readFileSync(plainSupergraphPath, 'utf8');
+  const ctx: BenchContext = {
+    root,
+    supergraphPath: settings.upstreamDedupe ? plainSupergraphPath : noDedupePath,
+    plainSupergraphPath,
+    runDir,
+    redisUrl: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+    redisKeyPrefix: `tollgate-bench:${runId}:`,
+    rateLimitMax: settings.rateLimitMax,
+    plannerInConfig: readFileSync(join(root, 'dist/config.js'), 'utf8').includes('QUERY_PLANNER'),
+    clusterWorkers: settings.clusterWorkers,
+  };
+  const selected = contenders.filter((c) => (only ? only.includes(c.id) : !c.optional));
+  const running: Running[] = [];
+  const infos: ContenderResult[] = [];
+  const points: PointResult[] = [];
+  const profiles: ProfileSummary[] = [];
+  let workerStart: Results['workerColdStart'];
+  try {
+    // Cold starts: spawn → first answered deep query; the last start stays up for the load.
+    for (const contender of selected) {
+      const cold: number[] = [];
+      let last: Running | undefined;
+      for (let i = 0; i < settings.coldRuns; i++) {
+        last = await start(contender, ctx, deepQueryBody);
+        cold.push(last.coldStartMs);
+        if (i < settings.coldRuns - 1) await last.stop();
+      }
+      running.push(last!);
+      coldStarts.set(contender.id, cold);
+      log(`${contender.id}: cold start ${cold.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    }
+
+    // Same answer everywhere, and how many subgraph calls it takes.
+    const reference = running.find((r) => r.contender.id === 'bare') ?? running[0]!;
+    const referenceData = JSON.stringify((JSON.parse(reference.firstAnswer) as { data: unknown }).data);
+    for (const r of running) {
+      await subgraphs.counts(true);
+      const { status, text } = await post(r.url, deepQueryBody, { 'x-bench-request': 'verify' });
+      const calls = await subgraphs.counts();
+      const parsed = JSON.parse(text) as { data?: unknown; errors?: unknown };
+      const dataIdentical = status === 200 && parsed.errors === undefined && JSON.stringify(parsed.data) === referenceData;
+      if (!dataIdentical) throw new Error(`${r.contender.id} answered different data (${status}): ${text.slice(0, 500)}`);
+      infos.push({
+        id: r.contender.id,
+        label: r.contender.label,
+        coldStartMs: [],
+        subgraphCalls: calls,
+        answerBytes: Buffer.byteLength(text),
+        dataIdentical,
+        bodyIdenticalToReference: text === reference.firstAnswer,
+        peakRssMiB: 0,
+      });
+    }
+    log(`all ${running.length} gateways answer the same data (${Buffer.byteLength(reference.firstAnswer)} bytes)`);
+
+    // The load, per connection count: every gateway warmed up, then rounds in which the gateways
+    // take turns (the order rotated each round), so drifts in the machine's load hit all alike.
+    for (const connections of settings.connections) {
+      for (const r of running) await load(r.url, connections, settings.warmupSeconds);
+      const windows = new Map<Running, Window[]>(running.map((r) => [r, []]));
+      for (let i = 0; i < settings.rounds; i++) {
+        const shift = i % running.length;
+        for (const r of [...running.slice(shift), ...running.slice(0, shift)]) {
+          windows.get(r)!.push(
+            await round(r.url, connections, processTree(r.pid), subgraphs.child.pid!, settings, async () =>
+              Object.values(await subgraphs.counts()).reduce((a, b) => a + b, 0),
+            ),
+          );
+        }
+      }
+      for (const r of running) {
+        const info = infos.find((x) => x.id === r.contender.id)!;
+        const point = summarize(r, connections, windows.get(r)!, info.answerBytes);
+        points.push(point);
+        log(
+          `${r.contender.id.padEnd(18)} c=${String(connections).padStart(2)}  ${point.rps.toFixed(0).padStart(5)} req/s ` +
+            `(rounds ${point.roundRps.map((x) => x.toFixed(0)).join(' ')})  p50 ${point.p50.toFixed(1)} ms  p99 ${point.p99.toFixed(1)} ms  ` +
+            `err ${point.errors}  non2xx ${point.non2xx}  rss ${point.peakRssMiB.toFixed(0)} MiB  cpu ${point.gatewayCpuMsPerRequest.toFixed(2)} ms/req  ` +
+            `subgraph calls ${point.subgraphCallsPerRequest.toFixed(1)}/req`,
+        );
+      }
+    }
+    for (const r of running) {
+      const info = infos.find((i) => i.id === r.contender.id)!;
+      info.peakRssMiB = peakRssMiB(processTree(r.pid));
+      const { status, text } = await post(r.url, deepQueryBody);
+      if (status !== 200 || JSON.stringify((JSON.parse(text) as { data: unknown }).data) !== referenceData) {
+        throw new Error(`${r.contender.id} answered differently after the load (${status})`);
+      }
+    }
+    await Promise.all(running.map((r) => r.stop()));
+
+    // Where the time goes: CPU profiles of a few gateways, one at a time, under the same load.
+    for (const id of profileIds) {
+      const contender = selected.find((c) => c.id === id);
+      if (!contender) continue;
+      log(`profiling ${id} (node --cpu-prof, ${settings.profileConnections} connections, ${settings.profileSeconds} s)`);
+      profiles.push(
+        await profileContender(contender, ctx, deepQueryBody, {
+          connections: settings.profileConnections,
+          seconds: settings.profileSeconds,
+          warmupSeconds: settings.warmupSeconds,
+        }),
+      );
+    }
+  } finally {
+    await Promise.all(running.map((r) => r.stop()));
+    subgraphs.close();
+  }
+  // Cold starts were collected per contender above; attach them.
+  for (const info of infos) info.coldStartMs = coldStarts.get(info.id) ?? [];
+
+  log('cold start in Miniflare');
+  try {
+    workerStart = await workerColdStart(supergraphSdl);
+  } catch (error) {
+    log(`Miniflare cold start failed: ${String(error)}`);
+    workerStart = undefined;
+  }
+  rmSync(runDir, { recursive: true, force: true });
+
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+      memoryGiB: totalmem() / 1024 ** 3,
+      kernel: release(),
+      node: process.version,
+      loadBefore,
+      loadAfter: loadavg(),
+    },
+    versions: Object.fromEntries(
+      [
+        '@graphql-hive/gateway-runtime',
+        '@graphql-hive/gateway',
+        '@graphql-hive/router-runtime',
+        '@graphql-hive/router-query-planner',
+        '@graphql-mesh/transport-http',
+        '@apollo/gateway',
+        '@apollo/server',
+        '@apollo/subgraph',
+        'graphql',
+        'graphql-yoga',
+        'autocannon',
+        'miniflare',
+        'wrangler',
+        'ioredis',
+      ].map((pkg) => [pkg, versionOf(pkg)]),
+    ),
+    settings: { ...settings, redisKeyPrefix: ctx.redisKeyPrefix, plannerInConfig: ctx.plannerInConfig },
+    contenders: infos,
+    points,
+    workerColdStart: workerStart,
+    profiles,
+    bundle: existsSync(join(root, 'dist/worker/index.js')) ? bundleSize(join(root, 'dist/worker/index.js')) : undefined,
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeReport(results, root);
+  log(`done in ${results.totalSeconds.toFixed(0)} s: BENCHMARKS.md, bench/results/chart.svg, bench/results/latest.json`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
