@@ -1,4 +1,5 @@
 import { logLevels, type LogLevel } from './log.js';
+import type { QueryPlanner } from './gateway/planner.js';
 import type { RateLimitPolicy } from './ratelimit/policy.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
 import { defaultLimits, type SecurityLimits } from './security/limits.js';
@@ -25,6 +26,8 @@ export interface Config {
   readonly corsOrigins: '*' | readonly string[];
   readonly trustProxy: TrustProxy;
   readonly gatewayLifecycle: GatewayLifecycle;
+  /** `js`: the runtime's own planner; `rust`: Hive Router's (a native addon, Node only). */
+  readonly queryPlanner: QueryPlanner;
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
@@ -120,6 +123,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
       request: 'request',
       isolate: 'isolate',
     }),
+    queryPlanner: oneOf<QueryPlanner>(read, 'QUERY_PLANNER', 'js', platform === 'worker' ? { js: 'js' } : { js: 'js', rust: 'rust' }),
     port: int(read, 'PORT', 4000, 0, 65_535),
     host: read('HOST') ?? '0.0.0.0',
     logLevel: oneOf(read, 'LOG_LEVEL', 'info', Object.fromEntries(logLevels.map((l) => [l, l])) as Record<string, LogLevel>),

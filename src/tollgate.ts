@@ -28,7 +28,7 @@ export function createTollgate(config: Config, deps: TollgateDeps): Tollgate {
   const { supergraphSdl, store, log, routes, observe, plugins } = deps;
   const development = config.environment === 'development';
   const gateway = createGatewayProvider(config.gatewayLifecycle, () =>
-    createRuntime({ supergraphSdl, development, log, plugins, security: config.security }),
+    createRuntime({ supergraphSdl, development, log, plugins, security: config.security, queryPlanner: config.queryPlanner }),
   );
   const handler = createHandler({ config, gateway, store, log, routes, observe });
   return {

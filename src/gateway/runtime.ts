@@ -2,6 +2,7 @@ import { Logger as HiveLogger, type LogWriter } from '@graphql-hive/logger';
 import { createGatewayRuntime, type GatewayConfigBase, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import http from '@graphql-mesh/transport-http';
 import type { Logger } from '../log.js';
+import { rustUnifiedGraphHandler, type QueryPlanner } from './planner.js';
 import { defaultLimits, type SecurityLimits } from '../security/limits.js';
 import { securityPlugins } from '../security/plugins.js';
 import { withoutStacks } from '../security/redact.js';
@@ -18,6 +19,8 @@ export interface RuntimeOptions {
    * (`Config.security`). Unset: the production defaults (`defaultLimits`).
    */
   readonly security?: SecurityLimits;
+  /** The query planner; default the runtime's JavaScript one. */
+  readonly queryPlanner?: QueryPlanner;
 }
 
 /**
@@ -43,6 +46,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     maskedErrors: true,
     batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
     upstreamTimeout: security.upstreamTimeoutMs,
+    ...(options.queryPlanner === 'rust' ? { unifiedGraphHandler: rustUnifiedGraphHandler } : {}),
     plugins: (context) => [...limits, ...(extra ? extra(context) : [])],
   });
 }

@@ -1,5 +1,6 @@
 import { ConfigError, parseConfig } from '../config.js';
 import { startDemoSubgraphs, type DemoSubgraphs } from '../demo/subgraphs.js';
+import { rustPlannerAvailable } from '../gateway/planner.js';
 import { createLogger } from '../log.js';
 import { parseObservabilityConfig } from '../observability/config.js';
 import { createNodeObservability } from '../observability/node.js';
@@ -16,6 +17,9 @@ async function main(): Promise<void> {
   const observability = parseObservabilityConfig(process.env, config, 'node');
   const log = createLogger(config.logLevel);
 
+  if (config.queryPlanner === 'rust' && !(await rustPlannerAvailable())) {
+    throw new ConfigError('QUERY_PLANNER', 'rust', 'js here: the Rust planner (@graphql-hive/router-runtime) does not load on this machine');
+  }
   let demo: DemoSubgraphs | undefined;
   let supergraphSdl: string;
   if (config.supergraph === undefined) {
