@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, parseConfig } from '../src/config.js';
+import { storeConfig } from '../src/ratelimit/createStore.js';
 import { runGatewayExpectingFailure } from './support/process.js';
 
 describe('configuration', () => {
@@ -59,6 +60,8 @@ describe('configuration', () => {
     assert.equal(config.supergraph, './supergraph.graphql');
     const cluster = parseConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis://10.0.0.2:7001' }, 'node');
     assert.deepEqual(cluster.redisClusterNodes, ['10.0.0.1:7000', 'redis://10.0.0.2:7001']);
+    assert.deepEqual(storeConfig(cluster).redisClusterNodes, cluster.redisClusterNodes, 'reaches the store');
+    assert.equal(storeConfig(cluster, true).connectionPerRequest, true);
   });
 
   test('a bad value throws a ConfigError naming the variable and what it expects', () => {

@@ -18,7 +18,7 @@ import { commandStats, startRedisServer, type RedisServer } from './support/redi
  * measured; the runtime would cap this at a few hundred requests per second).
  */
 
-/** The bound stated in docs/security.md: the in-memory store's heap for 100,000 clients. */
+/** The bound stated in the README ("Memory under many clients"): the in-memory store's heap for 100,000 clients. */
 const heapBoundBytes = 32 * 1024 * 1024;
 const clients = 100_000;
 

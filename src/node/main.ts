@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { parseObservabilityConfig } from '../observability/config.js';
 import { createNodeObservability } from '../observability/node.js';
 import { effectiveConfig } from '../observability/startup.js';
-import { createStore } from '../ratelimit/createStore.js';
+import { createStore, storeConfig } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 import { startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
@@ -29,16 +29,7 @@ async function main(): Promise<void> {
     supergraphSdl = await loadSupergraph(config.supergraph);
   }
 
-  const store = createStore(
-    {
-      redisUrl: config.redisUrl,
-      upstashUrl: config.upstashUrl,
-      upstashToken: config.upstashToken,
-      keyPrefix: config.redisKeyPrefix,
-      timeoutMs: config.rateLimitTimeoutMs,
-    },
-    { log },
-  );
+  const store = createStore(storeConfig(config), { log });
   const obs = createNodeObservability(observability, config, { log, store });
   const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, ...obs.tollgate });
   const server = await startNodeServer({ handler: obs.wrap(tollgate.handler), port: config.port, host: config.host, log });

@@ -11,7 +11,7 @@ import { createLogger } from '../log.js';
 import { parseObservabilityConfig } from '../observability/config.js';
 import { createObservability } from '../observability/observability.js';
 import { effectiveConfig } from '../observability/startup.js';
-import { createStore } from '../ratelimit/createStore.js';
+import { createStore, storeConfig } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 
 /** The part of Workers' ExecutionContext Tollgate uses. */
@@ -44,18 +44,8 @@ async function handlerFor(env: Env): Promise<Handler> {
   const supergraphSdl = await supergraphFor(config.supergraph);
   // Another request may have built it while this one fetched the supergraph.
   if (cached?.env === env) return cached.handler;
-  const store = createStore(
-    {
-      redisUrl: config.redisUrl,
-      upstashUrl: config.upstashUrl,
-      upstashToken: config.upstashToken,
-      keyPrefix: config.redisKeyPrefix,
-      timeoutMs: config.rateLimitTimeoutMs,
-      connectionPerRequest: true,
-    },
-    { log },
-  );
-  // No scrape endpoint on Workers: each request's log line carries the figures (docs/operating.md).
+  const store = createStore(storeConfig(config, true), { log });
+  // No scrape endpoint on Workers: each request's log line carries the figures (README, "Operating Tollgate").
   const obs = createObservability(observability, { log, store });
   const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, observe: obs.observe, plugins: obs.plugins });
   const handler = obs.wrap(tollgate.handler);
