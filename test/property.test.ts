@@ -178,7 +178,7 @@ describe('property: hostile requests through the in-process handler', () => {
       supergraphSdl: demo.supergraphSdl,
       store: new MemoryStore(),
       log: silentLogger,
-      observe: (event) => events.push(event),
+      observe: (event) => void events.push(event),
     });
   });
   after(async () => {

@@ -6,7 +6,7 @@ import { rateLimitPolicyHeader, setRateLimitHeaders } from '../http/rateLimitHea
 import { requestIdOf, withRequestId } from '../http/requestId.js';
 import { processingTime, serverTiming } from '../http/timing.js';
 import { clientKey } from '../identity/clientKey.js';
-import type { Logger } from '../log.js';
+import type { LogFields, Logger } from '../log.js';
 import { toSeconds } from '../ratelimit/policy.js';
 import type { DecisionSource, RateLimitStore, StoreDecision } from '../ratelimit/store.js';
 import { boundBody } from '../security/body.js';
@@ -32,8 +32,11 @@ export interface HandlerDeps {
    * the usual headers. Keyed by exact path.
    */
   readonly routes?: Readonly<Record<string, (request: Request) => Response | Promise<Response>>>;
-  /** Called once per handled request (not preflights) with what happened, after the log line. */
-  readonly observe?: (event: RequestEvent) => void;
+  /**
+   * Called once per handled request (not preflights) with what happened, just before the
+   * request's log line is written; fields it returns are added to that line.
+   */
+  readonly observe?: (event: RequestEvent) => LogFields | void;
 }
 
 /** What one request came to: the request log line's fields, for metrics and other observers. */
@@ -176,18 +179,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     if (outcome !== 'exempt' && outcome !== 'disabled') setRateLimitHeaders(headers, policyHeader, decision);
     cors.apply(request, headers);
 
-    if (log.enabled('info')) {
-      log.info('request', {
-        requestId,
-        method: request.method,
-        path,
-        status: response.status,
-        ms: Number(totalMs.toFixed(2)),
-        rateLimit: outcome,
-        ...(decision?.source && decision.source !== 'store' ? { rateLimitSource: decision.source } : {}),
-      });
-    }
-    deps.observe?.({
+    const extra = deps.observe?.({
       requestId,
       method: request.method,
       path,
@@ -199,6 +191,18 @@ export function createHandler(deps: HandlerDeps): Handler {
       gatewayMs,
       totalMs,
     });
+    if (log.enabled('info')) {
+      log.info('request', {
+        requestId,
+        method: request.method,
+        path,
+        status: response.status,
+        ms: Number(totalMs.toFixed(2)),
+        rateLimit: outcome,
+        ...(decision?.source && decision.source !== 'store' ? { rateLimitSource: decision.source } : {}),
+        ...extra,
+      });
+    }
     return response;
   };
 }

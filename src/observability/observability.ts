@@ -8,7 +8,6 @@ import { clientLogKey } from './clientKey.js';
 import type { ObservabilityConfig } from './config.js';
 import { rateLimitDecision, type RateLimitDecision } from './decision.js';
 import { inRequestContext, withCurrentRequestId } from './requestContext.js';
-import { holdRequestLines } from './requestLog.js';
 import { createRequestTracker, type RequestDetails, type SubgraphCall } from './requestTracker.js';
 
 /** Where request figures go besides the log: Prometheus on Node (`prometheus.ts`). */
@@ -44,8 +43,8 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
 }
 
 /**
- * The platform-independent part of issue 5: one observer per request that completes the
- * request's log line and feeds the metrics, and the runtime plugin that tells it the operation
+ * The platform-independent part of issue 5: one observer per request that returns the fields
+ * the lifecycle adds to the request's log line and feeds the metrics, and the runtime plugin that tells it the operation
  * and the subgraph calls. The request line gains:
  *
  * - `operation`: the executed operation's name (`(anonymous)`), absent when nothing executed;
@@ -64,12 +63,12 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
  */
 export function createObservability(config: ObservabilityConfig, deps: ObservabilityDeps): Observability {
   const { log, store, metrics } = deps;
-  const requestLog = holdRequestLines(withCurrentRequestId(log));
+  const requestScopedLog = withCurrentRequestId(log);
   const logKey = clientLogKey({ logClientIp: config.logClientIp, salt: config.logSalt });
   const tracker = createRequestTracker(metrics ? { onSubgraphCall: (call) => metrics.subgraphCall(call) } : {});
   const plugins = [tracker.plugin, ...(deps.plugins ?? [])];
 
-  function observe(event: RequestEvent): void {
+  function observe(event: RequestEvent): LogFields | void {
     try {
       const details = tracker.take(event.requestId);
       const decision = rateLimitDecision(event);
@@ -85,14 +84,14 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
       if (details && Object.keys(details.subgraphErrors).length > 0) fields['subgraphErrors'] = details.subgraphErrors;
       const breaker = storeStats(store)?.breakerState;
       if (breaker !== undefined) fields['breaker'] = breaker;
-      requestLog.complete(event.requestId, fields);
+      return fields;
     } catch (error) {
       // An observer must never fail a request.
       log.error('observing a request failed', { requestId: event.requestId, error });
     }
   }
 
-  return { config, log: requestLog.log, observe, plugins: () => plugins, wrap: inRequestContext };
+  return { config, log: requestScopedLog, observe, plugins: () => plugins, wrap: inRequestContext };
 }
 
 function round(ms: number): number {
