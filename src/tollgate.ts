@@ -22,13 +22,15 @@ export interface TollgateDeps {
   readonly routes?: HandlerDeps['routes'];
   readonly observe?: HandlerDeps['observe'];
   readonly plugins?: RuntimeOptions['plugins'];
+  /** GraphiQL's options and page renderer, in development (see RuntimeOptions). */
+  readonly graphiql?: RuntimeOptions['graphiql'];
 }
 
 export function createTollgate(config: Config, deps: TollgateDeps): Tollgate {
-  const { supergraphSdl, store, log, routes, observe, plugins } = deps;
+  const { supergraphSdl, store, log, routes, observe, plugins, graphiql } = deps;
   const development = config.environment === 'development';
   const gateway = createGatewayProvider(config.gatewayLifecycle, () =>
-    createRuntime({ supergraphSdl, development, log, plugins, security: config.security, queryPlanner: config.queryPlanner }),
+    createRuntime({ supergraphSdl, development, log, plugins, graphiql, security: config.security, queryPlanner: config.queryPlanner }),
   );
   const handler = createHandler({ config, gateway, store, log, routes, observe });
   return {

@@ -1,6 +1,7 @@
 import { Logger as HiveLogger, type LogWriter } from '@graphql-hive/logger';
 import { createGatewayRuntime, type GatewayConfigBase, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import http from '@graphql-mesh/transport-http';
+import type { GraphiQLOptions } from 'graphql-yoga';
 import type { Logger } from '../log.js';
 import { rustUnifiedGraphHandler, type QueryPlanner } from './planner.js';
 import { defaultLimits, type SecurityLimits } from '../security/limits.js';
@@ -19,6 +20,11 @@ export interface RuntimeOptions {
    * (`Config.security`). Unset: the production defaults (`defaultLimits`).
    */
   readonly security?: SecurityLimits;
+  /** GraphiQL in development: its options and the page renderer (default: the runtime's CDN page). */
+  readonly graphiql?: {
+    readonly options?: GraphiQLOptions;
+    readonly render?: (options?: GraphiQLOptions) => string | Promise<string>;
+  };
   /** The query planner; default the runtime's JavaScript one. */
   readonly queryPlanner?: QueryPlanner;
 }
@@ -39,7 +45,8 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     logging: new HiveLogger({ level: hiveLevel(options.log), writers: [logWriter(options.log, options.development)] }),
     cors: false,
     landingPage: false,
-    graphiql: options.development,
+    graphiql: options.development ? (options.graphiql?.options ?? true) : false,
+    ...(options.development && options.graphiql?.render ? { renderGraphiQL: options.graphiql.render } : {}),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthcheck',
     readinessCheckEndpoint: '/readiness',

@@ -1,4 +1,3 @@
-import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import type { GraphiQLOptions } from 'graphql-yoga';
 
 /** What the page opens with. */
@@ -36,25 +35,4 @@ export function renderOfflineGraphiQL(options: GraphiQLOptions = graphiqlOptions
     rendered = { key, html: import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options)) };
   }
   return rendered.html;
-}
-
-/**
- * Runtime plugin: where the runtime answers a browser's `GET <endpoint>` with its GraphiQL page,
- * answers the offline page instead (same status and headers). Only for development, where the
- * runtime's `graphiql` is on; in production the runtime renders no page and this does nothing.
- *
- * (Once `createRuntime` takes `renderGraphiQL`, pass `renderOfflineGraphiQL` there instead.)
- */
-export function useOfflineGraphiQL(endpoint = '/graphql'): GatewayPlugin {
-  return {
-    async onResponse({ request, response, setResponse }) {
-      if (request.method !== 'GET' || !response.headers.get('content-type')?.startsWith('text/html')) return;
-      const path = new URL(request.url).pathname;
-      if (path !== endpoint && path !== `${endpoint}/`) return;
-      const headers = new Headers(response.headers);
-      headers.delete('content-length');
-      headers.set('content-type', 'text/html; charset=utf-8');
-      setResponse(new Response(await renderOfflineGraphiQL(), { status: response.status, headers }));
-    },
-  };
 }

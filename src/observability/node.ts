@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import type { TollgateDeps } from '../tollgate.js';
 import type { ObservabilityConfig } from './config.js';
-import { useOfflineGraphiQL } from './graphiql.js';
+import { graphiqlOptions, renderOfflineGraphiQL } from './graphiql.js';
 import { metricsPath, metricsRoute, startMetricsServer, type MetricsServer } from './metricsEndpoint.js';
 import { createObservability } from './observability.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from './prometheus.js';
@@ -13,8 +13,8 @@ export interface NodeObservability {
   readonly config: ObservabilityConfig;
   /** The logger to give `createTollgate` (request lines completed by the observer). */
   readonly log: Logger;
-  /** `routes`, `observe` and `plugins` for `createTollgate`. */
-  readonly tollgate: Pick<TollgateDeps, 'routes' | 'observe' | 'plugins'>;
+  /** `routes`, `observe`, `plugins` and `graphiql` for `createTollgate`. */
+  readonly tollgate: Pick<TollgateDeps, 'routes' | 'observe' | 'plugins' | 'graphiql'>;
   readonly metrics: PrometheusMetrics;
   /** Wrap the Tollgate handler: every line logged while a request is handled gets its `requestId`. */
   wrap(handler: Handler): Handler;
@@ -52,11 +52,7 @@ export function createNodeObservability(
     },
     paths: ['/graphql', '/healthcheck', '/readiness', ...(config.metricsEndpoint === 'gateway-port' ? [metricsPath] : [])],
   });
-  const core = createObservability(config, {
-    ...deps,
-    metrics,
-    plugins: config.graphiql ? [useOfflineGraphiQL('/graphql')] : [],
-  });
+  const core = createObservability(config, { ...deps, metrics });
   const route = metricsRoute(metrics, config.metricsToken);
   let server: MetricsServer | undefined;
 
@@ -66,6 +62,7 @@ export function createNodeObservability(
     tollgate: {
       observe: core.observe,
       plugins: core.plugins,
+      ...(config.graphiql ? { graphiql: { options: graphiqlOptions, render: renderOfflineGraphiQL } } : {}),
       ...(config.metricsEndpoint === 'gateway-port' ? { routes: { [metricsPath]: route } } : {}),
     },
     metrics,

@@ -44,8 +44,8 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
 
 /**
  * The platform-independent part of issue 5: one observer per request that returns the fields
- * the lifecycle adds to the request's log line and feeds the metrics, and the runtime plugin that tells it the operation
- * and the subgraph calls. The request line gains:
+ * the lifecycle adds to the request's log line and feeds the metrics, and the runtime plugin
+ * that tells it the operation and the subgraph calls. The request line gains:
  *
  * - `operation`: the executed operation's name (`(anonymous)`), absent when nothing executed;
  * - `rateLimitDecision` (see `decision.ts`) and `rateLimitMs`, when the request was rate limited;
