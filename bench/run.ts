@@ -9,7 +9,7 @@
  * in turn: warm-up, then autocannon, every request with a unique header value → cold start in
  * Miniflare → the Worker bundle's size → the report.
  *
- * Settings (environment): BENCH_ROUNDS (default 4) × BENCH_WINDOW (s, default 2.25) measured per
+ * Settings (environment): BENCH_ROUNDS (default 4) × BENCH_WINDOW (s, default 2) measured per
  * point after BENCH_RAMP (s, default 0.5) per round and BENCH_WARMUP (s, default 1.5) per point,
  * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
@@ -40,7 +40,7 @@ const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const env = process.env;
 const settings = {
   rounds: Number(env['BENCH_ROUNDS'] ?? 4),
-  windowSeconds: Number(env['BENCH_WINDOW'] ?? 2.25),
+  windowSeconds: Number(env['BENCH_WINDOW'] ?? 2),
   rampSeconds: Number(env['BENCH_RAMP'] ?? 0.5),
   warmupSeconds: Number(env['BENCH_WARMUP'] ?? 1.5),
   connections: (env['BENCH_CONNECTIONS'] ?? '1,10,50').split(',').map(Number),
@@ -51,7 +51,7 @@ const settings = {
   upstreamDedupe: env['BENCH_UPSTREAM_DEDUPE'] === '1',
   clusterWorkers: availableParallelism(),
   profileConnections: 10,
-  profileSeconds: Number(env['BENCH_PROFILE_SECONDS'] ?? 8),
+  profileSeconds: Number(env['BENCH_PROFILE_SECONDS'] ?? 6),
 };
 const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,tollgate-rust')
   .split(',')
@@ -179,7 +179,6 @@ async function main(): Promise<void> {
     redisUrl: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     redisKeyPrefix: `tollgate-bench:${runId}:`,
     rateLimitMax: settings.rateLimitMax,
-    plannerInConfig: readFileSync(join(root, 'dist/config.js'), 'utf8').includes('QUERY_PLANNER'),
     clusterWorkers: settings.clusterWorkers,
   };
   const selected = contenders.filter((c) => (only ? only.includes(c.id) : !c.optional));
@@ -321,7 +320,7 @@ async function main(): Promise<void> {
         'ioredis',
       ].map((pkg) => [pkg, versionOf(pkg)]),
     ),
-    settings: { ...settings, redisKeyPrefix: ctx.redisKeyPrefix, plannerInConfig: ctx.plannerInConfig },
+    settings: { ...settings, redisKeyPrefix: ctx.redisKeyPrefix },
     contenders: infos,
     points,
     workerColdStart: workerStart,

@@ -43,7 +43,7 @@ export function groupedBarChart(options: ChartOptions): string {
   const barHeight = 9;
   const barGap = 1;
   const rowGap = 10;
-  const top = options.subtitle ? 78 : 62;
+  const top = options.subtitle ? 92 : 76;
   const rows = Math.max(...options.panels.map((p) => p.rows.length));
   const rowHeight = options.series.length * (barHeight + barGap) + rowGap;
   const plotHeight = rows * rowHeight;
@@ -59,7 +59,7 @@ export function groupedBarChart(options: ChartOptions): string {
 
   // Legend.
   let legendX = labelWidth;
-  const legendY = top - 26;
+  const legendY = top - 32;
   options.series.forEach((name, i) => {
     out.push(
       `<rect x="${legendX}" y="${legendY - 9}" width="10" height="10" fill="${colors[i % colors.length]}"/>`,
@@ -78,7 +78,7 @@ export function groupedBarChart(options: ChartOptions): string {
     const x0 = labelWidth + p * (panelWidth + 40);
     const max = niceMax(Math.max(...panel.rows.flatMap((row) => row.values.filter((v): v is number => v !== undefined))));
     const scale = (v: number) => (v / max) * (panelWidth - 50);
-    out.push(`<text x="${x0}" y="${top - 8 - 26}" font-weight="600">${escape(panel.title)}</text>`);
+    out.push(`<text x="${x0}" y="${top - 10}" font-weight="600">${escape(panel.title)}</text>`);
     for (let t = 0; t <= 4; t++) {
       const value = (max * t) / 4;
       const x = x0 + scale(value);

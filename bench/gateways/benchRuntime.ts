@@ -1,7 +1,8 @@
 /**
- * The gateway runtime with the options Tollgate's `createRuntime` (src/gateway/runtime.ts) gives
- * it, plus a choice of query planner: the benchmark's bare-runtime baseline, and Tollgate with
- * the Rust planner until `createRuntime` takes a planner itself.
+ * The bare-runtime baseline: `createGatewayRuntime` with the options of Tollgate's
+ * `createRuntime` (src/gateway/runtime.ts) that decide what is served (HTTP transport, endpoints,
+ * no CORS, landing page or GraphiQL, logging at warn), and none of what Tollgate adds (security
+ * plugins, upstream timeout, observability, the request lifecycle). Either query planner.
  */
 import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import { Logger as HiveLogger } from '@graphql-hive/logger';

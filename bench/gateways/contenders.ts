@@ -25,8 +25,6 @@ export interface BenchContext {
   readonly redisKeyPrefix: string;
   /** Above the run's request count, so rate limiting decides every request and rejects none. */
   readonly rateLimitMax: number;
-  /** Whether Tollgate's own config takes `QUERY_PLANNER` (else the bench entry wires it). */
-  readonly plannerInConfig: boolean;
   readonly clusterWorkers: number;
 }
 
@@ -113,7 +111,7 @@ export const contenders: readonly Contender[] = [
     id: 'tollgate-rust',
     label: 'Tollgate, isolate, in-memory, Rust planner',
     launch: (ctx, port) => ({
-      args: [ctx.plannerInConfig ? tollgateMain(ctx) : benchEntry(ctx, 'tollgate-planner')],
+      args: [tollgateMain(ctx)],
       env: tollgateEnv(ctx, port, { QUERY_PLANNER: 'rust' }),
     }),
   },
