@@ -91,7 +91,12 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
     }
   }
 
-  return { config, log: requestScopedLog, observe, plugins: () => plugins, wrap: inRequestContext };
+  // AsyncLocalStorage switches on Node's promise hooks for every promise in the process (Node 20
+  // and 22): about 4 % of a deep query's CPU (BENCHMARKS.md, "Where the time goes"). The runtime
+  // already logs through a per-request child logger carrying the request id, so the async context
+  // that fills in the id of its other lines is kept for debug logging.
+  const wrap = log.enabled('debug') ? inRequestContext : (handler: Handler): Handler => handler;
+  return { config, log: requestScopedLog, observe, plugins: () => plugins, wrap };
 }
 
 function round(ms: number): number {

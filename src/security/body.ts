@@ -16,11 +16,13 @@ import { limitCodes } from './limits.js';
  * if (bounded instanceof Response) return bounded; // 413 PAYLOAD_TOO_LARGE
  */
 export async function boundBody(request: Request, maxBytes: number, requestId: string): Promise<Request | Response> {
-  if (request.body === null) return request;
+  // Headers first: on Node, touching `request.body` wraps the socket in a web stream (and the
+  // runtime then reads it through that instead of its faster Node-stream path).
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\s*\d+\s*$/.test(declared)) {
     return Number(declared) > maxBytes ? tooLarge(maxBytes, requestId) : request;
   }
+  if (request.method === 'GET' || request.method === 'HEAD' || request.body === null) return request;
 
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
