@@ -3,7 +3,7 @@
  * sums the profile's self time by package and by function, over the measured window only
  * (start-up, warm-up and shutdown are cut off using the profile's sample times).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -123,6 +123,12 @@ export async function profileContender(
     const t3 = performance.now();
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error(`${contender.id} wrote no CPU profile (did it exit cleanly?)`);
+    const keep = process.env['BENCH_KEEP_PROFILES'];
+    if (keep) {
+      // For a closer look (Chrome DevTools, or a script): <dir>/<contender>.cpuprofile.
+      mkdirSync(keep, { recursive: true });
+      copyFileSync(join(dir, file), join(keep, `${contender.id}.cpuprofile`));
+    }
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     return summarizeProfile(profile, { fromEndMs: t3 - t2, lengthMs: t2 - t1 }, result.requests.total, {
       contender: contender.id,

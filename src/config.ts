@@ -10,6 +10,8 @@ export type Platform = 'node' | 'worker';
 export type GatewayLifecycle = 'request' | 'isolate';
 
 export interface Config {
+  /** The platform the configuration was read for. */
+  readonly platform: Platform;
   readonly environment: 'development' | 'production';
   /** Path, URL or (Workers) undefined for the bundled supergraph. Undefined on Node: the demo. */
   readonly supergraph: string | undefined;
@@ -103,6 +105,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
   const supergraph = read('SUPERGRAPH');
 
   return {
+    platform,
     environment,
     supergraph,
     redisUrl,

@@ -30,7 +30,16 @@ export function createTollgate(config: Config, deps: TollgateDeps): Tollgate {
   const { supergraphSdl, store, log, routes, observe, plugins, graphiql } = deps;
   const development = config.environment === 'development';
   const gateway = createGatewayProvider(config.gatewayLifecycle, () =>
-    createRuntime({ supergraphSdl, development, log, plugins, graphiql, security: config.security, queryPlanner: config.queryPlanner }),
+    createRuntime({
+      supergraphSdl,
+      development,
+      log,
+      plugins,
+      graphiql,
+      security: config.security,
+      queryPlanner: config.queryPlanner,
+      upstreamDeadline: config.platform === 'node' ? 'shared' : 'per-call',
+    }),
   );
   const handler = createHandler({ config, gateway, store, log, routes, observe });
   return {

@@ -7,6 +7,7 @@ import { rustUnifiedGraphHandler, type QueryPlanner } from './planner.js';
 import { defaultLimits, type SecurityLimits } from '../security/limits.js';
 import { securityPlugins } from '../security/plugins.js';
 import { withoutStacks } from '../security/redact.js';
+import { sharedUpstreamDeadline } from './upstreamDeadline.js';
 
 export interface RuntimeOptions {
   /** The supergraph SDL text. */
@@ -27,6 +28,12 @@ export interface RuntimeOptions {
   };
   /** The query planner; default the runtime's JavaScript one. */
   readonly queryPlanner?: QueryPlanner;
+  /**
+   * How `UPSTREAM_TIMEOUT_MS` is enforced: `per-call`, the runtime's `upstreamTimeout` (a timer and
+   * signals per subgraph call; the default, and the only one workerd allows), or `shared`, one
+   * deadline per short slot of calls (Node; src/gateway/upstreamDeadline.ts).
+   */
+  readonly upstreamDeadline?: 'per-call' | 'shared';
 }
 
 /**
@@ -39,6 +46,8 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const security = options.security ?? defaultLimits;
   const limits = securityPlugins(security, { development: options.development, log: options.log });
   const extra = options.plugins;
+  const sharedDeadline = options.upstreamDeadline === 'shared';
+  const deadline = sharedDeadline ? [sharedUpstreamDeadline(security.upstreamTimeoutMs)] : [];
   return createGatewayRuntime({
     supergraph: options.supergraphSdl,
     transports: { http },
@@ -52,9 +61,9 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     readinessCheckEndpoint: '/readiness',
     maskedErrors: true,
     batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
-    upstreamTimeout: security.upstreamTimeoutMs,
+    ...(sharedDeadline ? {} : { upstreamTimeout: security.upstreamTimeoutMs }),
     ...(options.queryPlanner === 'rust' ? { unifiedGraphHandler: rustUnifiedGraphHandler } : {}),
-    plugins: (context) => [...limits, ...(extra ? extra(context) : [])],
+    plugins: (context) => [...deadline, ...limits, ...(extra ? extra(context) : [])],
   });
 }
 

@@ -52,7 +52,8 @@ export function createNodeObservability(
     },
     paths: ['/graphql', '/healthcheck', '/readiness', ...(config.metricsEndpoint === 'gateway-port' ? [metricsPath] : [])],
   });
-  const core = createObservability(config, { ...deps, metrics });
+  // Nothing can read the figures without an endpoint: they are not collected.
+  const core = createObservability(config, { ...deps, ...(config.metricsEndpoint === 'off' ? {} : { metrics }) });
   const route = metricsRoute(metrics, config.metricsToken);
   let server: MetricsServer | undefined;
 

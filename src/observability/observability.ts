@@ -66,13 +66,18 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
   const requestScopedLog = withCurrentRequestId(log);
   const logKey = clientLogKey({ logClientIp: config.logClientIp, salt: config.logSalt });
   const tracker = createRequestTracker(metrics ? { onSubgraphCall: (call) => metrics.subgraphCall(call) } : {});
-  const plugins = [tracker.plugin, ...(deps.plugins ?? [])];
+  // What the tracker records feeds the metrics and the request line (info); without either, the
+  // runtime runs without it.
+  const tracking = metrics !== undefined || log.enabled('info');
+  const plugins = [...(tracking ? [tracker.plugin] : []), ...(deps.plugins ?? [])];
 
   function observe(event: RequestEvent): LogFields | void {
     try {
       const details = tracker.take(event.requestId);
       const decision = rateLimitDecision(event);
       metrics?.request(event, decision, details);
+      // The fields are for the request line, written at info: none to build (no client hash) above it.
+      if (!log.enabled('info')) return;
       const fields: LogFields = {};
       if (details?.operation !== undefined) fields['operation'] = details.operation;
       if (decision !== undefined) {

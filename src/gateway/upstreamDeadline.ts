@@ -1,0 +1,94 @@
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { GraphQLError } from 'graphql';
+import { setMaxListeners } from 'node:events';
+
+/**
+ * The subgraph-call deadline (`UPSTREAM_TIMEOUT_MS`) for Node, cheap enough for every call.
+ *
+ * The runtime's own `upstreamTimeout` gives each subgraph call a timer, an `AbortSignal`, a
+ * combination of that signal with the executor's (`abortSignalAny`: a controller, weak refs and
+ * finalization-registry entries) and a `Promise.race`: about a tenth of a deep query's CPU time
+ * with the Rust planner (BENCHMARKS.md, "Where the time goes"). Here the calls that start within
+ * the same short slot share one deadline: one timer and one signal per slot (a hundredth of the
+ * timeout, at most 100 ms), which fires `timeoutMs` + one slot after the slot opened, so every
+ * call gets at least `timeoutMs` and at most one slot (and a millisecond) more. The signal is given to the
+ * subgraph's `fetch`; combined with the executor's own signal (which aborts in-flight calls when
+ * the runtime is disposed) once per slot and executor signal, not per call.
+ *
+ * When it fires, the subgraph's `fetch` is aborted and fails with a GraphQL error
+ * `GATEWAY_TIMEOUT` with status 504, as the runtime's own timeout does (the HTTP executor passes
+ * GraphQL errors from `fetch` through; `useErrorPolicy` in src/security/plugins.ts drops the 504
+ * when the response has data). A subgraph that sends its headers in time and then stalls its
+ * body is cut at the same deadline, with the executor's own error for an aborted body.
+ *
+ * Node only: in workerd an I/O object belongs to the request that made it, so a signal shared
+ * between requests is not allowed there; Workers keep the runtime's per-call `upstreamTimeout`.
+ */
+interface Slot {
+  readonly closesAt: number;
+  readonly signal: AbortSignal;
+  readonly combined: WeakMap<AbortSignal, AbortSignal>;
+}
+
+export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
+  const slotMs = Math.min(100, Math.max(1, Math.floor(timeoutMs / 100)));
+  const message = `Subgraph timeout: no answer within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS).`;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let slot: Slot | undefined;
+
+  function currentSlot(now: number): Slot {
+    if (slot && now < slot.closesAt) return slot;
+    const controller = new AbortController();
+    // Every call of the slot listens to this one signal: no leak warning for many listeners.
+    setMaxListeners(0, controller.signal);
+    // +1 ms: Node's timers count from the event loop's cached millisecond, up to 1 ms before now.
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      controller.abort(new DOMException(message, 'TimeoutError'));
+    }, timeoutMs + slotMs + 1);
+    // A pending deadline must not keep the process alive.
+    timer.unref?.();
+    timers.add(timer);
+    slot = { closesAt: now + slotMs, signal: controller.signal, combined: new WeakMap() };
+    return slot;
+  }
+
+  /** The slot's deadline or `other` (the executor's signal): made once per slot and signal. */
+  function combine(current: Slot, other: AbortSignal): AbortSignal {
+    let signal = current.combined.get(other);
+    if (!signal) {
+      signal = AbortSignal.any([current.signal, other]);
+      setMaxListeners(0, signal);
+      current.combined.set(other, signal);
+    }
+    return signal;
+  }
+
+  return {
+    onFetch({ executionRequest, options, setOptions, fetchFn, setFetchFn }) {
+      // Subgraph calls only (the runtime fetches other things, e.g. a supergraph by URL).
+      if (!executionRequest) return;
+      const own = options.signal ?? undefined;
+      if (own?.aborted) return;
+      const current = currentSlot(performance.now());
+      const deadline = current.signal;
+      setOptions({ ...options, signal: own ? combine(current, own) : deadline });
+      setFetchFn(async (url, init, context, info) => {
+        try {
+          return await fetchFn(url, init, context, info);
+        } catch (error) {
+          // Aborted by the deadline (not by the runtime's disposal): the gateway's timeout error.
+          if (deadline.aborted && !own?.aborted) {
+            throw new GraphQLError(message, { extensions: { code: 'GATEWAY_TIMEOUT', http: { status: 504 } } });
+          }
+          throw error;
+        }
+      });
+    },
+    onDispose() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      slot = undefined;
+    },
+  };
+}
