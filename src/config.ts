@@ -126,7 +126,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
       request: 'request',
       isolate: 'isolate',
     }),
-    queryPlanner: oneOf<QueryPlanner>(read, 'QUERY_PLANNER', 'js', platform === 'worker' ? { js: 'js' } : { js: 'js', rust: 'rust' }),
+    queryPlanner: oneOf<QueryPlanner>(read, 'QUERY_PLANNER', platform === 'worker' ? 'js' : 'rust', platform === 'worker' ? { js: 'js' } : { js: 'js', rust: 'rust' }),
     port: int(read, 'PORT', 4000, 0, 65_535),
     host: read('HOST') ?? '0.0.0.0',
     logLevel: oneOf(read, 'LOG_LEVEL', 'info', Object.fromEntries(logLevels.map((l) => [l, l])) as Record<string, LogLevel>),

@@ -32,8 +32,10 @@ describe('QUERY_PLANNER', () => {
     assert.ok(answers['js']![0]!.includes('Ada Lovelace'));
   });
 
-  test('js is the default; rust is refused on Workers, where a native addon cannot load', () => {
-    assert.equal(parseConfig({}, 'node').queryPlanner, 'js');
+  test('rust is the default on Node, js on Workers, where a native addon cannot load (rust refused there)', () => {
+    assert.equal(parseConfig({}, 'node').queryPlanner, 'rust');
+    assert.equal(parseConfig({ QUERY_PLANNER: 'js' }, 'node').queryPlanner, 'js');
+    assert.equal(parseConfig({}, 'worker').queryPlanner, 'js');
     assert.equal(parseConfig({ QUERY_PLANNER: 'rust' }, 'node').queryPlanner, 'rust');
     assert.throws(() => parseConfig({ QUERY_PLANNER: 'rust' }, 'worker'), /QUERY_PLANNER/);
     assert.throws(() => parseConfig({ QUERY_PLANNER: 'fast' }, 'node'), /QUERY_PLANNER="fast": expected one of js, rust/);

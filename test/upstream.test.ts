@@ -78,7 +78,8 @@ const partialQuery = '{ topProducts { name } product(upc: "1") { name reviews { 
 /** Only the faulty subgraph: no data to give. */
 const reviewsOnly = '{ reviews { body } }';
 
-describe('upstream failure: a faulty subgraph never hangs the gateway or escapes the error shape', () => {
+// Both planners: the Rust one is Node's default, the JavaScript one runs on Workers (and on request).
+for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${planner} planner): a faulty subgraph never hangs the gateway or escapes the error shape`, () => {
   let faulty: FaultySubgraph;
   let gw: CustomGateway;
   let subgraphPort: string;
@@ -89,7 +90,7 @@ describe('upstream failure: a faulty subgraph never hangs the gateway or escapes
     subgraphPort = new URL(faulty.url).port;
     const sdl = demo.supergraphSdl.replace(reviews.url, faulty.url);
     assert.notEqual(sdl, demo.supergraphSdl);
-    gw = await startCustomGateway(sdl, { UPSTREAM_TIMEOUT_MS: String(timeoutMs), RATE_LIMIT_MAX_REQUESTS: '10000' });
+    gw = await startCustomGateway(sdl, { UPSTREAM_TIMEOUT_MS: String(timeoutMs), RATE_LIMIT_MAX_REQUESTS: '10000', QUERY_PLANNER: planner });
   });
   after(async () => {
     await gw.close();

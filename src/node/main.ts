@@ -13,12 +13,17 @@ import { loadSupergraph } from './supergraph.js';
 
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
 async function main(): Promise<void> {
-  const config = parseConfig(process.env, 'node');
+  let config = parseConfig(process.env, 'node');
   const observability = parseObservabilityConfig(process.env, config, 'node');
   const log = createLogger(config.logLevel);
 
   if (config.queryPlanner === 'rust' && !(await rustPlannerAvailable())) {
-    throw new ConfigError('QUERY_PLANNER', 'rust', 'js here: the Rust planner (@graphql-hive/router-runtime) does not load on this machine');
+    // Asked for by name: stop. The default: the JavaScript planner, which runs everywhere.
+    if (process.env['QUERY_PLANNER']?.trim()) {
+      throw new ConfigError('QUERY_PLANNER', 'rust', 'js here: the Rust planner (@graphql-hive/router-runtime) does not load on this machine');
+    }
+    log.warn('the Rust query planner (@graphql-hive/router-runtime) does not load here: using the JavaScript planner');
+    config = { ...config, queryPlanner: 'js' };
   }
   let demo: DemoSubgraphs | undefined;
   let supergraphSdl: string;

@@ -114,6 +114,7 @@ const internalExtensions = ['request', 'response', 'stacktrace', 'exception'];
 
 /**
  * The last say on every GraphQL result before it is serialised:
+ * - a result with execution errors has `data` (null when nothing is left);
  * - limit refusals become 400 under every media type;
  * - a result with data is 200 even when a subgraph call timed out (the runtime would answer 504,
  *   which GraphQL-over-HTTP forbids for a response with data under
@@ -127,6 +128,12 @@ function useErrorPolicy({ development, log }: ErrorPolicyOptions): GatewayPlugin
       const results = Array.isArray(result) ? result : Symbol.asyncIterator in result ? [] : [result];
       for (const one of results) {
         if (!one.errors?.length) continue;
+        // An error with a path was raised while executing: the result then has `data`, null when
+        // nothing is left (GraphQL spec, "Response"). The Rust planner leaves it out; without it
+        // the runtime would answer such a result 500 instead of 200.
+        if (one.data === undefined && one.errors.some((error) => error.path !== undefined)) {
+          (one as { data?: unknown }).data = null;
+        }
         const withData = one.data !== null && one.data !== undefined;
         for (const error of one.errors) {
           const extensions = error.extensions as Record<string, unknown> | undefined;
