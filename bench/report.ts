@@ -122,38 +122,60 @@ export function writeReport(results: Results, root: string): void {
   const allAtLeast = (rs: { r: number | undefined }[], min: number) =>
     rs.some((x) => x.r === undefined) ? undefined : rs.every((x) => x.r! >= min);
   const atTop = (rs: { c: number; r: number | undefined }[]) => rs.find((x) => x.c === top)?.r;
+  // Overhead against the bare runtime with the same planner; Tollgate as shipped on Node (Rust
+  // planner) against the others as shipped, and with the same planner for reference.
   if (has('tollgate-memory') && has('bare')) {
     const rs = rpsRatios('tollgate-memory', 'bare');
-    target('Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s)', figure(rs), allAtLeast(rs, 0.97));
+    target('Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s), JavaScript planner', figure(rs), allAtLeast(rs, 0.97));
+  }
+  if (has('tollgate-rust') && has('bare-rust')) {
+    const rs = rpsRatios('tollgate-rust', 'bare-rust');
+    target('Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s), Rust planner', figure(rs), allAtLeast(rs, 0.97));
   }
   if (has('tollgate-redis') && has('bare')) {
     const rs = rpsRatios('tollgate-redis', 'bare');
-    target('Tollgate, Redis store ≥ 0.95× the bare runtime (req/s)', figure(rs), allAtLeast(rs, 0.95));
+    target('Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), JavaScript planner', figure(rs), allAtLeast(rs, 0.95));
+  }
+  if (has('tollgate-rust-redis') && has('bare-rust')) {
+    const rs = rpsRatios('tollgate-rust-redis', 'bare-rust');
+    target('Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), Rust planner', figure(rs), allAtLeast(rs, 0.95));
+  }
+  if (has('tollgate-rust') && has('hive')) {
+    const rs = rpsRatios('tollgate-rust', 'hive');
+    target("Tollgate as shipped on Node (Rust planner) ≥ 1.0× Hive Gateway's CLI as shipped (default planner), one process (req/s)", figure(rs), allAtLeast(rs, 1.0));
   }
   if (has('tollgate-memory') && has('hive')) {
     const rs = rpsRatios('tollgate-memory', 'hive');
-    target("Tollgate ≥ 1.0× Hive Gateway's CLI, one process (req/s)", figure(rs), allAtLeast(rs, 1.0));
+    target("Same, both with the JavaScript planner (req/s)", figure(rs), allAtLeast(rs, 1.0));
+  }
+  if (has('tollgate-rust') && has('hive-rust')) {
+    const rs = rpsRatios('tollgate-rust', 'hive-rust');
+    target("Same, both with the Rust planner (req/s)", figure(rs), allAtLeast(rs, 1.0));
+  }
+  if (has('tollgate-rust') && has('apollo')) {
+    const rs = rpsRatios('tollgate-rust', 'apollo');
+    target('Tollgate as shipped on Node (Rust planner) ahead of Apollo Gateway (req/s)', figure(rs), allAtLeast(rs, 1.0));
   }
   if (has('tollgate-memory') && has('apollo')) {
     const rs = rpsRatios('tollgate-memory', 'apollo');
-    target('Tollgate ahead of Apollo Gateway (req/s)', figure(rs), allAtLeast(rs, 1.0));
+    target('Same, Tollgate with the JavaScript planner (req/s)', figure(rs), allAtLeast(rs, 1.0));
   }
   if (has('bare-dedupe') && has('bare')) {
     const rs = rpsRatios('bare-dedupe', 'bare');
     target("For reference: the runtime's default upstream dedupe, gain on this one repeated query (req/s)", figure(rs), 'stated');
   }
-  if (has('tollgate-cluster') && has('tollgate-redis')) {
-    const rs = rpsRatios('tollgate-cluster', 'tollgate-redis');
+  if (has('tollgate-cluster') && has('tollgate-rust-redis')) {
+    const rs = rpsRatios('tollgate-cluster', 'tollgate-rust-redis');
     const r = atTop(rs);
     target(
-      `One process per core (${results.settings.clusterWorkers}, Redis) ≥ 1.7× one process (req/s, ${top} connections)`,
+      `One process per core (${results.settings.clusterWorkers}, Redis, Rust planner) ≥ 1.7× one process (req/s, ${top} connections)`,
       figure(rs),
       r === undefined ? undefined : r >= 1.7,
     );
   }
   if (has('tollgate-memory') && has('tollgate-request')) {
     const rs = rpsRatios('tollgate-memory', 'tollgate-request');
-    target('Isolate lifecycle gain over the request lifecycle (req/s)', figure(rs), 'stated');
+    target('Isolate lifecycle gain over the request lifecycle (req/s, JavaScript planner)', figure(rs), 'stated');
   }
   if (has('tollgate-rust') && has('hive')) {
     const rs = rpsRatios('tollgate-rust', 'hive');
@@ -171,7 +193,8 @@ export function writeReport(results: Results, root: string): void {
     for (const id of ids) {
       const p = point(id, c);
       if (!p) continue;
-      const bare = point('bare', c);
+      // The bare runtime with the row's planner.
+      const bare = point(id.includes('rust') && has('bare-rust') ? 'bare-rust' : 'bare', c);
       const hive = point('hive', c);
       const cell = (v: number, b: number | undefined, h: number | undefined, digits: number) =>
         `${v.toFixed(digits)} (${fx(ratio(v, b))} / ${fx(ratio(v, h))})`;
@@ -230,6 +253,7 @@ export function writeReport(results: Results, root: string): void {
           `\`node --cpu-prof\`, ${results.profiles[0]!.connections} connections for ${results.profiles[0]!.seconds} s each after a warm-up, one gateway at a time; only the samples of the measured window count. Self time grouped by package; Node's own code is split by what it does, and "(garbage collector)" and "(program)" are V8's. The profiler itself slows everything down a little, alike.`,
           '',
           ...compare('bare', 'tollgate-memory'),
+          ...compare('bare-rust', 'tollgate-rust'),
           ...compare('tollgate-memory', 'tollgate-rust'),
           ...results.profiles.flatMap((p) => [
             `**${label(p.contender)}**: ${p.requests} requests profiled, ${p.cpuMsPerRequest.toFixed(2)} ms CPU each (busy ${(p.busyShare * 100).toFixed(0)} % of the window). Hottest functions:`,
@@ -261,7 +285,7 @@ export function writeReport(results: Results, root: string): void {
     '',
     '## Results',
     '',
-    `Each cell: the figure, then its ratio to the bare runtime and to Hive Gateway's CLI (\`×bare / ×Hive\`). Requests/s over all ${results.settings.rounds} rounds, with the slowest and fastest round beside it: the spread is the machine's noise, against which ratios near 1 must be read. Latency in ms. Errors are connection errors and timeouts. RSS is the highest resident memory sampled during the point (the whole process tree: a cluster's primary and workers). CPU is the gateway's CPU time per request (user + system, all its processes), which depends much less than requests/s on how the cores were shared; cores used = CPU per request × requests/s. Subgraph calls per request are counted at the subgraphs under the load: fewer than the plan's (next section) where a gateway merged identical in-flight subgraph requests.`,
+    `Each cell: the figure, then its ratio to the bare runtime with the same query planner and to Hive Gateway's CLI as shipped (its default, JavaScript planner) (\`×bare / ×Hive\`). Requests/s over all ${results.settings.rounds} rounds, with the slowest and fastest round beside it: the spread is the machine's noise, against which ratios near 1 must be read. Latency in ms. Errors are connection errors and timeouts. RSS is the highest resident memory sampled during the point (the whole process tree: a cluster's primary and workers). CPU is the gateway's CPU time per request (user + system, all its processes), which depends much less than requests/s on how the cores were shared; cores used = CPU per request × requests/s. Subgraph calls per request are counted at the subgraphs under the load: fewer than the plan's (next section) where a gateway merged identical in-flight subgraph requests.`,
     '',
     '| gateway | req/s | rounds min–max | p50 | p99 | errors / non-2xx | peak RSS MiB | CPU ms/req | cores used | subgraph calls/req |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -9,7 +9,7 @@
  * in turn: warm-up, then autocannon, every request with a unique header value → cold start in
  * Miniflare → the Worker bundle's size → the report.
  *
- * Settings (environment): BENCH_ROUNDS (default 4) × BENCH_WINDOW (s, default 2) measured per
+ * Settings (environment): BENCH_ROUNDS (default 6) × BENCH_WINDOW (s, default 2) measured per
  * point after BENCH_RAMP (s, default 0.5) per round and BENCH_WARMUP (s, default 1.5) per point,
  * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
@@ -39,7 +39,7 @@ import { deepQueryBody } from './workload/query.js';
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const env = process.env;
 const settings = {
-  rounds: Number(env['BENCH_ROUNDS'] ?? 4),
+  rounds: Number(env['BENCH_ROUNDS'] ?? 6),
   windowSeconds: Number(env['BENCH_WINDOW'] ?? 2),
   rampSeconds: Number(env['BENCH_RAMP'] ?? 0.5),
   warmupSeconds: Number(env['BENCH_WARMUP'] ?? 1.5),
@@ -53,7 +53,7 @@ const settings = {
   profileConnections: 10,
   profileSeconds: Number(env['BENCH_PROFILE_SECONDS'] ?? 6),
 };
-const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,tollgate-rust')
+const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,tollgate-rust')
   .split(',')
   .map((s) => s.trim())
   .filter((s) => s !== '' && s !== 'none');

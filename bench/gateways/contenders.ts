@@ -49,7 +49,7 @@ function tollgateEnv(ctx: BenchContext, port: number, extra: Record<string, stri
     LOG_LEVEL: 'warn',
     ENVIRONMENT: 'production',
     GATEWAY_LIFECYCLE: 'isolate',
-    // Explicit, so these rows stay the JavaScript planner's once Node defaults to the Rust one.
+    // Explicit: Node's default is the Rust planner; the rows without "Rust" are the JavaScript one's.
     QUERY_PLANNER: 'js',
     RATE_LIMIT_MAX_REQUESTS: String(ctx.rateLimitMax),
     ...extra,
@@ -68,8 +68,17 @@ export const contenders: readonly Contender[] = [
     }),
   },
   {
+    id: 'bare-rust',
+    label: 'Bare runtime (Rust planner)',
+    launch: (ctx, port) => ({
+      args: [benchEntry(ctx, 'bare-runtime')],
+      env: { SUPERGRAPH: ctx.supergraphPath, PORT: String(port), HOST: '127.0.0.1', QUERY_PLANNER: 'rust' },
+    }),
+  },
+  {
     id: 'bare-dedupe',
     label: 'Bare runtime, upstream dedupe on',
+    optional: true,
     launch: (ctx, port) => ({
       args: [benchEntry(ctx, 'bare-runtime')],
       env: { SUPERGRAPH: ctx.plainSupergraphPath, PORT: String(port), HOST: '127.0.0.1', QUERY_PLANNER: 'js' },
@@ -109,19 +118,18 @@ export const contenders: readonly Contender[] = [
   },
   {
     id: 'tollgate-rust',
-    label: 'Tollgate, isolate, in-memory, Rust planner',
+    label: "Tollgate, isolate, in-memory, Rust planner (Node's default)",
     launch: (ctx, port) => ({
       args: [tollgateMain(ctx)],
       env: tollgateEnv(ctx, port, { QUERY_PLANNER: 'rust' }),
     }),
   },
   {
-    id: 'bare-rust',
-    label: 'Bare runtime (Rust planner)',
-    optional: true,
+    id: 'tollgate-rust-redis',
+    label: 'Tollgate, isolate, Redis store, Rust planner',
     launch: (ctx, port) => ({
-      args: [benchEntry(ctx, 'bare-runtime')],
-      env: { SUPERGRAPH: ctx.supergraphPath, PORT: String(port), HOST: '127.0.0.1', QUERY_PLANNER: 'rust' },
+      args: [tollgateMain(ctx)],
+      env: tollgateEnv(ctx, port, { ...redis(ctx), QUERY_PLANNER: 'rust' }),
     }),
   },
   {
@@ -135,10 +143,10 @@ export const contenders: readonly Contender[] = [
   },
   {
     id: 'tollgate-cluster',
-    label: 'Tollgate cluster (1 per core), Redis',
+    label: 'Tollgate cluster (1 per core), Redis, Rust planner',
     launch: (ctx, port) => ({
       args: [join(ctx.root, 'dist/node/cluster.js')],
-      env: tollgateEnv(ctx, port, { ...redis(ctx), CLUSTER_WORKERS: String(ctx.clusterWorkers) }),
+      env: tollgateEnv(ctx, port, { ...redis(ctx), QUERY_PLANNER: 'rust', CLUSTER_WORKERS: String(ctx.clusterWorkers) }),
     }),
   },
 ];
