@@ -14,7 +14,7 @@
  * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
- * BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
+ * BENCH_PAIRS (paired A/B rounds per overhead pair, default 12; 0: none), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { bundleSize } from './bundle.js';
 import { load, round, summarize, type Window } from './measure.js';
+import { measurePair, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
 import {
   contenders,
@@ -52,6 +53,9 @@ const settings = {
   clusterWorkers: availableParallelism(),
   profileConnections: 10,
   profileSeconds: Number(env['BENCH_PROFILE_SECONDS'] ?? 6),
+  /** Paired A/B rounds per overhead pair (bench/paired.ts); 0 skips them. */
+  pairs: Number(env['BENCH_PAIRS'] ?? 12),
+  pairConnections: 10,
 };
 const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,tollgate-rust')
   .split(',')
@@ -59,6 +63,13 @@ const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,toll
   .filter((s) => s !== '' && s !== 'none');
 /** Cold starts per contender id, ms. */
 const coldStarts = new Map<string, number[]>();
+/** Tollgate against the bare runtime with the same planner: the overhead targets, measured paired. */
+const overheadPairs: readonly (readonly [string, string])[] = [
+  ['tollgate-memory', 'bare'],
+  ['tollgate-redis', 'bare'],
+  ['tollgate-rust', 'bare-rust'],
+  ['tollgate-rust-redis', 'bare-rust'],
+];
 const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim());
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
@@ -186,6 +197,7 @@ async function main(): Promise<void> {
   const infos: ContenderResult[] = [];
   const points: PointResult[] = [];
   const profiles: ProfileSummary[] = [];
+  const paired: PairedResult[] = [];
   let workerStart: Results['workerColdStart'];
   try {
     // Cold starts: spawn → first answered deep query; the last start stays up for the load.
@@ -260,6 +272,24 @@ async function main(): Promise<void> {
         throw new Error(`${r.contender.id} answered differently after the load (${status})`);
       }
     }
+    // The overhead targets, paired: Tollgate and the bare runtime with the same planner in turns.
+    if (settings.pairs > 0) {
+      for (const [a, b] of overheadPairs) {
+        const ra = running.find((r) => r.contender.id === a);
+        const rb = running.find((r) => r.contender.id === b);
+        if (!ra || !rb) continue;
+        const result = await measurePair(ra, rb, subgraphs.child.pid!, {
+          pairs: settings.pairs,
+          connections: settings.pairConnections,
+          rampSeconds: settings.rampSeconds,
+          windowSeconds: 1,
+        });
+        paired.push(result);
+        log(
+          `paired ${a} / ${b} c=${settings.pairConnections}: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
+        );
+      }
+    }
     await Promise.all(running.map((r) => r.stop()));
 
     // Where the time goes: CPU profiles of a few gateways, one at a time, under the same load.
@@ -325,6 +355,7 @@ async function main(): Promise<void> {
     points,
     workerColdStart: workerStart,
     profiles,
+    paired,
     bundle: existsSync(join(root, 'dist/worker/index.js')) ? bundleSize(join(root, 'dist/worker/index.js')) : undefined,
     totalSeconds: (performance.now() - started) / 1000,
   };

@@ -1,0 +1,73 @@
+/**
+ * Paired A/B rounds for the overhead targets: Tollgate and the bare runtime with the same planner
+ * take turns in short windows (the order swapped every pair), and the figure is the median of the
+ * per-pair ratios. Two windows a couple of seconds apart see the same state of a shared, noisy
+ * machine far more often than the main table's rounds, where eleven gateways take turns and a
+ * gateway's windows are half a minute apart; the spread of the pair ratios is reported with it.
+ */
+import { processTree, type Running } from './gateways/contenders.js';
+import { round } from './measure.js';
+
+export interface PairedResult {
+  /** The contender measured, and its baseline. */
+  readonly a: string;
+  readonly b: string;
+  readonly connections: number;
+  readonly pairs: number;
+  /** req/s of a over b, per pair, in order. */
+  readonly ratios: readonly number[];
+  /** CPU ms per request of a over b, per pair. */
+  readonly cpuRatios: readonly number[];
+  readonly median: number;
+  readonly q1: number;
+  readonly q3: number;
+  readonly cpuMedian: number;
+}
+
+export interface PairedSettings {
+  readonly pairs: number;
+  readonly connections: number;
+  readonly rampSeconds: number;
+  readonly windowSeconds: number;
+}
+
+/** The q-quantile of the values (linear between the nearest ranks). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
+}
+
+export async function measurePair(a: Running, b: Running, subgraphPid: number, settings: PairedSettings): Promise<PairedResult> {
+  const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  const window = async (r: Running) => {
+    const w = await round(r.url, settings.connections, processTree(r.pid), subgraphPid, settings);
+    const completed = w.latencies.length + w.non2xx;
+    return { rps: (completed / w.ms) * 1000, cpu: completed > 0 ? w.gatewayCpuMs / completed : NaN };
+  };
+  for (let i = 0; i < settings.pairs; i++) {
+    // Swapped every pair, so neither side always goes first.
+    const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+    const x = await window(first);
+    const y = await window(second);
+    const [wa, wb] = first === a ? [x, y] : [y, x];
+    if (wb.rps > 0) ratios.push(wa.rps / wb.rps);
+    if (wb.cpu > 0) cpuRatios.push(wa.cpu / wb.cpu);
+  }
+  return {
+    a: a.contender.id,
+    b: b.contender.id,
+    connections: settings.connections,
+    pairs: settings.pairs,
+    ratios,
+    cpuRatios,
+    median: quantile(ratios, 0.5),
+    q1: quantile(ratios, 0.25),
+    q3: quantile(ratios, 0.75),
+    cpuMedian: quantile(cpuRatios, 0.5),
+  };
+}
