@@ -53,14 +53,46 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
     return slot;
   }
 
-  /** The slot's deadline or `other` (the executor's signal): made once per slot and signal. */
+  /** Per executor signal: the live combined controllers it must abort (one listener on it, ever). */
+  const dependants = new WeakMap<AbortSignal, Set<AbortController>>();
+
+  /**
+   * The slot's deadline or `other` (the executor's signal, long-lived), made once per slot and
+   * signal. Not `AbortSignal.any`, and not a listener per slot on `other`: `other` gets a single
+   * listener that aborts the combined signals still live, and each leaves that set when its slot's
+   * deadline has passed.
+   */
   function combine(current: Slot, other: AbortSignal): AbortSignal {
     let signal = current.combined.get(other);
-    if (!signal) {
-      signal = AbortSignal.any([current.signal, other]);
-      setMaxListeners(0, signal);
-      current.combined.set(other, signal);
+    if (signal) return signal;
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    let live = dependants.get(other);
+    if (!live) {
+      const created = new Set<AbortController>();
+      live = created;
+      dependants.set(other, created);
+      other.addEventListener(
+        'abort',
+        () => {
+          for (const dependant of created) dependant.abort(other.reason);
+          created.clear();
+        },
+        { once: true },
+      );
     }
+    live.add(controller);
+    const set = live;
+    current.signal.addEventListener(
+      'abort',
+      () => {
+        set.delete(controller);
+        controller.abort(current.signal.reason);
+      },
+      { once: true },
+    );
+    signal = controller.signal;
+    current.combined.set(other, signal);
     return signal;
   }
 
