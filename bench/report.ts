@@ -144,30 +144,18 @@ export function writeReport(results: Results, root: string): void {
   overhead('tollgate-rust', 'bare-rust', 'Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s), Rust planner', 0.97);
   overhead('tollgate-redis', 'bare', 'Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), JavaScript planner', 0.95);
   overhead('tollgate-rust-redis', 'bare-rust', 'Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), Rust planner', 0.95);
-  if (has('tollgate-rust') && has('hive')) {
-    const rs = rpsRatios('tollgate-rust', 'hive');
-    target("Tollgate as shipped on Node (Rust planner) ≥ 1.0× Hive Gateway's CLI as shipped (default planner), one process (req/s)", figure(rs), allAtLeast(rs, 1.0));
-  }
-  if (has('tollgate-memory') && has('hive')) {
-    const rs = rpsRatios('tollgate-memory', 'hive');
-    target("Same, both with the JavaScript planner (req/s)", figure(rs), allAtLeast(rs, 1.0));
-  }
-  if (has('tollgate-rust') && has('hive-rust')) {
-    const rs = rpsRatios('tollgate-rust', 'hive-rust');
-    target("Same, both with the Rust planner (req/s)", figure(rs), allAtLeast(rs, 1.0));
-  }
-  if (has('tollgate-rust') && has('apollo')) {
-    const rs = rpsRatios('tollgate-rust', 'apollo');
-    target('Tollgate as shipped on Node (Rust planner) ahead of Apollo Gateway (req/s)', figure(rs), allAtLeast(rs, 1.0));
-  }
-  if (has('tollgate-memory') && has('apollo')) {
-    const rs = rpsRatios('tollgate-memory', 'apollo');
-    target('Same, Tollgate with the JavaScript planner (req/s)', figure(rs), allAtLeast(rs, 1.0));
-  }
-  if (has('bare-dedupe') && has('bare')) {
-    const rs = rpsRatios('bare-dedupe', 'bare');
-    target("For reference: the runtime's default upstream dedupe, gain on this one repeated query (req/s)", figure(rs), 'stated');
-  }
+  /** A target on the req/s ratio of a to b at every connection count: at least `min`, or stated. */
+  const ratioTarget = (a: string, b: string, name: string, min: number | 'stated') => {
+    if (!has(a) || !has(b)) return;
+    const rs = rpsRatios(a, b);
+    target(name, figure(rs), min === 'stated' ? 'stated' : allAtLeast(rs, min));
+  };
+  ratioTarget('tollgate-rust', 'hive', "Tollgate as shipped on Node (Rust planner) ≥ 1.0× Hive Gateway's CLI as shipped (default planner), one process (req/s)", 1.0);
+  ratioTarget('tollgate-memory', 'hive', 'Same, both with the JavaScript planner (req/s)', 1.0);
+  ratioTarget('tollgate-rust', 'hive-rust', 'Same, both with the Rust planner (req/s)', 1.0);
+  ratioTarget('tollgate-rust', 'apollo', 'Tollgate as shipped on Node (Rust planner) ahead of Apollo Gateway (req/s)', 1.0);
+  ratioTarget('tollgate-memory', 'apollo', 'Same, Tollgate with the JavaScript planner (req/s)', 1.0);
+  ratioTarget('bare-dedupe', 'bare', "For reference: the runtime's default upstream dedupe, gain on this one repeated query (req/s)", 'stated');
   if (has('tollgate-cluster') && has('tollgate-rust-redis')) {
     const rs = rpsRatios('tollgate-cluster', 'tollgate-rust-redis');
     const r = atTop(rs);
@@ -177,18 +165,9 @@ export function writeReport(results: Results, root: string): void {
       r === undefined ? undefined : r >= 1.7,
     );
   }
-  if (has('tollgate-memory') && has('tollgate-request')) {
-    const rs = rpsRatios('tollgate-memory', 'tollgate-request');
-    target('Isolate lifecycle gain over the request lifecycle (req/s, JavaScript planner)', figure(rs), 'stated');
-  }
-  if (has('tollgate-rust') && has('hive')) {
-    const rs = rpsRatios('tollgate-rust', 'hive');
-    target("Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", figure(rs), allAtLeast(rs, 2.5));
-  }
-  if (has('tollgate-rust') && has('tollgate-memory')) {
-    const rs = rpsRatios('tollgate-rust', 'tollgate-memory');
-    target('Rust planner vs JavaScript planner in Tollgate (req/s; issue: about 3×)', figure(rs), allAtLeast(rs, 2.5));
-  }
+  ratioTarget('tollgate-memory', 'tollgate-request', 'Isolate lifecycle gain over the request lifecycle (req/s, JavaScript planner)', 'stated');
+  ratioTarget('tollgate-rust', 'hive', "Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", 2.5);
+  ratioTarget('tollgate-rust', 'tollgate-memory', 'Rust planner vs JavaScript planner in Tollgate (req/s; issue: about 3×)', 2.5);
 
   // ---- paired overhead rounds ----
   const pairedSection =
