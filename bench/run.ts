@@ -16,7 +16,7 @@
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
  * BENCH_PAIRS (paired A/B rounds per overhead pair, default 12; 0: none), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { bundleSize } from './bundle.js';
 import { load, round, summarize, type Window } from './measure.js';
 import { measurePair, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
+import { startSubgraphs } from './subgraphProcess.js';
 import {
   contenders,
   peakRssMiB,
@@ -100,32 +101,6 @@ function build(): void {
   }
 }
 
-interface Subgraphs {
-  readonly child: ChildProcess;
-  counts(reset?: boolean): Promise<Record<string, number>>;
-  close(): void;
-}
-
-async function startSubgraphs(supergraphPath: string, noDedupePath: string): Promise<Subgraphs> {
-  const child = fork(join(root, 'dist/bench/bench/workload/serve.js'), [supergraphPath, noDedupePath], {
-    env: { PATH: env['PATH'] ?? '', NODE_ENV: 'production', SUBGRAPH_MEMO: settings.subgraphMemo ? '1' : '0' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`subgraphs exited with ${code}`)));
-  });
-  return {
-    child,
-    counts: (reset = false) =>
-      new Promise((resolve) => {
-        child.once('message', (message: { counts: Record<string, number> }) => resolve(message.counts));
-        child.send(reset ? 'reset' : 'counts');
-      }),
-    close: () => child.disconnect(),
-  };
-}
-
 /** Bundle load to first answer in workerd (Miniflare), as the Worker tests load it. */
 async function workerColdStart(supergraphSdl: string): Promise<{ readyMs: number[]; answerMs: number[] }> {
   const { serveText, startWorker } = await import('../test/support/worker.js');
@@ -180,7 +155,7 @@ async function main(): Promise<void> {
   const runDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   const plainSupergraphPath = join(runDir, 'supergraph.graphql');
   const noDedupePath = join(runDir, 'supergraph.no-dedupe.graphql');
-  const subgraphs = await startSubgraphs(plainSupergraphPath, noDedupePath);
+  const subgraphs = await startSubgraphs(root, plainSupergraphPath, noDedupePath, settings.subgraphMemo);
   const supergraphSdl = readFileSync(plainSupergraphPath, 'utf8');
   const ctx: BenchContext = {
     root,

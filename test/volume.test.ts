@@ -26,7 +26,7 @@ const clients = 100_000;
 const stubGateway: GatewayProvider = {
   lifecycle: 'isolate',
   acquire: () => ({
-    runtime: { fetch: async () => new Response('{"data":{}}', { headers: { 'content-type': 'application/json' } }) } as never,
+    runtime: { handleRequest: async () => new Response('{"data":{}}', { headers: { 'content-type': 'application/json' } }) } as never,
     release: undefined,
   }),
   dispose: async () => {},

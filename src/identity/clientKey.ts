@@ -18,9 +18,9 @@ export function clientKey(headers: Headers, peer: string | undefined, trust: Tru
     const socket = peer === undefined ? undefined : parseIp(peer);
     return socket ? addressKey(socket) : unknownClient;
   }
+  if (trust.kind === 'none') return peer === undefined ? unknownClient : peerKey(peer);
   const socket = peer === undefined ? undefined : parseIp(peer);
   if (!socket) return unknownClient;
-  if (trust.kind === 'none') return addressKey(socket);
 
   // The chain nearest-first: the socket, then forwarded addresses from the right.
   const forwarded = forwardedChain(headers);
@@ -33,6 +33,22 @@ export function clientKey(headers: Headers, peer: string | undefined, trust: Tru
     client = next;
   }
   return addressKey(client);
+}
+
+/** Keys of recent socket addresses: a busy client's connections all come from one address. */
+const peerKeys = new Map<string, string>();
+const maxPeerKeys = 1024;
+
+/** The key of a socket's address, as `addressKey(parseIp(peer))`, remembered for recent peers. */
+function peerKey(peer: string): string {
+  let key = peerKeys.get(peer);
+  if (key === undefined) {
+    const address = parseIp(peer);
+    key = address ? addressKey(address) : unknownClient;
+    if (peerKeys.size >= maxPeerKeys) peerKeys.clear();
+    peerKeys.set(peer, key);
+  }
+  return key;
 }
 
 /**

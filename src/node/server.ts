@@ -33,6 +33,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
     (request, serverContext) =>
       handler(request, {
         clientAddress: serverContext.req?.socket?.remoteAddress,
+        req: serverContext.req,
         waitUntil: (promise) => serverContext.waitUntil(promise.then(() => undefined)),
       }),
     { disposeOnProcessTerminate: false },

@@ -51,6 +51,8 @@ export function createNodeObservability(
       rate_limit: gatewayConfig.rateLimitEnabled ? 'on' : 'off',
     },
     paths: ['/graphql', '/healthcheck', '/readiness', ...(config.metricsEndpoint === 'gateway-port' ? [metricsPath] : [])],
+    // Process metrics watch every garbage collection and the event loop: only when scraped.
+    processMetrics: config.metricsEndpoint !== 'off',
   });
   // Nothing can read the figures without an endpoint: they are not collected.
   const core = createObservability(config, { ...deps, ...(config.metricsEndpoint === 'off' ? {} : { metrics }) });

@@ -1,0 +1,88 @@
+/**
+ * `npm run bench:ab -- A B`: two gateways of the benchmark compared in paired rounds
+ * (bench/paired.ts) on the deep query, for trying a change before a full `npm run bench`.
+ *
+ * A and B are contender ids (bench/gateways/contenders.ts), each optionally `id@DIR`: the same
+ * contender from another checkout's build (DIR/dist), e.g. `tollgate-rust@/tmp/before`, so code
+ * before and after a change can be compared on one machine in one run. Each side is started
+ * `BENCH_AB_STARTS` times (default 2), fresh processes each time, and every start is measured in
+ * `BENCH_PAIRS` pairs (default 10) of `BENCH_WINDOW`-second windows (default 1) at
+ * `BENCH_CONNECTIONS` connections (default 10). Prints each start's figures and the overall
+ * medians; writes nothing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { contenders, start, type BenchContext, type Contender } from './gateways/contenders.js';
+import { measurePair, quantile } from './paired.js';
+import { startSubgraphs } from './subgraphProcess.js';
+import { deepQueryBody } from './workload/query.js';
+
+const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const env = process.env;
+const [specA, specB] = process.argv.slice(2);
+if (!specA || !specB) {
+  console.error('usage: npm run bench:ab -- <contender>[@checkout] <contender>[@checkout]');
+  process.exit(2);
+}
+const starts = Number(env['BENCH_AB_STARTS'] ?? 2);
+const settings = {
+  pairs: Number(env['BENCH_PAIRS'] ?? 10),
+  connections: Number(env['BENCH_CONNECTIONS'] ?? 10),
+  windowSeconds: Number(env['BENCH_WINDOW'] ?? 1),
+  rampSeconds: Number(env['BENCH_RAMP'] ?? 0.5),
+};
+
+/** The contender of `spec`, launched from its checkout's build. */
+function side(spec: string): { contender: Contender; root: string } {
+  const [id, dir] = spec.split('@') as [string, string | undefined];
+  const contender = contenders.find((c) => c.id === id);
+  if (!contender) throw new Error(`unknown contender ${id}; one of ${contenders.map((c) => c.id).join(', ')}`);
+  return { contender: { ...contender, id: spec }, root: dir ? resolve(dir) : root };
+}
+
+const a = side(specA);
+const b = side(specB);
+const runDir = mkdtempSync(join(tmpdir(), 'tollgate-ab-'));
+const supergraphPath = join(runDir, 'supergraph.graphql');
+const noDedupePath = join(runDir, 'supergraph.no-dedupe.graphql');
+const subgraphs = await startSubgraphs(root, supergraphPath, noDedupePath, env['SUBGRAPH_MEMO'] !== '0');
+const ctx = (checkout: string): BenchContext => ({
+  root: checkout,
+  supergraphPath: noDedupePath,
+  plainSupergraphPath: supergraphPath,
+  runDir,
+  redisUrl: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  redisKeyPrefix: `tollgate-ab:${Date.now().toString(36)}:`,
+  rateLimitMax: 1_000_000_000,
+  clusterWorkers: 2,
+});
+
+const ratios: number[] = [];
+const cpuRatios: number[] = [];
+try {
+  for (let i = 0; i < starts; i++) {
+    const ra = await start(a.contender, ctx(a.root), deepQueryBody);
+    const rb = await start(b.contender, ctx(b.root), deepQueryBody);
+    try {
+      // Warm both up before the first pair.
+      await measurePair(ra, rb, subgraphs.child.pid!, { ...settings, pairs: 2 });
+      const result = await measurePair(ra, rb, subgraphs.child.pid!, settings);
+      ratios.push(...result.ratios);
+      cpuRatios.push(...result.cpuRatios);
+      console.log(
+        `start ${i + 1}: ${specA} / ${specB}  req/s ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  ` +
+          `CPU/request ${result.cpuMedian.toFixed(3)}`,
+      );
+    } finally {
+      await Promise.all([ra.stop(), rb.stop()]);
+    }
+  }
+  console.log(
+    `all ${ratios.length} pairs, ${settings.connections} connections: req/s ${quantile(ratios, 0.5).toFixed(3)} ` +
+      `(IQR ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)})  CPU/request ${quantile(cpuRatios, 0.5).toFixed(3)}`,
+  );
+} finally {
+  subgraphs.close();
+  rmSync(runDir, { recursive: true, force: true });
+}
