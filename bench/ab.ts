@@ -7,14 +7,15 @@
  * before and after a change can be compared on one machine in one run. Each side is started
  * `BENCH_AB_STARTS` times (default 2), fresh processes each time, and every start is measured in
  * `BENCH_PAIRS` pairs (default 10) of `BENCH_WINDOW`-second windows (default 1) at
- * `BENCH_CONNECTIONS` connections (default 10). Prints each start's figures and the overall
+ * `BENCH_CONNECTIONS` connections (default 10), after both were loaded at once for
+ * `BENCH_AB_WARMUP` seconds (default 12). Prints each start's figures and the overall
  * medians; writes nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { contenders, start, type BenchContext, type Contender } from './gateways/contenders.js';
-import { measurePair, quantile } from './paired.js';
+import { contenders, type BenchContext, type Contender } from './gateways/contenders.js';
+import { measureFreshPairs } from './paired.js';
 import { startSubgraphs } from './subgraphProcess.js';
 import { deepQueryBody } from './workload/query.js';
 
@@ -58,29 +59,22 @@ const ctx = (checkout: string): BenchContext => ({
   clusterWorkers: 2,
 });
 
-const ratios: number[] = [];
-const cpuRatios: number[] = [];
 try {
-  for (let i = 0; i < starts; i++) {
-    const ra = await start(a.contender, ctx(a.root), deepQueryBody);
-    const rb = await start(b.contender, ctx(b.root), deepQueryBody);
-    try {
-      // Warm both up before the first pair.
-      await measurePair(ra, rb, subgraphs.child.pid!, { ...settings, pairs: 2 });
-      const result = await measurePair(ra, rb, subgraphs.child.pid!, settings);
-      ratios.push(...result.ratios);
-      cpuRatios.push(...result.cpuRatios);
+  const result = await measureFreshPairs(
+    { contender: a.contender, ctx: ctx(a.root) },
+    { contender: b.contender, ctx: ctx(b.root) },
+    subgraphs.child.pid!,
+    { ...settings, starts, warmupSeconds: Number(env['BENCH_AB_WARMUP'] ?? 12) },
+    deepQueryBody,
+    (one, i) =>
       console.log(
-        `start ${i + 1}: ${specA} / ${specB}  req/s ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  ` +
-          `CPU/request ${result.cpuMedian.toFixed(3)}`,
-      );
-    } finally {
-      await Promise.all([ra.stop(), rb.stop()]);
-    }
-  }
+        `start ${i + 1}: ${specA} / ${specB}  req/s ${one.median.toFixed(3)} (IQR ${one.q1.toFixed(3)}–${one.q3.toFixed(3)})  ` +
+          `CPU/request ${one.cpuMedian.toFixed(3)}  pairs ${one.ratios.map((r) => r.toFixed(2)).join(' ')}`,
+      ),
+  );
   console.log(
-    `all ${ratios.length} pairs, ${settings.connections} connections: req/s ${quantile(ratios, 0.5).toFixed(3)} ` +
-      `(IQR ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)})  CPU/request ${quantile(cpuRatios, 0.5).toFixed(3)}`,
+    `all ${result.pairs} pairs, ${settings.connections} connections: req/s ${result.median.toFixed(3)} ` +
+      `(IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  CPU/request ${result.cpuMedian.toFixed(3)}`,
   );
 } finally {
   subgraphs.close();

@@ -4,9 +4,16 @@
  * per-pair ratios. Two windows a couple of seconds apart see the same state of a shared, noisy
  * machine far more often than the main table's rounds, where eleven gateways take turns and a
  * gateway's windows are half a minute apart; the spread of the pair ratios is reported with it.
+ *
+ * The pairs are spread over several fresh starts of both processes, each warmed up first
+ * (`measureFreshPairs`): one
+ * process's CPU per request stays 5–15 % above or below another's of the same code for its whole
+ * life on this machine (seen in the main table, and here: the same two gateways' median ratio
+ * moved between 0.92 and 0.99 from one start to the next), so pairs from a single start would
+ * measure that start.
  */
-import { processTree, type Running } from './gateways/contenders.js';
-import { round } from './measure.js';
+import { start, processTree, type BenchContext, type Contender, type Running } from './gateways/contenders.js';
+import { load, round } from './measure.js';
 
 export interface PairedResult {
   /** The contender measured, and its baseline. */
@@ -14,6 +21,8 @@ export interface PairedResult {
   readonly b: string;
   readonly connections: number;
   readonly pairs: number;
+  /** Fresh starts of both processes the pairs were spread over. */
+  readonly starts?: number;
   /** req/s of a over b, per pair, in order. */
   readonly ratios: readonly number[];
   /** CPU ms per request of a over b, per pair. */
@@ -58,11 +67,17 @@ export async function measurePair(a: Running, b: Running, subgraphPid: number, s
     if (wb.rps > 0) ratios.push(wa.rps / wb.rps);
     if (wb.cpu > 0) cpuRatios.push(wa.cpu / wb.cpu);
   }
+  return pairedResult(a.contender.id, b.contender.id, settings.connections, ratios, cpuRatios);
+}
+
+/** The per-pair ratios and their medians and middle half. */
+function pairedResult(a: string, b: string, connections: number, ratios: number[], cpuRatios: number[], starts?: number): PairedResult {
   return {
-    a: a.contender.id,
-    b: b.contender.id,
-    connections: settings.connections,
-    pairs: settings.pairs,
+    a,
+    b,
+    connections,
+    pairs: ratios.length,
+    ...(starts === undefined ? {} : { starts }),
     ratios,
     cpuRatios,
     median: quantile(ratios, 0.5),
@@ -70,4 +85,44 @@ export async function measurePair(a: Running, b: Running, subgraphPid: number, s
     q3: quantile(ratios, 0.75),
     cpuMedian: quantile(cpuRatios, 0.5),
   };
+}
+
+/** A contender and the checkout it runs from (its `ctx.root`). */
+export interface Side {
+  readonly contender: Contender;
+  readonly ctx: BenchContext;
+}
+
+/**
+ * Paired rounds over `starts` fresh starts of both sides: each start loads both at once for
+ * `warmupSeconds` (not counted), then measures `settings.pairs` pairs, and stops them.
+ * `onStart` sees each start's own result.
+ *
+ * The warm-up lets V8 optimise both gateways' hot code first: a long-running gateway is measured
+ * at its steady speed, not while it is still being optimised.
+ */
+export async function measureFreshPairs(
+  a: Side,
+  b: Side,
+  subgraphPid: number,
+  settings: PairedSettings & { readonly starts: number; readonly warmupSeconds: number },
+  body: string,
+  onStart?: (result: PairedResult, index: number) => void,
+): Promise<PairedResult> {
+  const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  for (let i = 0; i < settings.starts; i++) {
+    const ra = await start(a.contender, a.ctx, body);
+    const rb = await start(b.contender, b.ctx, body);
+    try {
+      await Promise.all([ra, rb].map((r) => load(r.url, settings.connections, settings.warmupSeconds)));
+      const result = await measurePair(ra, rb, subgraphPid, settings);
+      ratios.push(...result.ratios);
+      cpuRatios.push(...result.cpuRatios);
+      onStart?.(result, i);
+    } finally {
+      await Promise.all([ra.stop(), rb.stop()]);
+    }
+  }
+  return pairedResult(a.contender.id, b.contender.id, settings.connections, ratios, cpuRatios, settings.starts);
 }

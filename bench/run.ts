@@ -14,7 +14,7 @@
  * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
- * BENCH_PAIRS (paired A/B rounds per overhead pair, default 12; 0: none), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
+ * BENCH_PAIRS (paired A/B rounds per start of an overhead pair, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per overhead pair, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { bundleSize } from './bundle.js';
 import { load, round, summarize, type Window } from './measure.js';
-import { measurePair, type PairedResult } from './paired.js';
+import { measureFreshPairs, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
 import { startSubgraphs } from './subgraphProcess.js';
 import {
@@ -54,8 +54,14 @@ const settings = {
   clusterWorkers: availableParallelism(),
   profileConnections: 10,
   profileSeconds: Number(env['BENCH_PROFILE_SECONDS'] ?? 6),
-  /** Paired A/B rounds per overhead pair (bench/paired.ts); 0 skips them. */
-  pairs: Number(env['BENCH_PAIRS'] ?? 12),
+  /** Paired A/B rounds per start of an overhead pair (bench/paired.ts); 0 skips them. */
+  pairs: Number(env['BENCH_PAIRS'] ?? 4),
+  /** Fresh starts of both processes per overhead pair. */
+  pairStarts: Number(env['BENCH_PAIR_STARTS'] ?? 4),
+  /** Both processes of a paired start loaded at once before the pairs (bench/paired.ts). */
+  pairWarmupSeconds: Number(env['BENCH_PAIR_WARMUP'] ?? 8),
+  /** Each gateway's first warm-up, at 10 connections, before the first point: to its steady speed. */
+  firstWarmupSeconds: Number(env['BENCH_FIRST_WARMUP'] ?? 8),
   pairConnections: 10,
 };
 const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,tollgate-rust')
@@ -212,6 +218,10 @@ async function main(): Promise<void> {
     }
     log(`all ${running.length} gateways answer the same data (${Buffer.byteLength(reference.firstAnswer)} bytes)`);
 
+    // V8 optimises a gateway's hot code over its first thousands of requests: every gateway is
+    // brought to its steady speed before anything is measured (cold start has its own figures).
+    for (const r of running) await load(r.url, 10, settings.firstWarmupSeconds);
+
     // The load, per connection count: every gateway warmed up, then rounds in which the gateways
     // take turns (the order rotated each round), so drifts in the machine's load hit all alike.
     for (const connections of settings.connections) {
@@ -247,25 +257,35 @@ async function main(): Promise<void> {
         throw new Error(`${r.contender.id} answered differently after the load (${status})`);
       }
     }
-    // The overhead targets, paired: Tollgate and the bare runtime with the same planner in turns.
+    await Promise.all(running.map((r) => r.stop()));
+
+    // The overhead targets, paired: Tollgate and the bare runtime with the same planner in turns,
+    // over fresh starts of both (bench/paired.ts says why), with only those two running.
     if (settings.pairs > 0) {
       for (const [a, b] of overheadPairs) {
-        const ra = running.find((r) => r.contender.id === a);
-        const rb = running.find((r) => r.contender.id === b);
-        if (!ra || !rb) continue;
-        const result = await measurePair(ra, rb, subgraphs.child.pid!, {
-          pairs: settings.pairs,
-          connections: settings.pairConnections,
-          rampSeconds: settings.rampSeconds,
-          windowSeconds: 1,
-        });
+        const ca = selected.find((c) => c.id === a);
+        const cb = selected.find((c) => c.id === b);
+        if (!ca || !cb) continue;
+        const result = await measureFreshPairs(
+          { contender: ca, ctx },
+          { contender: cb, ctx },
+          subgraphs.child.pid!,
+          {
+            starts: settings.pairStarts,
+            warmupSeconds: settings.pairWarmupSeconds,
+            pairs: settings.pairs,
+            connections: settings.pairConnections,
+            rampSeconds: settings.rampSeconds,
+            windowSeconds: 1,
+          },
+          deepQueryBody,
+        );
         paired.push(result);
         log(
-          `paired ${a} / ${b} c=${settings.pairConnections}: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
+          `paired ${a} / ${b} c=${settings.pairConnections}, ${result.pairs} pairs over ${settings.pairStarts} starts: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
         );
       }
     }
-    await Promise.all(running.map((r) => r.stop()));
 
     // Where the time goes: CPU profiles of a few gateways, one at a time, under the same load.
     for (const id of profileIds) {
