@@ -7,7 +7,8 @@
  * before and after a change can be compared on one machine in one run. Each side is started
  * `BENCH_AB_STARTS` times (default 2), fresh processes each time, and every start is measured in
  * `BENCH_PAIRS` pairs (default 10) of `BENCH_WINDOW`-second windows (default 1) at
- * `BENCH_CONNECTIONS` connections (default 10), after both were loaded at once for
+ * `BENCH_CONNECTIONS` connections (default 10), each window after a `BENCH_RAMP`-second ramp
+ * (default 0.5), after both were loaded at once for
  * `BENCH_AB_WARMUP` seconds (default 12). Prints each start's figures and the overall
  * medians; writes nothing.
  */
@@ -15,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { contenders, type BenchContext, type Contender } from './gateways/contenders.js';
+import { buildForBench } from './build.js';
 import { measureFreshPairs } from './paired.js';
 import { startSubgraphs } from './subgraphProcess.js';
 import { deepQueryBody } from './workload/query.js';
@@ -44,6 +46,8 @@ function side(spec: string): { contender: Contender; root: string } {
 
 const a = side(specA);
 const b = side(specB);
+// This checkout is built first; another checkout (`id@DIR`) runs the build it has.
+buildForBench(root, { worker: false, log: (message) => console.error(message) });
 const runDir = mkdtempSync(join(tmpdir(), 'tollgate-ab-'));
 const supergraphPath = join(runDir, 'supergraph.graphql');
 const noDedupePath = join(runDir, 'supergraph.no-dedupe.graphql');
@@ -68,12 +72,12 @@ try {
     deepQueryBody,
     (one, i) =>
       console.log(
-        `start ${i + 1}: ${specA} / ${specB}  req/s ${one.median.toFixed(3)} (IQR ${one.q1.toFixed(3)}–${one.q3.toFixed(3)})  ` +
+        `start ${i + 1}: ${specA} / ${specB}  req/s ratio ${one.median.toFixed(3)} (IQR ${one.q1.toFixed(3)}–${one.q3.toFixed(3)})  ` +
           `CPU/request ${one.cpuMedian.toFixed(3)}  pairs ${one.ratios.map((r) => r.toFixed(2)).join(' ')}`,
       ),
   );
   console.log(
-    `all ${result.pairs} pairs, ${settings.connections} connections: req/s ${result.median.toFixed(3)} ` +
+    `all ${result.pairs} pairs, ${settings.connections} connections: req/s ratio ${result.median.toFixed(3)} ` +
       `(IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  CPU/request ${result.cpuMedian.toFixed(3)}`,
   );
 } finally {

@@ -6,11 +6,10 @@
  * gateway's windows are half a minute apart; the spread of the pair ratios is reported with it.
  *
  * The pairs are spread over several fresh starts of both processes, each warmed up first
- * (`measureFreshPairs`): one
- * process's CPU per request stays 5–15 % above or below another's of the same code for its whole
- * life on this machine (seen in the main table, and here: the same two gateways' median ratio
- * moved between 0.92 and 0.99 from one start to the next), so pairs from a single start would
- * measure that start.
+ * (`measureFreshPairs`): one process's speed can stay several per cent off another's of the same
+ * code for its whole life on this machine (in trial runs on 2026-11-27 the same two gateways'
+ * median pair ratio moved between 0.92 and 0.99 from one start to the next), so pairs from a
+ * single start would measure that start.
  */
 import { start, processTree, type BenchContext, type Contender, type Running } from './gateways/contenders.js';
 import { load, round } from './measure.js';
@@ -113,15 +112,16 @@ export async function measureFreshPairs(
   const cpuRatios: number[] = [];
   for (let i = 0; i < settings.starts; i++) {
     const ra = await start(a.contender, a.ctx, body);
-    const rb = await start(b.contender, b.ctx, body);
+    let rb: Running | undefined;
     try {
+      rb = await start(b.contender, b.ctx, body);
       await Promise.all([ra, rb].map((r) => load(r.url, settings.connections, settings.warmupSeconds)));
       const result = await measurePair(ra, rb, subgraphPid, settings);
       ratios.push(...result.ratios);
       cpuRatios.push(...result.cpuRatios);
       onStart?.(result, i);
     } finally {
-      await Promise.all([ra.stop(), rb.stop()]);
+      await Promise.all([ra.stop(), rb?.stop()]);
     }
   }
   return pairedResult(a.contender.id, b.contender.id, settings.connections, ratios, cpuRatios, settings.starts);

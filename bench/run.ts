@@ -16,11 +16,11 @@
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
  * BENCH_PAIRS (paired A/B rounds per start of an overhead pair, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per overhead pair, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { buildForBench } from './build.js';
 import { bundleSize } from './bundle.js';
 import { load, round, summarize, type Window } from './measure.js';
 import { measureFreshPairs, type PairedResult } from './paired.js';
@@ -80,33 +80,6 @@ const overheadPairs: readonly (readonly [string, string])[] = [
 const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim());
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...env, WRANGLER_SEND_METRICS: 'false' } });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status})`);
-}
-
-/** Newest modification time under src/ (the Worker bundle is rebuilt when older). */
-function newestSource(dir = join(root, 'src')): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function build(): void {
-  if (env['BENCH_SKIP_BUILD'] === '1') return;
-  log('building: tsc (dist/), the bench entries (dist/bench/)');
-  run('npm', ['run', '--silent', 'build']);
-  run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.json']);
-  const bundle = join(root, 'dist/worker/index.js');
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource()) {
-    log('building: the Worker bundle (npm run build:worker)');
-    run('npm', ['run', '--silent', 'build:worker']);
-  }
-}
-
 /** Bundle load to first answer in workerd (Miniflare), as the Worker tests load it. */
 async function workerColdStart(supergraphSdl: string): Promise<{ readyMs: number[]; answerMs: number[] }> {
   const { serveText, startWorker } = await import('../test/support/worker.js');
@@ -155,7 +128,7 @@ function versionOf(pkg: string): string {
 async function main(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg();
-  build();
+  buildForBench(root, { worker: true, log });
 
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const runDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));

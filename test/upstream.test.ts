@@ -181,6 +181,31 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
     assert.equal(body.errors![0]!.message, 'Unexpected error.');
   });
 
+  test('a client that leaves mid-request: its operation is finished and logged as it ended, no error, the gateway answers on', async () => {
+    await faulty.setMode('slow');
+    const requestId = `leaves-${planner}-${Math.random().toString(36).slice(2)}`;
+    const logged = gw.lines.length;
+    const client = new AbortController();
+    const request = fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ query: partialQuery }),
+      signal: client.signal,
+    });
+    setTimeout(() => client.abort(), timeoutMs / 4);
+    await assert.rejects(request, { name: 'AbortError' });
+    const lines = () => gw.lines.slice(logged).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = () => lines().find((l) => l['msg'] === 'request' && l['requestId'] === requestId);
+    for (const until = performance.now() + timeoutMs * 10; !line() && performance.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The subgraph's timeout ends the operation with the other subgraph's data: 200, as for a client that stayed.
+    assert.equal(line()?.['status'], 200, JSON.stringify(lines()));
+    assert.equal(lines().filter((l) => l['msg'] === 'request failed').length, 0, JSON.stringify(lines()));
+    await faulty.setMode('ok');
+    assert.equal((await ask(partialQuery)).status, 200);
+  });
+
   test('the gateway recovers when the subgraph does', async () => {
     await faulty.setMode('ok');
     const { status, body } = await ask(partialQuery);

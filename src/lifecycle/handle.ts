@@ -146,15 +146,25 @@ export function createHandler(deps: HandlerDeps): Handler {
         );
       } else if ((bounded = await boundBody(request, config.security.maxBodyBytes, requestId)) instanceof Response) {
         response = bounded; // 413: the body is over MAX_BODY_BYTES (src/security/body.ts).
+      } else if (bounded.signal.aborted) {
+        // The client left while it was rate limited or its body read (Node aborts the request's
+        // signal when the connection closes): no gateway work for an answer nobody reads. 499 is
+        // the status proxies log for this; it only reaches the log line and metrics.
+        response = jsonResponse(499, errorBody('The client closed the request.', 'CLIENT_CLOSED_REQUEST', requestId));
       } else {
         // 5. The gateway; 7. its disposal handed to waitUntil, never awaited here.
         const t1 = now();
         const lease = gateway.acquire();
         try {
-          // `handleRequest`, not `fetch`: the same handling without `fetch`'s extra promise and
-          // abort listener per request (the platform already ends work for a client that left).
+          // `handleRequest`, not `fetch`: `fetch` adds a promise and an abort listener per request
+          // to reject as soon as the client leaves. Here a client that leaves mid-request still
+          // gets its operation finished (the runtime would finish it anyway: its execution and
+          // upstream cancellation are off), and its log line shows how it ended.
+          // `req` (Node) only while the request is the one Node parsed (not a copy made for a
+          // chunked body): the runtime then takes the headers for its context from it, as its
+          // own Node adapter does, instead of wrapping the Request's in a proxy.
           response = await lease.runtime.handleRequest(withRequestId(bounded, requestId), {
-            req: ctx.req,
+            req: bounded === request ? ctx.req : undefined,
             waitUntil: (p: Promise<unknown> | void) => ctx.waitUntil(Promise.resolve(p)),
           });
           if (path === '/readiness') response = await readiness(response);
