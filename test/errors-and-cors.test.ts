@@ -57,6 +57,18 @@ describe('errors', () => {
     assert.ok(!lines.some((l) => l.includes('"stack"')), 'no stack in production logs');
   });
 
+  test('a client gone before the gateway starts: 499 CLIENT_CLOSED_REQUEST in the shape, and the gateway is never asked', async () => {
+    // The broken gateway throws when asked: a 499 (not a 500) means it was not.
+    const { handler, lines } = brokenHandler('production');
+    const response = await handler(graphqlRequest({ signal: AbortSignal.abort() }), ctx);
+    assert.equal(response.status, 499);
+    const body = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
+    assert.equal(body.errors[0]!.extensions['code'], 'CLIENT_CLOSED_REQUEST');
+    assert.equal(body.errors[0]!.extensions['requestId'], response.headers.get('x-request-id'));
+    assert.ok(!lines.some((l) => l.includes('"request failed"')), 'no failure logged');
+    assert.ok(lines.some((l) => l.includes('"status":499')), 'the request line says 499');
+  });
+
   test('in development the 500 carries the message and extensions.stacktrace as lines', async () => {
     const { handler } = brokenHandler('development');
     const response = await handler(graphqlRequest(), ctx);
