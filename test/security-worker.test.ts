@@ -54,5 +54,8 @@ describe('abuse limits in workerd', () => {
     );
     const ok = await post(JSON.stringify({ query: '{ topProducts { reviews { body } } }' }));
     assert.equal(ok.status, 200);
+    // The runtime's own body limit was found and switched off in the bundle too (else it says so).
+    assert.ok(!worker.logs.some((l) => /could not be switched off/.test(String(l['msg']))));
+    assert.ok(worker.logs.some((l) => l['msg'] === 'request'), 'the Worker logs are collected');
   });
 });

@@ -7,6 +7,7 @@ import { rustUnifiedGraphHandler, type QueryPlanner } from './planner.js';
 import { defaultLimits, type SecurityLimits } from '../security/limits.js';
 import { securityPlugins } from '../security/plugins.js';
 import { withoutStacks } from '../security/redact.js';
+import { skipRuntimeBodyLimit } from './runtimeBodyLimit.js';
 import { sharedUpstreamDeadline } from './upstreamDeadline.js';
 
 export interface RuntimeOptions {
@@ -41,6 +42,7 @@ export interface RuntimeOptions {
  * shape are Tollgate's, so the runtime's own CORS is off; its request ids, health/readiness
  * endpoints, error masking and GraphQL-over-HTTP status codes are kept. The security limits are
  * the runtime's own options (batching, upstream timeout) and plugins (src/security/plugins.ts).
+ * The body limit is Tollgate's alone (`MAX_BODY_BYTES`): the runtime's own is switched off.
  */
 export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const security = options.security ?? defaultLimits;
@@ -48,6 +50,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const extra = options.plugins;
   const sharedDeadline = options.upstreamDeadline === 'shared';
   const deadline = sharedDeadline ? [sharedUpstreamDeadline(security.upstreamTimeoutMs)] : [];
+  // MAX_BODY_BYTES is enforced before the runtime (src/security/body.ts): its own count goes.
+  const bodyLimit = skipRuntimeBodyLimit(() =>
+    options.log.warn("the runtime's own request body limit could not be switched off; bodies are read through an extra stream (MAX_BODY_BYTES still applies)"),
+  );
   return createGatewayRuntime({
     supergraph: options.supergraphSdl,
     transports: { http },
@@ -63,7 +69,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
     ...(sharedDeadline ? {} : { upstreamTimeout: security.upstreamTimeoutMs }),
     ...(options.queryPlanner === 'rust' ? { unifiedGraphHandler: rustUnifiedGraphHandler } : {}),
-    plugins: (context) => [...deadline, ...limits, ...(extra ? extra(context) : [])],
+    plugins: (context) => [bodyLimit, ...deadline, ...limits, ...(extra ? extra(context) : [])],
   });
 }
 
