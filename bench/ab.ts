@@ -4,7 +4,8 @@
  *
  * A and B are contender ids (bench/gateways/contenders.ts), each optionally `id@DIR`: the same
  * contender from another checkout's build (DIR/dist), e.g. `tollgate-rust@/tmp/before`, so code
- * before and after a change can be compared on one machine in one run. Each side is started
+ * before and after a change can be compared on one machine in one run; and `id%SETTING,…` the
+ * same with environment variables (`NAME=value`) or Node.js flags (`--flag`) added. Each side is started
  * `BENCH_AB_STARTS` times (default 2), fresh processes each time, and every start is measured in
  * `BENCH_PAIRS` pairs (default 10) of `BENCH_WINDOW`-second windows (default 1) at
  * `BENCH_CONNECTIONS` connections (default 10), each window after a `BENCH_RAMP`-second ramp
@@ -36,12 +37,29 @@ const settings = {
   rampSeconds: Number(env['BENCH_RAMP'] ?? 0.5),
 };
 
-/** The contender of `spec`, launched from its checkout's build. */
+/**
+ * The contender of `spec` (`id[@checkout][%setting,…]`), launched from its checkout's build, with
+ * each setting either an environment variable (`NAME=value`) or a Node.js flag (`--flag`), e.g.
+ * `tollgate-rust%RATE_LIMIT_ENABLED=false` or `bare-rust%--max-semi-space-size=64`.
+ */
 function side(spec: string): { contender: Contender; root: string } {
-  const [id, dir] = spec.split('@') as [string, string | undefined];
+  const [head, settingList] = spec.split('%') as [string, string | undefined];
+  const [id, dir] = head.split('@') as [string, string | undefined];
   const contender = contenders.find((c) => c.id === id);
   if (!contender) throw new Error(`unknown contender ${id}; one of ${contenders.map((c) => c.id).join(', ')}`);
-  return { contender: { ...contender, id: spec }, root: dir ? resolve(dir) : root };
+  const settings = settingList?.split(',').filter(Boolean) ?? [];
+  const nodeFlags = settings.filter((s) => s.startsWith('--')).join(' ');
+  const env: Record<string, string> = {};
+  for (const setting of settings.filter((s) => !s.startsWith('--'))) {
+    const at = setting.indexOf('=');
+    if (at < 1) throw new Error(`${spec}: a setting is NAME=value or --node-flag, not ${setting}`);
+    env[setting.slice(0, at)] = setting.slice(at + 1);
+  }
+  const launch: Contender['launch'] = (ctx, port) => {
+    const launched = contender.launch(ctx, port);
+    return { ...launched, env: { ...launched.env, ...env, ...(nodeFlags ? { NODE_OPTIONS: nodeFlags } : {}) } };
+  };
+  return { contender: { ...contender, id: spec, launch }, root: dir ? resolve(dir) : root };
 }
 
 const a = side(specA);
