@@ -77,7 +77,7 @@ export interface Results {
   readonly workerColdStart: { readyMs: number[]; answerMs: number[] } | undefined;
   readonly bundle: BundleSize | undefined;
   readonly profiles?: ProfileSummary[];
-  /** Paired A/B rounds for the overhead targets (bench/paired.ts). */
+  /** Paired A/B rounds for the targets' verdicts (bench/paired.ts). */
   readonly paired?: PairedResult[];
   readonly totalSeconds: number;
 }
@@ -127,11 +127,10 @@ export function writeReport(results: Results, root: string): void {
   const allAtLeast = (rs: { r: number | undefined }[], min: number) =>
     rs.some((x) => x.r === undefined) ? undefined : rs.every((x) => x.r! >= min);
   const atTop = (rs: { c: number; r: number | undefined }[]) => rs.find((x) => x.c === top)?.r;
-  // Overhead against the bare runtime with the same planner, the verdict from the paired rounds
-  // where they ran (the main table's ratios beside them; "Paired overhead rounds" says why). Then
-  // Tollgate as shipped on Node (Rust planner) against the others as shipped, and with the same
-  // planner for reference.
-  const overhead = (a: string, b: string, name: string, min: number) => {
+  // Overhead against the bare runtime with the same planner, then Tollgate as shipped on Node
+  // (Rust planner) against the others as shipped and with the same planner: the verdict from the
+  // paired rounds where they ran (the main table's ratios beside them; "Paired rounds" says why).
+  const paired = (a: string, b: string, name: string, min: number) => {
     if (!has(a) || !has(b)) return;
     const rs = rpsRatios(a, b);
     const pair = results.paired?.find((p) => p.a === a && p.b === b);
@@ -142,21 +141,21 @@ export function writeReport(results: Results, root: string): void {
       pair.median >= min,
     );
   };
-  overhead('tollgate-memory', 'bare', 'Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s), JavaScript planner', 0.97);
-  overhead('tollgate-rust', 'bare-rust', 'Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s), Rust planner', 0.97);
-  overhead('tollgate-redis', 'bare', 'Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), JavaScript planner', 0.95);
-  overhead('tollgate-rust-redis', 'bare-rust', 'Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), Rust planner', 0.95);
+  paired('tollgate-memory', 'bare', 'Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s), JavaScript planner', 0.97);
+  paired('tollgate-rust', 'bare-rust', 'Tollgate, in-memory store ≥ 0.97× the bare runtime (req/s), Rust planner', 0.97);
+  paired('tollgate-redis', 'bare', 'Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), JavaScript planner', 0.95);
+  paired('tollgate-rust-redis', 'bare-rust', 'Tollgate, Redis store ≥ 0.95× the bare runtime (req/s), Rust planner', 0.95);
   /** A target on the req/s ratio of a to b at every connection count: at least `min`, or stated. */
   const ratioTarget = (a: string, b: string, name: string, min: number | 'stated') => {
     if (!has(a) || !has(b)) return;
     const rs = rpsRatios(a, b);
     target(name, figure(rs), min === 'stated' ? 'stated' : allAtLeast(rs, min));
   };
-  ratioTarget('tollgate-rust', 'hive', "Tollgate as shipped on Node (Rust planner) ≥ 1.0× Hive Gateway's CLI as shipped (default planner), one process (req/s)", 1.0);
-  ratioTarget('tollgate-memory', 'hive', 'Same, both with the JavaScript planner (req/s)', 1.0);
-  ratioTarget('tollgate-rust', 'hive-rust', 'Same, both with the Rust planner (req/s)', 1.0);
-  ratioTarget('tollgate-rust', 'apollo', 'Tollgate as shipped on Node (Rust planner) ahead of Apollo Gateway (req/s)', 1.0);
-  ratioTarget('tollgate-memory', 'apollo', 'Same, Tollgate with the JavaScript planner (req/s)', 1.0);
+  paired('tollgate-rust', 'hive', "Tollgate as shipped on Node (Rust planner) ≥ 1.0× Hive Gateway's CLI as shipped (default planner), one process (req/s)", 1.0);
+  paired('tollgate-memory', 'hive', 'Same, both with the JavaScript planner (req/s)', 1.0);
+  paired('tollgate-rust', 'hive-rust', 'Same, both with the Rust planner (req/s)', 1.0);
+  paired('tollgate-rust', 'apollo', 'Tollgate as shipped on Node (Rust planner) ahead of Apollo Gateway (req/s)', 1.0);
+  paired('tollgate-memory', 'apollo', 'Same, Tollgate with the JavaScript planner (req/s)', 1.0);
   ratioTarget('bare-dedupe', 'bare', "For reference: the runtime's default upstream dedupe, gain on this one repeated query (req/s)", 'stated');
   if (has('tollgate-cluster') && has('tollgate-rust-redis')) {
     const rs = rpsRatios('tollgate-cluster', 'tollgate-rust-redis');
@@ -177,18 +176,18 @@ export function writeReport(results: Results, root: string): void {
     );
   }
   ratioTarget('tollgate-memory', 'tollgate-request', 'Isolate lifecycle gain over the request lifecycle (req/s, JavaScript planner)', 'stated');
-  ratioTarget('tollgate-rust', 'hive', "Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", 2.5);
+  paired('tollgate-rust', 'hive', "Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", 2.5);
   ratioTarget('tollgate-rust', 'tollgate-memory', 'Rust planner vs JavaScript planner in Tollgate (req/s; issue: about 3×)', 2.5);
 
-  // ---- paired overhead rounds ----
+  // ---- paired rounds ----
   const pairedSection =
     results.paired && results.paired.length > 0
       ? [
-          '## Paired overhead rounds',
+          '## Paired rounds',
           '',
-          `The overhead targets compare Tollgate with the bare runtime running the same query planner. On this shared machine a gateway's requests/s moves by a quarter and more between rounds (the main table's "rounds min–max"), and in the main table the gateways' windows for one point are up to half a minute apart, so the table's ratios near 1 are mostly that noise. Here the two take turns in ${results.paired[0]!.connections}-connection windows of 1 s (after a ${results.settings.rampSeconds} s ramp), the order swapped every pair, ${results.paired[0]!.pairs} pairs${results.paired[0]!.starts ? ` spread over ${results.paired[0]!.starts} fresh starts of both processes, with only those two gateways running; after each start both are loaded at once for ${results.settings.pairWarmupSeconds ?? '?'} s, not counted, so both are measured at their steady speed` : ''}; a pair's two windows are a few seconds apart and mostly see the same machine. Fresh starts, because one process's speed can stay several per cent off another's of the same code for its whole life here (in trial runs on 2026-11-27, the same two gateways' median pair ratio moved between 0.92 and 0.99 from one start to the next). The figure is the median of the per-pair ratios, with the middle half of them; the targets above take their verdict from it.`,
+          `The targets compare Tollgate with the bare runtime running the same query planner (its overhead), and with Hive Gateway's CLI and Apollo Gateway. On this shared machine a gateway's requests/s moves by a quarter and more between rounds (the main table's "rounds min–max"), and in the main table the gateways' windows for one point are up to half a minute apart, so the table's ratios near 1 are mostly that noise. Here the two take turns in ${results.paired[0]!.connections}-connection windows of 1 s (after a ${results.settings.rampSeconds} s ramp), the order swapped every pair, ${results.paired[0]!.pairs} pairs${results.paired[0]!.starts ? ` spread over ${results.paired[0]!.starts} fresh starts of both processes, with only those two gateways running; after each start both are loaded at once for ${results.settings.pairWarmupSeconds ?? '?'} s, not counted, so both are measured at their steady speed` : ''}; a pair's two windows are a few seconds apart and mostly see the same machine. Fresh starts, because one process's speed can stay several per cent off another's of the same code for its whole life here (in trial runs on 2026-11-27, the same two gateways' median pair ratio moved between 0.92 and 0.99 from one start to the next). The figure is the median of the per-pair ratios, with the middle half of them; the targets above take their verdict from it.`,
           '',
-          '| Tollgate / bare runtime | median req/s ratio | middle half | median CPU-per-request ratio | every pair (req/s ratio) |',
+          '| Tollgate / the other gateway | median req/s ratio | middle half | median CPU-per-request ratio | every pair (req/s ratio) |',
           '|---|---:|---:|---:|---|',
           ...results.paired.map(
             (p) =>

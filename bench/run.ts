@@ -14,7 +14,7 @@
  * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
- * BENCH_PAIRS (paired A/B rounds per start of an overhead pair, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per overhead pair, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
+ * BENCH_PAIRS (paired A/B rounds per start of a paired comparison, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per paired comparison, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -54,9 +54,9 @@ const settings = {
   clusterWorkers: availableParallelism(),
   profileConnections: 10,
   profileSeconds: Number(env['BENCH_PROFILE_SECONDS'] ?? 6),
-  /** Paired A/B rounds per start of an overhead pair (bench/paired.ts); 0 skips them. */
+  /** Paired A/B rounds per start of a paired comparison (bench/paired.ts); 0 skips them. */
   pairs: Number(env['BENCH_PAIRS'] ?? 4),
-  /** Fresh starts of both processes per overhead pair. */
+  /** Fresh starts of both processes per paired comparison. */
   pairStarts: Number(env['BENCH_PAIR_STARTS'] ?? 4),
   /** Both processes of a paired start loaded at once before the pairs (bench/paired.ts). */
   pairWarmupSeconds: Number(env['BENCH_PAIR_WARMUP'] ?? 8),
@@ -70,12 +70,21 @@ const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,toll
   .filter((s) => s !== '' && s !== 'none');
 /** Cold starts per contender id, ms. */
 const coldStarts = new Map<string, number[]>();
-/** Tollgate against the bare runtime with the same planner: the overhead targets, measured paired. */
-const overheadPairs: readonly (readonly [string, string])[] = [
+/**
+ * The comparisons the targets take their verdict from, measured paired: Tollgate against the bare
+ * runtime with the same planner (the overhead targets), then against Hive Gateway's CLI and Apollo
+ * Gateway, as shipped and with the same planner.
+ */
+const pairedComparisons: readonly (readonly [string, string])[] = [
   ['tollgate-memory', 'bare'],
   ['tollgate-redis', 'bare'],
   ['tollgate-rust', 'bare-rust'],
   ['tollgate-rust-redis', 'bare-rust'],
+  ['tollgate-rust', 'hive'],
+  ['tollgate-memory', 'hive'],
+  ['tollgate-rust', 'hive-rust'],
+  ['tollgate-rust', 'apollo'],
+  ['tollgate-memory', 'apollo'],
 ];
 const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim());
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -232,10 +241,10 @@ async function main(): Promise<void> {
     }
     await Promise.all(running.map((r) => r.stop()));
 
-    // The overhead targets, paired: Tollgate and the bare runtime with the same planner in turns,
-    // over fresh starts of both (bench/paired.ts says why), with only those two running.
+    // The targets' verdicts, paired: Tollgate and the other gateway in turns, over fresh starts
+    // of both (bench/paired.ts says why), with only those two running.
     if (settings.pairs > 0) {
-      for (const [a, b] of overheadPairs) {
+      for (const [a, b] of pairedComparisons) {
         const ca = selected.find((c) => c.id === a);
         const cb = selected.find((c) => c.id === b);
         if (!ca || !cb) continue;
