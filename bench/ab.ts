@@ -5,13 +5,12 @@
  * A and B are contender ids (bench/gateways/contenders.ts), each optionally `id@DIR`: the same
  * contender from another checkout's build (DIR/dist), e.g. `tollgate-rust@/tmp/before`, so code
  * before and after a change can be compared on one machine in one run; and `id%SETTING,…` the
- * same with environment variables (`NAME=value`) or Node.js flags (`--flag`) added. Each side is started
- * `BENCH_AB_STARTS` times (default 2), fresh processes each time, and every start is measured in
- * `BENCH_PAIRS` pairs (default 10) of `BENCH_WINDOW`-second windows (default 1) at
+ * same with environment variables (`NAME=value`) or Node.js flags (`--flag`) added. Each side is
+ * started `BENCH_AB_STARTS` times (default 2), fresh processes each time, and every start is
+ * measured in `BENCH_PAIRS` pairs (default 10) of `BENCH_WINDOW`-second windows (default 1) at
  * `BENCH_CONNECTIONS` connections (default 10), each window after a `BENCH_RAMP`-second ramp
- * (default 0.5), after both were loaded at once for
- * `BENCH_AB_WARMUP` seconds (default 12). Prints each start's figures and the overall
- * medians; writes nothing.
+ * (default 0.5), after both were loaded at once for `BENCH_AB_WARMUP` seconds (default 12).
+ * Prints each start's figures and the overall medians; writes nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,17 +46,17 @@ function side(spec: string): { contender: Contender; root: string } {
   const [id, dir] = head.split('@') as [string, string | undefined];
   const contender = contenders.find((c) => c.id === id);
   if (!contender) throw new Error(`unknown contender ${id}; one of ${contenders.map((c) => c.id).join(', ')}`);
-  const settings = settingList?.split(',').filter(Boolean) ?? [];
-  const nodeFlags = settings.filter((s) => s.startsWith('--')).join(' ');
-  const env: Record<string, string> = {};
-  for (const setting of settings.filter((s) => !s.startsWith('--'))) {
+  const extras = settingList?.split(',').filter(Boolean) ?? [];
+  const nodeFlags = extras.filter((s) => s.startsWith('--')).join(' ');
+  const vars: Record<string, string> = {};
+  for (const setting of extras.filter((s) => !s.startsWith('--'))) {
     const at = setting.indexOf('=');
     if (at < 1) throw new Error(`${spec}: a setting is NAME=value or --node-flag, not ${setting}`);
-    env[setting.slice(0, at)] = setting.slice(at + 1);
+    vars[setting.slice(0, at)] = setting.slice(at + 1);
   }
   const launch: Contender['launch'] = (ctx, port) => {
     const launched = contender.launch(ctx, port);
-    return { ...launched, env: { ...launched.env, ...env, ...(nodeFlags ? { NODE_OPTIONS: nodeFlags } : {}) } };
+    return { ...launched, env: { ...launched.env, ...vars, ...(nodeFlags ? { NODE_OPTIONS: nodeFlags } : {}) } };
   };
   return { contender: { ...contender, id: spec, launch }, root: dir ? resolve(dir) : root };
 }

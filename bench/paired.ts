@@ -1,7 +1,7 @@
 /**
- * Paired A/B rounds for the targets' verdicts: Tollgate and the other gateway (the bare runtime with
- * the same planner, Hive Gateway's CLI, Apollo Gateway) take turns in short windows (the order swapped every pair), and the figure is the median of the
- * per-pair ratios. Two windows a couple of seconds apart see the same state of a shared, noisy
+ * Paired A/B rounds for the targets' verdicts: Tollgate and the other gateway (the bare runtime
+ * with the same planner, Hive Gateway's CLI, Apollo Gateway) take turns in short windows (the
+ * order swapped every pair), and the figure is the median of the per-pair ratios. Two windows a couple of seconds apart see the same state of a shared, noisy
  * machine far more often than the main table's rounds, where eleven gateways take turns and a
  * gateway's windows are half a minute apart; the spread of the pair ratios is reported with it.
  *
