@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test file under test/ and src/ (`*.test.ts`) with Node's test runner and tsx.
-// Node 20's `--test` does not expand globs, so the files are listed here. Extra arguments are
-// file filters: `node scripts/run-tests.mjs redis` runs only files whose path contains "redis".
+// The files are listed here (rather than a glob) so that extra arguments can filter them:
+// `node scripts/run-tests.mjs redis` runs only files whose path contains "redis".
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';

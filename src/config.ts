@@ -15,6 +15,11 @@ export interface Config {
   readonly environment: 'development' | 'production';
   /** Path, URL or (Workers) undefined for the bundled supergraph. Undefined on Node: the demo. */
   readonly supergraph: string | undefined;
+  /**
+   * Workers: whether a supergraph may name subgraphs on loopback or literal private addresses,
+   * which a deployed Worker cannot reach (on in development and tests). Node: always allowed.
+   */
+  readonly allowPrivateSubgraphs: boolean;
   readonly redisUrl: string | undefined;
   /** Redis Cluster seed nodes (`host:port`), instead of `redisUrl`. Node only. */
   readonly redisClusterNodes: readonly string[] | undefined;
@@ -108,6 +113,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
     platform,
     environment,
     supergraph,
+    allowPrivateSubgraphs: bool(read, 'ALLOW_PRIVATE_SUBGRAPHS', development || platform === 'node'),
     redisUrl,
     redisClusterNodes: clusterNodes?.length ? clusterNodes : undefined,
     redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? 'tollgate:',

@@ -10,7 +10,7 @@ import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { composeSupergraph } from '../src/compose/compose.js';
 import { closeDemo, crossSubgraphQuery, demoSubgraphs, postQuery } from './support/gateway.js';
-import { startGatewayProcess } from './support/process.js';
+import { runGatewayExpectingFailure, startGatewayProcess } from './support/process.js';
 
 after(closeDemo);
 
@@ -33,6 +33,21 @@ async function startSlowSubgraph() {
 }
 
 describe('the Node gateway process', () => {
+  test('a port in use: one `tollgate:` line naming the address and PORT, exit 1, no stack trace', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const { code, stderr } = await runGatewayExpectingFailure({ HOST: '127.0.0.1', PORT: String(port) });
+      assert.equal(code, 1);
+      const lines = stderr.split('\n').filter((line) => line.startsWith('tollgate:'));
+      assert.deepEqual(lines, [`tollgate: 127.0.0.1:${port} is already in use: stop what holds it, or set PORT (and HOST) to another address`]);
+      assert.doesNotMatch(stderr, /\n\s+at /);
+    } finally {
+      holder.close();
+    }
+  });
+
   test('with no configuration it serves the demo: a federated query, one JSON log line per request', async () => {
     const gateway = await startGatewayProcess({});
     try {
@@ -43,7 +58,9 @@ describe('the Node gateway process', () => {
       const started = gateway.logs.find((l) => l['msg'] === 'started')!;
       assert.equal(started['supergraph'], 'demo');
       assert.equal(started['store'], 'memory');
+      assert.equal(started['node'], process.version);
       assert.match(gateway.stderr(), /curl -s http:\/\/127\.0\.0\.1:\d+\/graphql/);
+      assert.match(gateway.stderr(), /Mode: production .* ENVIRONMENT=development for GraphiQL/);
       const requestId = response.headers.get('x-request-id');
       await waitFor(() => gateway.logs.some((l) => l['msg'] === 'request' && l['requestId'] === requestId));
       const line = gateway.logs.find((l) => l['requestId'] === requestId && l['msg'] === 'request')!;

@@ -154,3 +154,70 @@ describe('Worker error paths', () => {
     }
   });
 });
+
+/** The query the README's first screen gives to paste. */
+const readmeQuery = '{ topProducts { name price reviews { body author { name } } } }';
+
+describe('the Worker as deployed with no configuration', () => {
+  test('serves the demo graph from subgraphs inside the isolate: the README query answers data, nothing leaves the Worker', async () => {
+    const outbound: string[] = [];
+    // No bindings at all, as `wrangler deploy` with an empty [vars] would run it; every fetch
+    // that tries to leave the Worker is recorded and refused.
+    const worker = await startWorker({ ALLOW_PRIVATE_SUBGRAPHS: '' }, {
+      outboundService: (request: Request) => {
+        outbound.push(request.url);
+        return new Response('no network in this test', { status: 502 });
+      },
+    });
+    try {
+      const response = await query(worker, readmeQuery, '192.0.2.70');
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as any;
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      assert.equal(body.data.topProducts.length, 5);
+      assert.deepEqual(body.data.topProducts[0], {
+        name: 'Table',
+        price: 899,
+        reviews: [
+          { body: 'Love it!', author: { name: 'Ada Lovelace' } },
+          { body: 'Prefer something else.', author: { name: 'Alan Turing' } },
+        ],
+      });
+      assert.equal(response.headers.get('ratelimit-policy'), '"default";q=50;w=60');
+      assert.deepEqual(outbound, []);
+      const started = await worker.waitForLog((l) => l['msg'] === 'started');
+      assert.equal(started['supergraph'], 'demo (in-isolate subgraphs)');
+    } finally {
+      await worker.dispose();
+    }
+  });
+
+  test('a supergraph with loopback subgraphs answers 503 naming them and ALLOW_PRIVATE_SUBGRAPHS', async () => {
+    const worker = await startWorker({ SUPERGRAPH: supergraph.url, ALLOW_PRIVATE_SUBGRAPHS: '' });
+    try {
+      const response = await query(worker, readmeQuery, '192.0.2.71');
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*');
+      const body = (await response.json()) as any;
+      assert.equal(body.errors[0].extensions.code, 'SERVICE_UNAVAILABLE');
+      assert.match(body.errors[0].message, /loopback or private addresses/);
+      assert.match(body.errors[0].message, /products \(127\.0\.0\.1:\d+\)/);
+      assert.match(body.errors[0].message, /ALLOW_PRIVATE_SUBGRAPHS=true/);
+      assert.equal(body.errors[0].extensions.requestId, response.headers.get('x-request-id'));
+    } finally {
+      await worker.dispose();
+    }
+  });
+
+  test('ENVIRONMENT=development allows them without ALLOW_PRIVATE_SUBGRAPHS', async () => {
+    const worker = await startWorker({ SUPERGRAPH: supergraph.url, ALLOW_PRIVATE_SUBGRAPHS: '', ENVIRONMENT: 'development' });
+    try {
+      const response = await query(worker, readmeQuery, '192.0.2.72');
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as any;
+      assert.equal(body.data.topProducts.length, 5);
+    } finally {
+      await worker.dispose();
+    }
+  });
+});

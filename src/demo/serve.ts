@@ -1,8 +1,8 @@
 /**
  * Runs the demo subgraphs on the fixed ports 4101 (products), 4102 (reviews) and 4103 (users)
- * until SIGINT/SIGTERM. Used by `npm run dev:worker` with the bundled `supergraph.graphql`.
+ * until SIGINT/SIGTERM. The subgraphs `supergraph.graphql` names.
  *
- * Usage: npx tsx src/demo/serve.ts
+ * Usage: npm run demo:subgraphs
  */
 import { demoPorts, startDemoSubgraphs } from './subgraphs.js';
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { ConfigError, parseConfig } from '../config.js';
 import { startDemoSubgraphs, type DemoSubgraphs } from '../demo/subgraphs.js';
 import { rustPlannerAvailable } from '../gateway/planner.js';
@@ -7,7 +8,7 @@ import { createNodeObservability } from '../observability/node.js';
 import { effectiveConfig } from '../observability/startup.js';
 import { createStore, storeConfig } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
-import { startNodeServer } from './server.js';
+import { ListenError, startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
 import { loadSupergraph } from './supergraph.js';
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
 
   log.info('started', {
     url: `${server.url}/graphql`,
+    node: process.version,
     environment: config.environment,
     gatewayLifecycle: config.gatewayLifecycle,
     store: store.kind,
@@ -51,12 +53,7 @@ async function main(): Promise<void> {
     metrics: obs.describe(server.url),
     config: effectiveConfig(config, observability),
   });
-  if (demo) {
-    console.error(
-      `\nTollgate is serving the demo supergraph at ${server.url}/graphql\nTry:\n  curl -s ${server.url}/graphql -H 'content-type: application/json' \\\n` +
-        `    -d '{"query":"{ topProducts { name price reviews { body author { name } } } }"}'\n`,
-    );
-  }
+  console.error(startBanner({ url: server.url, development: config.environment === 'development', demo: demo !== undefined }));
 
   takeOverTerminationSignals();
   let stopping = false;
@@ -75,8 +72,27 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** The lines a person reads at start: where, which mode and how to switch, what to try. */
+function startBanner({ url, development, demo }: { url: string; development: boolean; demo: boolean }): string {
+  const lines = [
+    '',
+    `Tollgate on Node ${process.version}: ${url}/graphql`,
+    development
+      ? 'Mode: development (GraphiQL at that URL in a browser, stack traces in errors, no rate limiting). ENVIRONMENT=production for production.'
+      : 'Mode: production (rate limited, no GraphiQL, no stack traces). ENVIRONMENT=development for GraphiQL and stack traces.',
+  ];
+  if (demo) {
+    lines.push(
+      'Serving the demo supergraph (SUPERGRAPH=path-or-URL for your own). Try:',
+      `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
+      `    -d '{"query":"{ topProducts { name price reviews { body author { name } } } }"}'`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof ListenError) {
     console.error(`tollgate: ${error.message}`);
   } else {
     console.error('tollgate: failed to start:', error);

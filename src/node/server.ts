@@ -14,6 +14,19 @@ export interface NodeServerOptions {
   readonly drainTimeoutMs?: number;
 }
 
+/** The listener could not bind; the message says why in one line, for the operator. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  if (error.code === 'EADDRINUSE') return new ListenError(`${where} is already in use: stop what holds it, or set PORT (and HOST) to another address`);
+  if (error.code === 'EACCES') return new ListenError(`not allowed to listen on ${where}: choose a PORT above 1023, or run with the rights to bind it`);
+  if (error.code === 'EADDRNOTAVAIL') return new ListenError(`${host} is not an address of this machine: set HOST to one (0.0.0.0 for all, 127.0.0.1 for this machine only)`);
+  return error;
+}
+
 export interface NodeServer {
   readonly server: Server;
   /** `http://host:port`, with the port actually bound. */
@@ -46,9 +59,10 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
   server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, options.host, options.port));
+    server.once('error', failed);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

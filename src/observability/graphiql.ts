@@ -1,11 +1,10 @@
 import type { GraphiQLOptions } from 'graphql-yoga';
 
-/** What the page opens with. */
-export const graphiqlOptions: GraphiQLOptions = {
-  title: 'Tollgate GraphiQL',
-  defaultQuery: `# Tollgate in development: GraphiQL on the gateway's own endpoint.
+const intro = `# Tollgate in development: GraphiQL on the gateway's own endpoint.
 # Run a query with the ▶ button or Ctrl-Enter.
+`;
 
+const demoQuery = `${intro}
 query TopProducts {
   topProducts {
     name
@@ -18,8 +17,15 @@ query TopProducts {
     }
   }
 }
-`,
-};
+`;
+
+/**
+ * What the page opens with: a query of the demo graph when the demo graph is served, else an
+ * empty one (the schema explorer shows what your own graph offers).
+ */
+export function graphiqlOptions(demoGraph: boolean): GraphiQLOptions {
+  return { title: 'Tollgate GraphiQL', defaultQuery: demoGraph ? demoQuery : intro };
+}
 
 let rendered: { readonly key: string; readonly html: Promise<string> } | undefined;
 
@@ -29,7 +35,7 @@ let rendered: { readonly key: string; readonly html: Promise<string> } | undefin
  * on first use and kept: a development tool, out of production and out of the Worker bundle.
  * Its signature is the runtime's `renderGraphiQL` option.
  */
-export function renderOfflineGraphiQL(options: GraphiQLOptions = graphiqlOptions): Promise<string> {
+export function renderOfflineGraphiQL(options: GraphiQLOptions = graphiqlOptions(true)): Promise<string> {
   const key = JSON.stringify(options);
   if (rendered?.key !== key) {
     rendered = { key, html: import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options)) };

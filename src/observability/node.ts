@@ -65,7 +65,7 @@ export function createNodeObservability(
     tollgate: {
       observe: core.observe,
       plugins: core.plugins,
-      ...(config.graphiql ? { graphiql: { options: graphiqlOptions, render: renderOfflineGraphiQL } } : {}),
+      ...(config.graphiql ? { graphiql: { options: graphiqlOptions(gatewayConfig.supergraph === undefined), render: renderOfflineGraphiQL } } : {}),
       ...(config.metricsEndpoint === 'gateway-port' ? { routes: { [metricsPath]: route } } : {}),
     },
     metrics,

@@ -2,9 +2,13 @@
  * The Cloudflare Worker entry: `export default { fetch }`. The configuration is parsed and the
  * handler built once per isolate (plain data and the isolate-lifecycle runtime may live in
  * module scope); I/O objects such as Redis connections are opened per request by the store.
+ * With no SUPERGRAPH the demo graph is served, its subgraphs answered inside the isolate.
  */
-import bundledSupergraph from '../../supergraph.graphql';
-import { ConfigError, isUrl, parseConfig, type Env } from '../config.js';
+import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
+import { ConfigError, isUrl, parseConfig, type Config, type Env } from '../config.js';
+import { useInIsolateDemoSubgraphs } from '../demo/inIsolate.js';
+import inIsolateDemoSupergraph from '../demo/supergraph.in-isolate.graphql';
+import { privateSubgraphs } from '../gateway/privateSubgraphs.js';
 import { errorBody, jsonResponse } from '../http/errors.js';
 import type { Handler } from '../lifecycle/handle.js';
 import { createLogger } from '../log.js';
@@ -23,17 +27,41 @@ let cached: { env: Env; handler: Handler } | undefined;
 /** The supergraph fetched from a `SUPERGRAPH` URL, kept as text (never a shared I/O promise). */
 let fetchedSupergraph: { url: string; sdl: string } | undefined;
 
-async function supergraphFor(source: string | undefined): Promise<string> {
-  if (source === undefined) return bundledSupergraph;
+/** A configuration the Worker cannot serve, with a message safe to show the client. */
+class UnservableConfigError extends Error {
+  override readonly name = 'UnservableConfigError';
+}
+
+interface Graph {
+  readonly sdl: string;
+  /** Runtime plugins the graph needs (the in-isolate demo subgraphs). */
+  readonly plugins: readonly GatewayPlugin[];
+}
+
+async function graphFor(config: Config): Promise<Graph> {
+  const source = config.supergraph;
+  if (source === undefined) return { sdl: inIsolateDemoSupergraph, plugins: [useInIsolateDemoSubgraphs()] };
   if (!isUrl(source)) {
-    throw new ConfigError('SUPERGRAPH', source, 'an http(s) URL on Workers (or unset for the bundled supergraph)');
+    throw new ConfigError('SUPERGRAPH', source, 'an http(s) URL on Workers (or unset for the demo supergraph)');
   }
-  if (fetchedSupergraph?.url === source) return fetchedSupergraph.sdl;
-  const response = await fetch(source);
-  if (!response.ok) throw new Error(`Fetching SUPERGRAPH failed: HTTP ${response.status}`);
-  const sdl = await response.text();
-  fetchedSupergraph = { url: source, sdl };
-  return sdl;
+  let sdl: string;
+  if (fetchedSupergraph?.url === source) {
+    sdl = fetchedSupergraph.sdl;
+  } else {
+    const response = await fetch(source);
+    if (!response.ok) throw new Error(`Fetching SUPERGRAPH failed: HTTP ${response.status}`);
+    sdl = await response.text();
+    fetchedSupergraph = { url: source, sdl };
+  }
+  const unreachable = config.allowPrivateSubgraphs ? [] : privateSubgraphs(sdl);
+  if (unreachable.length > 0) {
+    const list = unreachable.map(({ name, url }) => `${name} (${new URL(url).host})`).join(', ');
+    throw new UnservableConfigError(
+      `The supergraph names subgraphs on loopback or private addresses, which a deployed Worker cannot reach: ${list}. ` +
+        'Give them public URLs, or set ALLOW_PRIVATE_SUBGRAPHS=true for local development.',
+    );
+  }
+  return { sdl, plugins: [] };
 }
 
 async function handlerFor(env: Env): Promise<Handler> {
@@ -41,16 +69,27 @@ async function handlerFor(env: Env): Promise<Handler> {
   const config = parseConfig(env, 'worker');
   const observability = parseObservabilityConfig(env, config, 'worker');
   const log = createLogger(config.logLevel);
-  const supergraphSdl = await supergraphFor(config.supergraph);
+  const graph = await graphFor(config);
   // Another request may have built it while this one fetched the supergraph.
   if (cached?.env === env) return cached.handler;
   const store = createStore(storeConfig(config, true), { log });
   // No scrape endpoint on Workers: each request's log line carries the figures (README, "Operating Tollgate").
   const obs = createObservability(observability, { log, store });
-  const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, observe: obs.observe, plugins: obs.plugins });
+  const tollgate = createTollgate(config, {
+    supergraphSdl: graph.sdl,
+    store,
+    log: obs.log,
+    observe: obs.observe,
+    plugins: (context) => [...graph.plugins, ...obs.plugins(context)],
+  });
   const handler = obs.wrap(tollgate.handler);
   cached = { env, handler };
-  log.info('started', { platform: 'worker', store: store.kind, config: effectiveConfig(config, observability) });
+  log.info('started', {
+    platform: 'worker',
+    store: store.kind,
+    supergraph: config.supergraph === undefined ? 'demo (in-isolate subgraphs)' : 'SUPERGRAPH',
+    config: effectiveConfig(config, observability),
+  });
   return handler;
 }
 
@@ -63,7 +102,13 @@ export default {
       // No start-up phase on Workers: a bad configuration answers every request, and says why in the log.
       const requestId = crypto.randomUUID();
       console.log(JSON.stringify({ level: 'error', msg: 'configuration error', requestId, error: String(error) }));
-      const response = jsonResponse(503, errorBody('The gateway is not configured correctly.', 'SERVICE_UNAVAILABLE', requestId));
+      const message =
+        error instanceof UnservableConfigError
+          ? error.message
+          : error instanceof ConfigError
+            ? `The gateway is not configured correctly: ${error.variable} is invalid (the Worker's log says why).`
+            : 'The gateway is not configured correctly.';
+      const response = jsonResponse(503, errorBody(message, 'SERVICE_UNAVAILABLE', requestId));
       response.headers.set('Access-Control-Allow-Origin', '*');
       response.headers.set('X-Request-Id', requestId);
       return response;

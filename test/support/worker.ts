@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Miniflare } from 'miniflare';
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 
 export const workerBundle = new URL('../../dist/worker/index.js', import.meta.url).pathname;
 const bundleDir = dirname(workerBundle);
@@ -17,29 +17,26 @@ export interface TestWorker {
   dispose(): Promise<void>;
 }
 
-/** Loads the built bundle (`npm run build:worker`) in workerd through Miniflare, offline (`cf: false`). */
-export async function startWorker(bindings: Record<string, string>): Promise<TestWorker> {
+/** Loads the built bundle (`npm run build:worker`) in workerd through Miniflare, offline (a fixed `cf`). */
+export async function startWorker(
+  bindings: Record<string, string>,
+  options: { outboundService?: (request: Request) => Response | Promise<Response> } = {},
+): Promise<TestWorker> {
   if (!existsSync(workerBundle)) throw new Error(`${workerBundle} is missing: run npm run build:worker first`);
   const logs: Record<string, unknown>[] = [];
-  const collect = (stream: NodeJS.ReadableStream) => {
-    let buffered = '';
-    stream.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) !== -1) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line.startsWith('{')) {
-          try {
-            logs.push(JSON.parse(line));
-          } catch {
-            // Not one of ours.
-          }
-        }
+  // Each console.log of the Worker reaches workerd's structured log as one message: ours are JSON.
+  const collect = (message: string) => {
+    for (const text of message.split('\n')) {
+      const line = text.trim();
+      if (!line.startsWith('{')) continue;
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        // Not one of ours.
       }
-    });
+    }
   };
-  const mf = new Miniflare({
+  const mf = new Miniflare(convertV4MiniflareOptions({
     // The bundle and the text modules wrangler emitted beside it, listed (Miniflare would
     // otherwise walk the imports and refuse the runtime's dynamic `import()` calls).
     modulesRoot: bundleDir,
@@ -49,18 +46,17 @@ export async function startWorker(bindings: Record<string, string>): Promise<Tes
         .filter((file) => file.endsWith('.graphql'))
         .map((file) => ({ type: 'Text' as const, path: join(bundleDir, file) })),
     ],
-    compatibilityDate: '2026-04-26',
+    compatibilityDate: '2026-11-17',
     compatibilityFlags: ['nodejs_compat'],
-    bindings,
+    // The tests' subgraphs run on loopback, which a deployed Worker refuses unless told otherwise.
+    bindings: { ALLOW_PRIVATE_SUBGRAPHS: 'true', ...bindings },
     // A fixed `request.cf` as Cloudflare's edge sets it (a record: nothing is fetched). The runtime's
     // HTTP executor looks at `request.cf` to know it must not share an AbortController between
     // requests, which workerd forbids (`cf: false` would hide exactly that).
     cf: { colo: 'TST', country: 'XX', asn: 64496 },
-    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-      collect(stdout);
-      collect(stderr);
-    },
-  });
+    handleStructuredLogs: ({ message }) => collect(message),
+    ...(options.outboundService ? { outboundService: options.outboundService as never } : {}),
+  }));
   await mf.ready;
   return {
     mf,
