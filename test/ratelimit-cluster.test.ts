@@ -7,10 +7,10 @@ import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log.js';
 import { createStore } from '../src/ratelimit/createStore.js';
 import { defaultPolicy } from '../src/ratelimit/policy.js';
-import { clientKeys } from '../src/ratelimit/redis/decideScript.js';
+import { clientKeys, decideScriptSha1 } from '../src/ratelimit/redis/decideScript.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { assertExactlyLimitAllowed } from './support/redis-exactness.js';
-import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { commandStats, freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,6 +83,28 @@ describe('Redis Cluster (3 masters)', () => {
       } finally {
         client.disconnect();
       }
+    }
+  });
+
+  test('connect: slots discovered and the script loaded on every master before the first decision', async () => {
+    const admins = servers.map((server) => new Redis({ port: server.port, lazyConnect: true }));
+    const store = createStore({ redisClusterNodes: nodes, keyPrefix: 'cl-connect:', timeoutMs: 1000 }, { log: silentLogger });
+    try {
+      for (const admin of admins) {
+        await admin.connect();
+        await admin.script('FLUSH');
+      }
+      assert.equal(store.health?.().status, 'degraded', 'not answered yet');
+      await store.connect!(AbortSignal.timeout(10_000));
+      assert.deepEqual(store.health?.(), { status: 'ok' });
+      for (const admin of admins) assert.deepEqual(await admin.script('EXISTS', decideScriptSha1), [1]);
+      for (const admin of admins) await admin.config('RESETSTAT');
+      await Promise.all(Array.from({ length: 30 }, (_, i) => store.decide(`connected-${i}`, defaultPolicy)));
+      const evals = await Promise.all(admins.map(async (admin) => (await commandStats(admin))['eval'] ?? 0));
+      assert.deepEqual(evals, [0, 0, 0], 'every decision was one EVALSHA: no NOSCRIPT, no EVAL');
+    } finally {
+      await store.close();
+      for (const admin of admins) admin.disconnect();
     }
   });
 
