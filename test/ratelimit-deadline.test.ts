@@ -5,14 +5,13 @@
  * phase, so the next turn runs the expired timer before the poll phase reads the socket.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { describe, test } from 'node:test';
 import { createLogger } from '../src/log.js';
 import { afterExpiry, lagMs } from '../src/ratelimit/deadline.js';
 import { defaultPolicy } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
-import { startRedisServer, startSilentListener, type RedisServer } from './support/redis-server.js';
+import { startSilentListener, usePrivateRedis } from './support/redis-server.js';
 
 const timeoutMs = 50;
 /** How long the loop is held: three deadlines. */
@@ -51,23 +50,13 @@ describe('deadline policy', () => {
 });
 
 describe('a blocked event loop and a healthy Redis', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  before(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.url, { lazyConnect: true });
-    await admin.connect();
-  });
-  after(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  const redis = usePrivateRedis();
 
   test('the mechanism: after a block, an expired timer runs before the reply already in the socket is read', async () => {
-    await admin.ping();
+    await redis.admin.ping();
     await afterCheckPhase();
     const order: string[] = [];
-    const reply = admin.ping().then(() => order.push('reply'));
+    const reply = redis.admin.ping().then(() => order.push('reply'));
     setTimeout(() => order.push('timer'), timeoutMs);
     blockLoop(blockMs);
     await reply;
@@ -76,7 +65,7 @@ describe('a blocked event loop and a healthy Redis', () => {
 
   test('the reply that arrived during the block is used: no fail-open, no breaker, counted as late', async () => {
     const { lines, log } = logSink();
-    const store = new ResilientStore(new RedisStore({ url: server.url, keyPrefix: 'blocked:' }), {
+    const store = new ResilientStore(new RedisStore({ url: redis.server.url, keyPrefix: 'blocked:' }), {
       timeoutMs,
       log,
       breaker: { failureThreshold: 5, coolDownMs: 5000 },
@@ -110,10 +99,10 @@ describe('a blocked event loop and a healthy Redis', () => {
   });
 
   test('a call that needs a second round trip after the block (NOSCRIPT, then EVAL) gets one more deadline and is used', async () => {
-    const store = new ResilientStore(new RedisStore({ url: server.url, keyPrefix: 'noscript:' }), { timeoutMs, log: logSink().log });
+    const store = new ResilientStore(new RedisStore({ url: redis.server.url, keyPrefix: 'noscript:' }), { timeoutMs, log: logSink().log });
     try {
       await store.connect(AbortSignal.timeout(5000));
-      await admin.script('FLUSH');
+      await redis.admin.script('FLUSH');
       await afterCheckPhase();
       const pending = store.decide('client', defaultPolicy);
       blockLoop(blockMs);
