@@ -29,6 +29,8 @@ export interface Config {
   readonly rateLimitEnabled: boolean;
   readonly policy: RateLimitPolicy;
   readonly rateLimitTimeoutMs: number;
+  /** Node: how long start-up waits for the shared store to connect before serving anyway. */
+  readonly rateLimitStartupWaitMs: number;
   /** `*` or exact origins (scheme://host[:port]). */
   readonly corsOrigins: '*' | readonly string[];
   readonly trustProxy: TrustProxy;
@@ -126,6 +128,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
       penaltyMs: int(read, 'RATE_LIMIT_PENALTY_SECONDS', 40, 0, 86_400 * 365) * 1000,
     },
     rateLimitTimeoutMs: int(read, 'RATE_LIMIT_TIMEOUT_MS', 50, 1, 60_000),
+    rateLimitStartupWaitMs: int(read, 'RATE_LIMIT_STARTUP_WAIT_MS', 5000, 0, 600_000),
     corsOrigins: corsOrigins(read('CORS_ORIGINS')),
     trustProxy: trustProxy(read('TRUST_PROXY') ?? (platform === 'worker' ? 'cloudflare' : 'none')),
     gatewayLifecycle: oneOf(read, 'GATEWAY_LIFECYCLE', defaultGatewayLifecycle, {

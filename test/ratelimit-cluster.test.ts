@@ -1,56 +1,32 @@
 /** The decide script on a 3-master Redis Cluster started here, through ioredis Cluster. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log.js';
 import { createStore } from '../src/ratelimit/createStore.js';
 import { defaultPolicy } from '../src/ratelimit/policy.js';
-import { clientKeys } from '../src/ratelimit/redis/decideScript.js';
+import { clientKeys, decideScriptSha1 } from '../src/ratelimit/redis/decideScript.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { assertExactlyLimitAllowed } from './support/redis-exactness.js';
-import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
-
-const run = promisify(execFile);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { startRedisCluster, type RedisCluster } from './support/redis-cluster.js';
+import { commandStats, type RedisServer } from './support/redis-server.js';
 
 describe('Redis Cluster (3 masters)', () => {
-  const servers: RedisServer[] = [];
+  let cluster: RedisCluster;
+  let servers: readonly RedisServer[] = [];
   const stores: RedisStore[] = [];
   let nodes: string[] = [];
 
   before(async () => {
-    const ports = [await freePort(), await freePort(), await freePort()];
-    for (const port of ports) {
-      servers.push(
-        await startRedisServer({
-          port,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000'],
-        }),
-      );
-    }
-    nodes = ports.map((port) => `127.0.0.1:${port}`);
-    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
-    const deadline = Date.now() + 20_000;
-    for (const port of ports) {
-      const client = new Redis({ port, lazyConnect: true });
-      await client.connect();
-      try {
-        while (!/cluster_state:ok/.test(await client.cluster('INFO'))) {
-          if (Date.now() > deadline) throw new Error(`cluster not ok on ${port}`);
-          await sleep(100);
-        }
-      } finally {
-        client.disconnect();
-      }
-    }
+    cluster = await startRedisCluster(3);
+    servers = cluster.servers;
+    nodes = [...cluster.nodes];
     for (let i = 0; i < 8; i++) stores.push(new RedisStore({ cluster: nodes, keyPrefix: 'cl:' }));
   });
 
   after(async () => {
     await Promise.all(stores.map((store) => store.close()));
-    await Promise.all(servers.map((server) => server.stop()));
+    await cluster.stop();
   });
 
   test('both keys of a client hash to one slot', async () => {
@@ -83,6 +59,28 @@ describe('Redis Cluster (3 masters)', () => {
       } finally {
         client.disconnect();
       }
+    }
+  });
+
+  test('connect: slots discovered and the script loaded on every master before the first decision', async () => {
+    const admins = servers.map((server) => new Redis({ port: server.port, lazyConnect: true }));
+    const store = createStore({ redisClusterNodes: nodes, keyPrefix: 'cl-connect:', timeoutMs: 1000 }, { log: silentLogger });
+    try {
+      for (const admin of admins) {
+        await admin.connect();
+        await admin.script('FLUSH');
+      }
+      assert.equal(store.health?.().status, 'degraded', 'not answered yet');
+      await store.connect!(AbortSignal.timeout(10_000));
+      assert.deepEqual(store.health?.(), { status: 'ok' });
+      for (const admin of admins) assert.deepEqual(await admin.script('EXISTS', decideScriptSha1), [1]);
+      for (const admin of admins) await admin.config('RESETSTAT');
+      await Promise.all(Array.from({ length: 30 }, (_, i) => store.decide(`connected-${i}`, defaultPolicy)));
+      const evals = await Promise.all(admins.map(async (admin) => (await commandStats(admin))['eval'] ?? 0));
+      assert.deepEqual(evals, [0, 0, 0], 'every decision was one EVALSHA: no NOSCRIPT, no EVAL');
+    } finally {
+      await store.close();
+      for (const admin of admins) admin.disconnect();
     }
   });
 

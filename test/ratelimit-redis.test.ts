@@ -22,7 +22,7 @@ import {
   sharedRedisUrl,
   startRedisServer,
   uniquePrefix,
-  type RedisServer,
+  usePrivateRedis,
 } from './support/redis-server.js';
 
 /** Short enough to wait out, long enough for 50 requests on a loaded machine. */
@@ -179,27 +179,16 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
 });
 
 describe('RedisStore on a private redis-server', () => {
-  let server: RedisServer;
-  let admin: Redis;
-
-  before(async () => {
-    server = await startRedisServer();
-    admin = new Redis(server.url, { lazyConnect: true });
-    await admin.connect();
-  });
-  after(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  const redis = usePrivateRedis();
 
   test('round trips: one EVALSHA per decision, none for a client this instance knows is blocked', async () => {
-    const inner = new RedisStore({ url: server.url });
+    const inner = new RedisStore({ url: redis.server.url });
     const store = new ResilientStore(inner, { timeoutMs: 500, log: silentLogger });
     try {
       await store.decide('warm-up', defaultPolicy); // loads the script (EVALSHA → NOSCRIPT → EVAL)
-      await admin.config('RESETSTAT');
+      await redis.admin.config('RESETSTAT');
       for (let i = 0; i < 50; i++) assert.equal((await store.decide('rt', defaultPolicy)).source, 'store');
-      let stats = await commandStats(admin);
+      let stats = await commandStats(redis.admin);
       assert.equal(stats.evalsha, 50, 'one EVALSHA per allowed decision');
       assert.equal(stats.eval, undefined);
       const limited = await store.decide('rt', defaultPolicy);
@@ -209,31 +198,31 @@ describe('RedisStore on a private redis-server', () => {
         assert.equal(decision.source, 'local-cache');
         assert.ok(!decision.allowed && decision.reason === 'blocked');
       }
-      stats = await commandStats(admin);
+      stats = await commandStats(redis.admin);
       assert.equal(stats.evalsha, 51, 'no command for the 100 cached-blocked decisions');
       assert.deepEqual(clientCommands(stats), { evalsha: 51 }, 'nothing else was sent');
       assert.equal(store.stats().cachedBlocked, 100);
       // A plain RedisStore (no block cache) does ask Redis for a blocked client: one EVALSHA.
       await inner.decide('rt', defaultPolicy);
-      assert.equal((await commandStats(admin)).evalsha, 52);
+      assert.equal((await commandStats(redis.admin)).evalsha, 52);
     } finally {
       await store.close();
     }
   });
 
   test('NOSCRIPT: after SCRIPT FLUSH the store falls back to EVAL once, then EVALSHA again', async () => {
-    const store = new RedisStore({ url: server.url });
+    const store = new RedisStore({ url: redis.server.url });
     try {
       await store.decide('ns', defaultPolicy);
-      await admin.script('FLUSH');
-      await admin.config('RESETSTAT');
+      await redis.admin.script('FLUSH');
+      await redis.admin.config('RESETSTAT');
       const first = await store.decide('ns', defaultPolicy);
       assert.deepEqual(first, { ...first, allowed: true, remaining: 48 });
-      let stats = await commandStats(admin);
+      let stats = await commandStats(redis.admin);
       assert.equal(stats.eval, 1, 'EVAL after NOSCRIPT');
       assert.equal(stats.evalsha, 1, 'the EVALSHA that got NOSCRIPT');
       await store.decide('ns', defaultPolicy);
-      stats = await commandStats(admin);
+      stats = await commandStats(redis.admin);
       assert.equal(stats.eval, 1);
       assert.equal(stats.evalsha, 2);
     } finally {
@@ -266,21 +255,21 @@ describe('RedisStore on a private redis-server', () => {
   });
 
   test('per-request connections: one EVALSHA each, all closed afterwards', async () => {
-    const store = new RedisStore({ url: server.url, connectionPerRequest: true });
+    const store = new RedisStore({ url: redis.server.url, connectionPerRequest: true });
     const warmUp: Promise<unknown>[] = [];
     await store.decide('warm-up', defaultPolicy, { waitUntil: (p) => void warmUp.push(p) });
     await Promise.all(warmUp);
-    const clientsBefore = String(await admin.client('LIST')).trim().split('\n').length;
-    await admin.config('RESETSTAT');
+    const clientsBefore = String(await redis.admin.client('LIST')).trim().split('\n').length;
+    await redis.admin.config('RESETSTAT');
     const pending: Promise<unknown>[] = [];
     await Promise.all(
       Array.from({ length: 20 }, () => store.decide('pr', defaultPolicy, { waitUntil: (p) => void pending.push(p) })),
     );
     await Promise.all(pending);
     // A new connection costs no command of its own (no INFO ready check, no CLIENT SETINFO).
-    assert.deepEqual(clientCommands(await commandStats(admin)), { evalsha: 20 });
+    assert.deepEqual(clientCommands(await commandStats(redis.admin)), { evalsha: 20 });
     await sleep(50);
-    const clientsAfter = String(await admin.client('LIST')).trim().split('\n').length;
+    const clientsAfter = String(await redis.admin.client('LIST')).trim().split('\n').length;
     assert.equal(clientsAfter, clientsBefore);
     await store.close();
   });

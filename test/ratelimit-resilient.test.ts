@@ -119,8 +119,9 @@ describe('ResilientStore', () => {
     assert.equal((await store.decide('c', defaultPolicy)).source, 'store');
     assert.equal(inner.calls.length, 2);
     assert.deepEqual(store.stats(), {
-      allowed: 1, limited: 1, cachedBlocked: 2, failedOpen: 0, fallback: 0, fallbackLimited: 0,
-      failures: 0, timeouts: 0, breakerState: 'closed',
+      allowed: 1, limited: 1, cachedBlocked: 2, failedOpen: 0, failedOpenTimeout: 0, failedOpenError: 0,
+      failedOpenAborted: 0, fallback: 0, fallbackLimited: 0, failures: 0, timeouts: 0, lateReplies: 0,
+      breakerState: 'closed',
     });
   });
 
@@ -139,7 +140,7 @@ describe('ResilientStore', () => {
     const started = performance.now();
     const decision = await store.decide('slow', defaultPolicy);
     const elapsed = performance.now() - started;
-    assert.deepEqual(decision, { allowed: true, remaining: 50, resetMs: 60_000, source: 'failed-open' });
+    assert.deepEqual(decision, { allowed: true, remaining: 50, resetMs: 60_000, source: 'failed-open', cause: 'timeout' });
     assert.ok(elapsed >= 25 && elapsed < 200, `${elapsed} ms`);
     assert.equal(inner.calls[0]!.signal?.aborted, true);
     assert.equal(store.stats().timeouts, 1);
@@ -151,9 +152,10 @@ describe('ResilientStore', () => {
     const controller = new AbortController();
     const pending = store.decide('gone', defaultPolicy, { signal: controller.signal });
     controller.abort();
-    assert.equal((await pending).source, 'failed-open');
+    assert.deepEqual(await pending, { allowed: true, remaining: 50, resetMs: 60_000, source: 'failed-open', cause: 'aborted' });
     assert.equal(inner.calls[0]!.signal?.aborted, true);
     assert.equal(store.stats().failures, 0);
+    assert.equal(store.stats().failedOpenAborted, 1);
   });
 
   test('breaker: 5 failures open it, the fallback limiter enforces the policy, a probe closes it', async () => {
@@ -188,6 +190,7 @@ describe('ResilientStore', () => {
     assert.equal(stats.fallback, 52);
     assert.equal(stats.fallbackLimited, 1);
     assert.equal(stats.failedOpen, 6);
+    assert.equal(stats.failedOpenError, 6, 'every one of them for the store’s error');
   });
 
   test('a probe in flight: everyone else uses the fallback meanwhile', async () => {
@@ -217,11 +220,29 @@ describe('ResilientStore', () => {
     assert.equal(summaries.length, 1);
     assert.equal(lines.filter((l) => l.msg === 'store circuit open; per-instance limiter answering').length, 1);
     assert.deepEqual(summaries[0]!.lastError, { name: 'Error', message: 'ECONNREFUSED' });
+    assert.deepEqual(summaries[0]!.failedOpen, { timeout: 0, error: 1 }, 'the summary says why requests were let through');
     advance(10_000);
     await store.decide('later', defaultPolicy);
     const later = lines.filter((l) => l.msg === 'store failing; requests let through');
     assert.equal(later.length, 2);
     assert.ok((later[1]!.failures as number) > 1, 'the second line counts the failures since the first');
+  });
+
+  test('health is degraded until the store has answered once, by connect or by a decision', async () => {
+    const { store, inner } = setup();
+    assert.equal(store.health().status, 'degraded');
+    await store.connect();
+    assert.equal(store.health().status, 'degraded', 'an inner store without connect has not answered');
+    assert.equal((await store.decide('first', defaultPolicy)).source, 'store');
+    assert.deepEqual(store.health(), { status: 'ok' });
+
+    const connecting = setup();
+    let connected = 0;
+    Object.assign(connecting.inner, { connect: async () => void connected++ });
+    await connecting.store.connect();
+    assert.equal(connected, 1);
+    assert.deepEqual(connecting.store.health(), { status: 'ok' });
+    assert.equal(inner.calls.length, 1);
   });
 
   test('close closes the inner store', async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { closeDemo, demoSubgraphs, postQuery } from './support/gateway.js';
 import { startGatewayProcess, type GatewayProcess } from './support/process.js';
-import { deleteKeys, sharedRedisUrl, startRedisServer, uniquePrefix } from './support/redis-server.js';
+import { deleteKeys, freePort, sharedRedisUrl, startRedisServer, uniquePrefix, type RedisServer } from './support/redis-server.js';
 import { startUpstashRestServer } from './support/upstash-rest-server.js';
 import { serveText, startWorker } from './support/worker.js';
 
@@ -87,6 +87,49 @@ describe('rate limiting shared through Redis across gateways', () => {
     } finally {
       await gateway.stop();
       await server.stop();
+    }
+  });
+});
+
+describe('a Redis that is down at start', () => {
+  test('the gateway waits RATE_LIMIT_STARTUP_WAIT_MS, says so, serves failing open, and is degraded until Redis answers', async () => {
+    const port = await freePort();
+    const waitMs = 300;
+    const started = Date.now();
+    const gateway = await startGatewayProcess({
+      SUPERGRAPH: supergraphFile,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      RATE_LIMIT_TIMEOUT_MS: '50',
+      RATE_LIMIT_STARTUP_WAIT_MS: String(waitMs),
+    });
+    let server: RedisServer | undefined;
+    try {
+      assert.ok(Date.now() - started >= waitMs, 'it waited for the store');
+      const warning = gateway.logs.find((l) => l['msg'] === 'rate-limit store not reachable at start; requests are let through until it answers');
+      assert.ok(warning, JSON.stringify(gateway.logs.map((l) => l['msg'])));
+      const readiness = async () => {
+        const response = await fetch(`${gateway.url}/readiness`);
+        return { http: response.status, ...((await response.json()) as { status: string; store: { status: string } }) };
+      };
+      const before = await readiness();
+      assert.deepEqual([before.http, before.status, before.store.status], [200, 'degraded', 'degraded']);
+      const response = await postQuery(gateway.url, query);
+      await response.arrayBuffer();
+      assert.equal(response.status, 200, 'fails open');
+
+      server = await startRedisServer({ port });
+      const deadline = Date.now() + 10_000;
+      let status = '';
+      while (Date.now() < deadline) {
+        await (await postQuery(gateway.url, query)).arrayBuffer();
+        status = (await readiness()).status;
+        if (status === 'ready') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(status, 'ready', 'ready once Redis has answered');
+    } finally {
+      await gateway.stop();
+      await server?.stop();
     }
   });
 });

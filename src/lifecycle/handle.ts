@@ -103,8 +103,11 @@ export function createHandler(deps: HandlerDeps): Handler {
 
   async function readiness(response: Response): Promise<Response> {
     if (!response.ok) return response;
+    // 200 either way: a degraded store (not answered yet, or failing) means requests are let
+    // through or limited per instance, not that the gateway cannot serve.
     const health = store.health?.() ?? { status: 'ok' as const };
-    return jsonResponse(200, { status: 'ready', store: { kind: store.kind, ...health } });
+    const status = health.status === 'ok' ? 'ready' : 'degraded';
+    return jsonResponse(200, { status, store: { kind: store.kind, ...health } });
   }
 
   return async function handle(request, ctx) {
@@ -219,6 +222,7 @@ export function createHandler(deps: HandlerDeps): Handler {
         ms: Number(totalMs.toFixed(2)),
         rateLimit: outcome,
         ...(decision?.source && decision.source !== 'store' ? { rateLimitSource: decision.source } : {}),
+        ...(decision?.cause ? { rateLimitCause: decision.cause } : {}),
         ...extra,
       });
     }

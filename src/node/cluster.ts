@@ -1,9 +1,10 @@
 /**
  * `node dist/node/cluster.js`: one Tollgate process per core, sharing one port through
  * node:cluster. Each worker is `main.js` with the same environment; the primary only forks,
- * restarts and stops them. Rate limits are shared only through a shared store: with `REDIS_URL`
- * (or Upstash) every worker decides against the same counters; with the in-memory store each
- * worker counts alone, so a client gets up to workers × the limit (warned at start).
+ * restarts and stops them. Rate limits are shared only through a shared store: with `REDIS_URL`,
+ * `REDIS_CLUSTER_NODES` (or Upstash) every worker decides against the same counters, each worker
+ * connecting before it listens; with the in-memory store each worker counts alone, so a client
+ * gets up to workers × the limit (warned at start).
  *
  * `CLUSTER_WORKERS` sets the number of workers (default: the machine's available parallelism).
  * SIGTERM/SIGINT are passed to every worker, which drains as a single process does; the primary
@@ -35,9 +36,9 @@ function main(): void {
   const config = parseConfig(process.env, 'node');
   const count = workerCount(process.env['CLUSTER_WORKERS']);
   const log = createLogger(config.logLevel);
-  const sharedStore = config.redisUrl !== undefined || config.upstashUrl !== undefined;
+  const sharedStore = config.redisUrl !== undefined || config.redisClusterNodes !== undefined || config.upstashUrl !== undefined;
   if (config.rateLimitEnabled && !sharedStore && count > 1) {
-    log.warn('cluster: in-memory rate-limit store in each worker; set REDIS_URL to share limits', {
+    log.warn('cluster: in-memory rate-limit store in each worker; set REDIS_URL or REDIS_CLUSTER_NODES to share limits', {
       workers: count,
       effectiveLimitPerClient: config.policy.limit * count,
     });

@@ -6,6 +6,7 @@ import { createLogger } from '../log.js';
 import { parseObservabilityConfig } from '../observability/config.js';
 import { createNodeObservability } from '../observability/node.js';
 import { effectiveConfig } from '../observability/startup.js';
+import { connectStore } from '../ratelimit/connectStore.js';
 import { createStore, storeConfig } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 import { ListenError, startNodeServer } from './server.js';
@@ -36,6 +37,9 @@ async function main(): Promise<void> {
   }
 
   const store = createStore(storeConfig(config), { log });
+  // Connected (Cluster slots known, script loaded) before listening: a burst right after start-up
+  // is decided by the shared store like any other, not let through while the client connects.
+  if (config.rateLimitEnabled) await connectStore(store, config.rateLimitStartupWaitMs, log);
   const obs = createNodeObservability(observability, config, { log, store });
   const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, ...obs.tollgate });
   const server = await startNodeServer({ handler: obs.wrap(tollgate.handler), port: config.port, host: config.host, log });

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestEvent } from '../lifecycle/handle.js';
+import type { ResilientStoreStats } from '../ratelimit/resilientStore.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import { calledStore, rateLimitDecisions, type RateLimitDecision } from './decision.js';
 import { storeStats, type MetricsSink } from './observability.js';
@@ -104,6 +105,37 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
       collect() {
         const current = storeStats(store)?.breakerState;
         for (const state of states) this.set({ store: store.kind, state }, state === current ? 1 : 0);
+      },
+    });
+    // Decisions that did not come from the shared store, by why: read from the store's counters.
+    const unshared = [
+      { reason: 'failed_open', cause: 'timeout', count: (s: ResilientStoreStats) => s.failedOpenTimeout },
+      { reason: 'failed_open', cause: 'error', count: (s: ResilientStoreStats) => s.failedOpenError },
+      { reason: 'failed_open', cause: 'aborted', count: (s: ResilientStoreStats) => s.failedOpenAborted },
+      { reason: 'fallback', cause: 'breaker_open', count: (s: ResilientStoreStats) => s.fallback },
+    ] as const;
+    new Counter({
+      name: 'tollgate_rate_limit_unshared_decisions_total',
+      help: 'Rate-limit decisions not made by the shared store: failed_open (let through; cause timeout, error or aborted) and fallback (the per-instance limiter while the breaker is open; cause breaker_open).',
+      labelNames: ['store', 'reason', 'cause'],
+      registers,
+      collect() {
+        const stats = storeStats(store);
+        if (!stats) return;
+        this.reset();
+        for (const { reason, cause, count } of unshared) this.inc({ store: store.kind, reason, cause }, count(stats));
+      },
+    });
+    new Counter({
+      name: 'tollgate_rate_limit_late_replies_total',
+      help: "Store replies used although the deadline's timer had fired first: the gateway's event loop was busy past RATE_LIMIT_TIMEOUT_MS, the store was not slow.",
+      labelNames: ['store'],
+      registers,
+      collect() {
+        const stats = storeStats(store);
+        if (!stats) return;
+        this.reset();
+        this.inc({ store: store.kind }, stats.lateReplies);
       },
     });
     let seen = { error: 0, timeout: 0 };

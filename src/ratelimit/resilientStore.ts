@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { abortReason, StoreTimeoutError } from './abort.js';
+import { StoreTimeoutError } from './abort.js';
 import { BlockCache } from './blockCache.js';
 import {
   closedBreaker,
@@ -11,13 +11,17 @@ import {
   type BreakerOptions,
   type BreakerState,
 } from './circuitBreaker.js';
+import { defaultLagToleranceMs, type DeadlineOptions } from './deadline.js';
 import { MemoryStore } from './memoryStore.js';
 import type { RateLimitPolicy } from './policy.js';
-import type { DecideOptions, RateLimitStore, StoreDecision, StoreHealth } from './store.js';
+import { StoreCall } from './storeCall.js';
+import type { DecideOptions, FailOpenCause, RateLimitStore, StoreDecision, StoreHealth } from './store.js';
 
 export interface ResilientStoreOptions {
-  /** Deadline of every call to the inner store (`RATE_LIMIT_TIMEOUT_MS`). */
+  /** Deadline of every call to the inner store (`RATE_LIMIT_TIMEOUT_MS`); what it measures: deadline.ts. */
   readonly timeoutMs: number;
+  /** A deadline timer this late means the event loop, not the store, was slow; default 10 ms. */
+  readonly lagToleranceMs?: number;
   /** Failures are summarised here, at most one line per `logIntervalMs`. */
   readonly log: Logger;
   /** The clock, in epoch milliseconds; default `Date.now`. */
@@ -40,8 +44,14 @@ export interface ResilientStoreStats {
   readonly limited: number;
   /** Requests rejected from this instance's memory of blocks, without a store call. */
   readonly cachedBlocked: number;
-  /** Requests let through because the store failed or missed its deadline. */
+  /** Requests let through without the store's decision (the three causes below together). */
   readonly failedOpen: number;
+  /** … because the store did not answer within its deadline. */
+  readonly failedOpenTimeout: number;
+  /** … because the store answered with an error or could not be reached. */
+  readonly failedOpenError: number;
+  /** … because the caller gave up first (not counted against the store). */
+  readonly failedOpenAborted: number;
   /** Requests the per-instance limiter decided while the breaker was open. */
   readonly fallback: number;
   /** Of those, how many it rejected. */
@@ -50,6 +60,11 @@ export interface ResilientStoreStats {
   readonly failures: number;
   /** Store calls that missed their deadline. */
   readonly timeouts: number;
+  /**
+   * Store replies used although the deadline's timer had fired first: the event loop was busy
+   * past the deadline (a busy gateway, not a slow store).
+   */
+  readonly lateReplies: number;
   readonly breakerState: BreakerState;
 }
 
@@ -59,19 +74,22 @@ type Counters = { -readonly [K in keyof Omit<ResilientStoreStats, 'breakerState'
  * Wraps a shared store so that rate limiting never takes the gateway down with it:
  *
  * - blocks seen from the store are remembered until they end and answered locally (`local-cache`);
- * - every store call has a deadline; on error or timeout the request is let through
- *   (`failed-open`), counted, and summarised in the log at most once per interval;
- * - after repeated failures a circuit breaker stops calling the store for a cool-down while a
- *   per-instance `MemoryStore` with the same policy decides (`fallback`), then lets one probe
- *   through and closes when it succeeds.
+ * - every store call has a deadline, measured as deadline.ts says (the store's time, not the
+ *   gateway's own lag); on error or timeout the request is let through (`failed-open`, with its
+ *   cause), counted, and summarised in the log at most once per interval;
+ * - after repeated store failures a circuit breaker stops calling the store for a cool-down while
+ *   a per-instance `MemoryStore` with the same policy decides (`fallback`), then lets one probe
+ *   through and closes when it succeeds;
+ * - until the store has answered once (`connect` or a decision), its health is `degraded`.
  *
  * @example
  * const store = new ResilientStore(new RedisStore({ url }), { timeoutMs: 50, log });
+ * await store.connect(AbortSignal.timeout(5000));
  */
 export class ResilientStore implements RateLimitStore {
   readonly kind: string;
   readonly #inner: RateLimitStore;
-  readonly #timeoutMs: number;
+  readonly #deadline: DeadlineOptions;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #breakerOptions: BreakerOptions;
@@ -83,22 +101,32 @@ export class ResilientStore implements RateLimitStore {
     limited: 0,
     cachedBlocked: 0,
     failedOpen: 0,
+    failedOpenTimeout: 0,
+    failedOpenError: 0,
+    failedOpenAborted: 0,
     fallback: 0,
     fallbackLimited: 0,
     failures: 0,
     timeouts: 0,
+    lateReplies: 0,
   };
   #breaker: Breaker = closedBreaker;
+  /** Whether the store has answered at least once. */
+  #answered = false;
   /** Failures not yet reported in a log line, the last of them, and when the last line went out. */
   #unreported = 0;
   #lastError: unknown;
   #lastReportAt = Number.NEGATIVE_INFINITY;
+  /** Late replies not yet reported, the longest lag among them, and when the last line went out. */
+  #unreportedLate = 0;
+  #unreportedLagMs = 0;
+  #lastLateReportAt = Number.NEGATIVE_INFINITY;
 
   constructor(inner: RateLimitStore, options: ResilientStoreOptions) {
     if (!(options.timeoutMs > 0)) throw new RangeError('ResilientStore: timeoutMs must be positive');
     this.kind = inner.kind;
     this.#inner = inner;
-    this.#timeoutMs = options.timeoutMs;
+    this.#deadline = { timeoutMs: options.timeoutMs, lagToleranceMs: options.lagToleranceMs ?? defaultLagToleranceMs };
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#breakerOptions = { ...defaultBreakerOptions, ...options.breaker };
@@ -123,10 +151,11 @@ export class ResilientStore implements RateLimitStore {
     }
 
     // The inner store's decision within the deadline (and the caller's signal, if any).
-    const call = new InnerCall(options);
+    const call = new StoreCall(options, this.#deadline, monotonicNow);
     try {
-      const decision = await call.run(this.#inner, clientKey, policy, this.#timeoutMs);
+      const decision = await call.run(this.#inner, clientKey, policy);
       call.done();
+      if (call.late) this.#lateReply(call.lagMs);
       this.#recovered();
       if (decision.allowed) {
         this.#counters.allowed++;
@@ -140,14 +169,23 @@ export class ResilientStore implements RateLimitStore {
       call.done();
       if (options.signal?.aborted) {
         // The caller gave up (client gone): not the store's fault.
-        this.#counters.failedOpen++;
         if (probe) this.#breaker = { ...this.#breaker, state: 'open', probeAt: this.#now() };
-        return failedOpen(policy);
+        return this.#failedOpen(policy, 'aborted');
       }
+      const decision = this.#failedOpen(policy, error instanceof StoreTimeoutError ? 'timeout' : 'error');
       this.#failed(error);
-      this.#counters.failedOpen++;
-      return failedOpen(policy);
+      return decision;
     }
+  }
+
+  /**
+   * Connects the inner store (see `RateLimitStore.connect`); its success counts as the store's
+   * first answer. Rejects as the inner store does; the breaker is left as it is.
+   */
+  async connect(signal?: AbortSignal): Promise<void> {
+    if (!this.#inner.connect) return;
+    await this.#inner.connect(signal);
+    this.#answered = true;
   }
 
   health(): StoreHealth {
@@ -157,7 +195,11 @@ export class ResilientStore implements RateLimitStore {
         detail: `${this.kind} store failing (circuit ${this.#breaker.state}); per-instance limiter answering`,
       };
     }
-    return this.#inner.health?.() ?? { status: 'ok' };
+    const inner = this.#inner.health?.() ?? { status: 'ok' };
+    if (inner.status === 'ok' && !this.#answered) {
+      return { status: 'degraded', detail: `${this.kind} store has not answered yet; requests are let through until it does` };
+    }
+    return inner;
   }
 
   stats(): ResilientStoreStats {
@@ -176,7 +218,16 @@ export class ResilientStore implements RateLimitStore {
     return { ...decision, source: 'fallback' };
   }
 
+  #failedOpen(policy: RateLimitPolicy, cause: FailOpenCause): StoreDecision {
+    this.#counters.failedOpen++;
+    if (cause === 'timeout') this.#counters.failedOpenTimeout++;
+    else if (cause === 'error') this.#counters.failedOpenError++;
+    else this.#counters.failedOpenAborted++;
+    return failedOpen(policy, cause);
+  }
+
   #recovered(): void {
+    this.#answered = true;
     const before = this.#breaker;
     if (before === closedBreaker) return;
     this.#breaker = succeeded(before);
@@ -189,6 +240,27 @@ export class ResilientStore implements RateLimitStore {
       this.#unreported = 0;
       this.#lastReportAt = this.#now();
     }
+  }
+
+  /**
+   * A reply used after the deadline's timer fired: the gateway was busy, the store was not slow.
+   * Summarised apart from store failures, so the log tells the two apart.
+   */
+  #lateReply(lagMs: number): void {
+    this.#counters.lateReplies++;
+    this.#unreportedLate++;
+    this.#unreportedLagMs = Math.max(this.#unreportedLagMs, lagMs);
+    const now = this.#now();
+    if (now - this.#lastLateReportAt < this.#logIntervalMs) return;
+    this.#log.info('event loop busy past the store deadline; the store had answered and its replies were used', {
+      store: this.kind,
+      lateReplies: this.#unreportedLate,
+      maxLagMs: Math.round(this.#unreportedLagMs),
+      timeoutMs: this.#deadline.timeoutMs,
+    });
+    this.#unreportedLate = 0;
+    this.#unreportedLagMs = 0;
+    this.#lastLateReportAt = now;
   }
 
   #failed(error: unknown): void {
@@ -208,10 +280,13 @@ export class ResilientStore implements RateLimitStore {
       });
     }
     if (now - this.#lastReportAt >= this.#logIntervalMs) {
+      const c = this.#counters;
       this.#log.warn('store failing; requests let through', {
         store: this.kind,
         failures: this.#unreported,
-        totalFailures: this.#counters.failures,
+        totalFailures: c.failures,
+        failedOpen: { timeout: c.failedOpenTimeout, error: c.failedOpenError },
+        fallback: c.fallback,
         lastError: error,
         circuit: this.#breaker.state,
       });
@@ -221,68 +296,14 @@ export class ResilientStore implements RateLimitStore {
   }
 }
 
-/**
- * One call to the inner store under a deadline; it is also the `DecideOptions` the inner store
- * gets. Its AbortSignal is made only if the inner store reads it: making one and listening to it
- * costs more CPU than the rest of a Redis decision, and the shared-connection RedisStore never
- * needs it. No closures per call (bundlers that keep function names wrap each one).
- */
-class InnerCall implements DecideOptions {
-  readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-  readonly #caller: AbortSignal | undefined;
-  #controller: AbortController | undefined;
-  #reject: ((error: Error) => void) | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(options: DecideOptions) {
-    this.waitUntil = options.waitUntil;
-    this.#caller = options.signal;
-  }
-
-  get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
-    return this.#controller.signal;
-  }
-
-  /** The inner store's decision, or a rejection at the deadline or when the caller aborts. */
-  run(inner: RateLimitStore, clientKey: string, policy: RateLimitPolicy, timeoutMs: number): Promise<StoreDecision> {
-    return new Promise<StoreDecision>((resolve, reject) => {
-      this.#reject = reject;
-      this.#timer = setTimeout(timeUp, timeoutMs, this, timeoutMs);
-      const caller = this.#caller;
-      if (caller) {
-        if (caller.aborted) return this.abort(abortReason(caller));
-        caller.addEventListener('abort', this, { once: true });
-      }
-      inner.decide(clientKey, policy, this).then(resolve, reject);
-    });
-  }
-
-  /** Releases the timer and the caller's listener once the call is settled. */
-  done(): void {
-    clearTimeout(this.#timer);
-    this.#caller?.removeEventListener('abort', this);
-  }
-
-  abort(error: Error): void {
-    this.#controller?.abort(error);
-    this.#reject?.(error);
-  }
-
-  /** The caller's signal aborted (EventListener object form). */
-  handleEvent(event: Event): void {
-    this.abort(abortReason(event.target as AbortSignal));
-  }
-}
-
-function timeUp(call: InnerCall, timeoutMs: number): void {
-  call.abort(new StoreTimeoutError(timeoutMs));
+function monotonicNow(): number {
+  return performance.now();
 }
 
 /**
  * The decision when the store could not decide: let the request through. The store's count is
  * unknown, so the figures are the policy's (a full window).
  */
-function failedOpen(policy: RateLimitPolicy): StoreDecision {
-  return { allowed: true, remaining: policy.limit, resetMs: policy.windowMs, source: 'failed-open' };
+function failedOpen(policy: RateLimitPolicy, cause: FailOpenCause): StoreDecision {
+  return { allowed: true, remaining: policy.limit, resetMs: policy.windowMs, source: 'failed-open', cause };
 }

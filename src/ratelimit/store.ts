@@ -11,7 +11,18 @@ export type DecisionSource =
   /** The store failed or missed its deadline; the request was let through. */
   | 'failed-open';
 
-export type StoreDecision = Decision & { readonly source?: DecisionSource };
+/**
+ * Why a request was let through without the store's decision: `timeout` (no reply within the
+ * deadline, see deadline.ts), `error` (the store answered with an error or the connection
+ * failed), `aborted` (the caller gave up first: not the store's doing).
+ */
+export type FailOpenCause = 'timeout' | 'error' | 'aborted';
+
+export type StoreDecision = Decision & {
+  readonly source?: DecisionSource;
+  /** With `source: 'failed-open'`: why. */
+  readonly cause?: FailOpenCause;
+};
 
 export interface DecideOptions {
   /** Aborted when the caller's deadline passes. */
@@ -29,6 +40,13 @@ export interface RateLimitStore {
   readonly kind: string;
   /** Decides one request of `clientKey` under `policy`. May reject on store failure. */
   decide(clientKey: string, policy: RateLimitPolicy, options?: DecideOptions): Promise<StoreDecision>;
+  /**
+   * Makes the connection and whatever else the first decision would wait for (a Cluster's slots,
+   * the decide script loaded), so that a burst right after start-up is decided like any other.
+   * Rejects when the store cannot be reached before `signal` aborts. Stores that connect per
+   * request, or need nothing, leave it out.
+   */
+  connect?(signal?: AbortSignal): Promise<void>;
   /** `ok`, or `degraded` while the store is failing and a fallback is answering. */
   health?(): StoreHealth;
   /** Releases connections. Idempotent. */

@@ -13,11 +13,24 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export const clusterScript = new URL('../../dist/node/cluster.js', import.meta.url).pathname;
+
+export interface GatewayProcessOptions {
+  /** How long to wait for the `started` lines; default 30 s. */
+  readonly timeoutMs?: number;
+  /** The script to run; default `dist/node/main.js` (`clusterScript` for `npm run start:cluster`). */
+  readonly script?: string;
+  /** How many `started` lines to wait for (one per cluster worker); default 1. */
+  readonly started?: number;
+}
+
 /** Runs the built Node gateway (`dist/node/main.js`) as `npm start` does, and waits until it serves. */
-export async function startGatewayProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Record<string, string>, options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const { timeoutMs = 30_000, script = mainScript, started = 1 } = options;
   // The `started` line this waits for is logged at info.
   if (env['LOG_LEVEL'] === 'warn' || env['LOG_LEVEL'] === 'error') throw new Error('LOG_LEVEL must be debug or info here');
-  const child = spawn(process.execPath, [mainScript], {
+  let startedLines = 0;
+  const child = spawn(process.execPath, [script], {
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,7 +50,7 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
         try {
           const parsed = JSON.parse(line) as Record<string, unknown>;
           logs.push(parsed);
-          if (parsed['msg'] === 'started') {
+          if (parsed['msg'] === 'started' && ++startedLines === started) {
             clearTimeout(timer);
             resolve(String(parsed['url']).replace(/\/graphql$/, ''));
           }

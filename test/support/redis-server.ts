@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 
 /** A TCP port nobody listens on right now. */
@@ -187,3 +188,31 @@ export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
 
 /** The shared Redis of the machine; tests use unique prefixes on it and never flush it. */
 export const sharedRedisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A private redis-server and an admin connection to it for the enclosing `describe` (started in
+ * its `before`, stopped in its `after`); read both inside tests.
+ */
+export function usePrivateRedis(): { readonly server: RedisServer; readonly admin: Redis } {
+  let server: RedisServer | undefined;
+  let admin: Redis | undefined;
+  before(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.url, { lazyConnect: true });
+    await admin.connect();
+  });
+  after(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('the private redis-server starts in before()');
+      return server;
+    },
+    get admin() {
+      if (!admin) throw new Error('the private redis-server starts in before()');
+      return admin;
+    },
+  };
+}

@@ -148,6 +148,30 @@ export class RedisStore implements RateLimitStore {
     }
   }
 
+  /**
+   * Connects the shared client (a Cluster's slots discovered) and loads the decide script on
+   * every master, so the first decisions need one round trip each like any other; waits through
+   * reconnection attempts until `signal` aborts. With `connectionPerRequest`, opens one
+   * connection to load the script and closes it.
+   */
+  async connect(signal?: AbortSignal): Promise<void> {
+    if (this.#closed) throw new Error('RedisStore is closed');
+    const client = this.#shared;
+    if (!client) {
+      const connection = this.#connect();
+      try {
+        await abortable(connection.connect(), signal);
+        await abortable(connection.script('LOAD', decideScript), signal);
+      } finally {
+        await this.#release(connection);
+      }
+      return;
+    }
+    if (client.status !== 'ready') await untilReady(client, signal, () => this.#lastError);
+    const masters = client instanceof Cluster ? client.nodes('master') : [client];
+    await abortable(Promise.all(masters.map((node) => node.script('LOAD', decideScript))), signal);
+  }
+
   health(): StoreHealth {
     if (!this.#shared) return { status: 'ok' };
     if (this.#shared.status === 'ready') return { status: 'ok' };
@@ -237,6 +261,33 @@ export class RedisStore implements RateLimitStore {
     });
     return this.#ready;
   }
+}
+
+/**
+ * Resolves when `client` is ready, through as many reconnection attempts as it makes; rejects
+ * when `signal` aborts or the client gives up (`end`).
+ */
+function untilReady(client: Client, signal: AbortSignal | undefined, lastError: () => string | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReady = (): void => settle();
+    const onEnd = (): void => settle(new Error(`redis connection closed${lastError() ? `: ${lastError()}` : ''}`));
+    const onAbort = (): void => {
+      const error = lastError();
+      settle(new Error(`redis not ready (${client.status}${error ? `: ${error}` : ''})`));
+    };
+    if (signal?.aborted) return onAbort();
+    client.on('ready', onReady);
+    client.on('end', onEnd);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (client.status === 'wait') client.connect().catch(() => {});
+  });
 }
 
 /** EVALSHA the decide script; EVAL it (which also loads it) when the server answers NOSCRIPT. */

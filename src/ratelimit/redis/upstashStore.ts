@@ -77,6 +77,16 @@ export class UpstashStore implements RateLimitStore {
     return toDecision(await abortable(run(), signal));
   }
 
+  /** Loads the decide script (one request), so the first decisions need no EVAL. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    await abortable(
+      this.#redis.scriptLoad(decideScript).catch((error: unknown) => {
+        throw withoutCommand(error);
+      }),
+      signal,
+    );
+  }
+
   async close(): Promise<void> {}
 }
 
