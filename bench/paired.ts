@@ -7,7 +7,7 @@
  *
  * The pairs are spread over several fresh starts of both processes, each warmed up first
  * (`measureFreshPairs`): one process's speed can stay several per cent off another's of the same
- * code for its whole life on this machine (in trial runs on 2026-11-27 the same two gateways'
+ * code for its whole life on this machine (in trial runs the same two gateways'
  * median pair ratio moved between 0.92 and 0.99 from one start to the next), so pairs from a
  * single start would measure that start.
  */

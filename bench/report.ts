@@ -177,7 +177,7 @@ export function writeReport(results: Results, root: string): void {
   }
   ratioTarget('tollgate-memory', 'tollgate-request', 'Isolate lifecycle gain over the request lifecycle (req/s, JavaScript planner)', 'stated');
   paired('tollgate-rust', 'hive', "Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", 2.5);
-  ratioTarget('tollgate-rust', 'tollgate-memory', 'Rust planner vs JavaScript planner in Tollgate (req/s; issue: about 3×)', 2.5);
+  ratioTarget('tollgate-rust', 'tollgate-memory', 'Rust planner vs JavaScript planner in Tollgate (req/s; target: about 3×)', 2.5);
 
   // ---- paired rounds ----
   const pairedSection =
@@ -185,7 +185,7 @@ export function writeReport(results: Results, root: string): void {
       ? [
           '## Paired rounds',
           '',
-          `The targets compare Tollgate with the bare runtime running the same query planner (its overhead), and with Hive Gateway's CLI and Apollo Gateway. On this shared machine a gateway's requests/s moves by a quarter and more between rounds (the main table's "rounds min–max"), and in the main table the gateways' windows for one point are up to half a minute apart, so the table's ratios near 1 are mostly that noise. Here the two take turns in ${results.paired[0]!.connections}-connection windows of 1 s (after a ${results.settings.rampSeconds} s ramp), the order swapped every pair, ${results.paired[0]!.pairs} pairs${results.paired[0]!.starts ? ` spread over ${results.paired[0]!.starts} fresh starts of both processes, with only those two gateways running; after each start both are loaded at once for ${results.settings.pairWarmupSeconds ?? '?'} s, not counted, so both are measured at their steady speed` : ''}; a pair's two windows are a few seconds apart and mostly see the same machine. Fresh starts, because one process's speed can stay several per cent off another's of the same code for its whole life here (in trial runs on 2026-11-27, the same two gateways' median pair ratio moved between 0.92 and 0.99 from one start to the next). The figure is the median of the per-pair ratios, with the middle half of them; the targets above take their verdict from it.`,
+          `The targets compare Tollgate with the bare runtime running the same query planner (its overhead), and with Hive Gateway's CLI and Apollo Gateway. On this shared machine a gateway's requests/s moves by a quarter and more between rounds (the main table's "rounds min–max"), and in the main table the gateways' windows for one point are up to half a minute apart, so the table's ratios near 1 are mostly that noise. Here the two take turns in ${results.paired[0]!.connections}-connection windows of 1 s (after a ${results.settings.rampSeconds} s ramp), the order swapped every pair, ${results.paired[0]!.pairs} pairs${results.paired[0]!.starts ? ` spread over ${results.paired[0]!.starts} fresh starts of both processes, with only those two gateways running; after each start both are loaded at once for ${results.settings.pairWarmupSeconds ?? '?'} s, not counted, so both are measured at their steady speed` : ''}; a pair's two windows are a few seconds apart and mostly see the same machine. Fresh starts, because one process's speed can stay several per cent off another's of the same code for its whole life here (in trial runs, the same two gateways' median pair ratio moved between 0.92 and 0.99 from one start to the next). The figure is the median of the per-pair ratios, with the middle half of them; the targets above take their verdict from it.`,
           '',
           '| Tollgate / the other gateway | median req/s ratio | middle half | median CPU-per-request ratio | every pair (req/s ratio) |',
           '|---|---:|---:|---:|---|',
@@ -288,7 +288,7 @@ export function writeReport(results: Results, root: string): void {
     '',
     '![requests/s and p99 latency per gateway](bench/results/chart.svg)',
     '',
-    '## Targets (issue 6)',
+    '## Targets',
     '',
     '| target | figure (ratio at each connection count) | |',
     '|---|---|---|',

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: Tollgate side by side with the bare runtime, Hive Gateway's CLI and Apollo
- * Gateway on the deep query of issue 6, all measured in one run; writes BENCHMARKS.md, its chart
+ * Gateway on the deep benchmark query, all measured in one run; writes BENCHMARKS.md, its chart
  * and the raw results (bench/results/).
  *
  * Steps: build (tsc, the bench entries, the Worker bundle when stale) → start the four subgraphs

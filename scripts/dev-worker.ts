@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 
-/** Prefixes and names of the variables Tollgate reads (README, "Configuration"). */
+/** Prefixes and names of the variables Tollgate reads (README, "Configuration reference"). */
 const tollgateVariable =
   /^(ENVIRONMENT|SUPERGRAPH|ALLOW_PRIVATE_SUBGRAPHS|REDIS_\w+|UPSTASH_\w+|RATE_LIMIT_\w+|CORS_ORIGINS|TRUST_PROXY|GATEWAY_LIFECYCLE|QUERY_PLANNER|LOG_\w+|MAX_\w+|BATCH_LIMIT|INTROSPECTION|UPSTREAM_TIMEOUT_MS|FIELD_SUGGESTIONS|METRICS_\w+)$/;
 

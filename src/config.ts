@@ -40,7 +40,7 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
-  /** Request and operation limits, introspection, suggestions, upstream timeout (README, "Security"). */
+  /** Request and operation limits, introspection, suggestions, upstream timeout (docs/architecture.md, "Security limits"). */
   readonly security: SecurityLimits;
 }
 
@@ -61,7 +61,7 @@ export class ConfigError extends Error {
 /**
  * The default gateway lifecycle: `isolate`, which the lifecycle tests show correct under
  * concurrency in workerd and Node and the lifecycle benchmark shows several times faster
- * (README, "Gateway lifecycle").
+ * (docs/architecture.md, "Gateway lifecycle").
  */
 export const defaultGatewayLifecycle: GatewayLifecycle = 'isolate';
 

@@ -8,7 +8,7 @@ import { closeDemo, startTestGateway } from './support/gateway.js';
  * every limit on. The audits query `__type` in five places, so they run twice: with
  * INTROSPECTION=true (everything else the production default), where every audit passes, and with
  * the production defaults (introspection off), where exactly the audits that need `__type` data
- * do not (README, "GraphQL over HTTP conformance").
+ * do not (docs/architecture.md, "Errors and statuses", Conformance).
  */
 
 /** Audits whose query is `__type(…)` and that require data, not only a status, by id. */

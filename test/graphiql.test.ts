@@ -1,5 +1,5 @@
 /**
- * GraphiQL in development (issue 5): Debian's chromium (playwright-core) loads it from the Node
+ * GraphiQL in development: Debian's chromium (playwright-core) loads it from the Node
  * gateway with no network beyond the gateway, runs a federated query typed into the page, and
  * the result shown is checked; a screenshot goes to test-output/graphiql.png. In production a
  * browser gets no GraphiQL.

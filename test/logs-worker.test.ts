@@ -1,5 +1,5 @@
 /**
- * Workers have no scrape endpoint (issue 5): each request's log line carries the figures the
+ * Workers have no scrape endpoint: each request's log line carries the figures the
  * Prometheus metrics count on Node, so Workers Logs / Logpush can aggregate them. The built
  * bundle in workerd through Miniflare.
  */

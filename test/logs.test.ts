@@ -1,5 +1,5 @@
 /**
- * Logs worth shipping (issue 5) on Node: JSON lines, one per request with the request's figures,
+ * Logs worth shipping on Node: JSON lines, one per request with the request's figures,
  * the client key as a salted hash, the request id on every line written while a request is
  * handled, Redis failures summarised per interval, and the lifecycle of `npm start`.
  */

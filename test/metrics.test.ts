@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics on Node (issue 5): known traffic through the real server and the demo
+ * Prometheus metrics on Node: known traffic through the real server and the demo
  * subgraphs, then a scrape of /metrics parsed with a Prometheus text-format parser
  * (prom2javascript), and every series checked against the traffic.
  */

@@ -5,7 +5,7 @@ import { decide, defaultPolicy, toSeconds, type ClientState } from '../src/ratel
 import { runPolicyScenario } from './support/ratelimit-scenario.js';
 
 describe('policy: decide(state, now, policy)', () => {
-  test('the DESIGN.md scenario with an injected clock', async () => {
+  test('the documented scenario with an injected clock', async () => {
     let state: ClientState | undefined;
     let clock = 1_000_000;
     await runPolicyScenario({

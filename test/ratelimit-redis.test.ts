@@ -95,7 +95,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
     assert.equal(await admin.script('LOAD', decideScript), decideScriptSha1);
   });
 
-  test('the DESIGN.md scenario with the real script (window 3 s, penalty 1 s)', async () => {
+  test('the documented scenario with the real script (window 3 s, penalty 1 s)', async () => {
     const clientKey = 'scenario-client';
     await runPolicyScenario({
       policy: shortPolicy,

@@ -52,7 +52,7 @@ describe('UpstashStore over REST', () => {
     await admin.del('up:probe', 'up:n');
   });
 
-  test('the DESIGN.md scenario with the real script (window 3 s, penalty 1 s)', async () => {
+  test('the documented scenario with the real script (window 3 s, penalty 1 s)', async () => {
     await runPolicyScenario({
       policy: shortPolicy,
       decide: () => stores[0]!.decide('scenario', shortPolicy),

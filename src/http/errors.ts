@@ -1,5 +1,5 @@
 /**
- * The one JSON error shape (DESIGN.md, "Errors"):
+ * The one JSON error shape (docs/architecture.md, "Errors and statuses"):
  * `{ "errors": [ { "message", "extensions": { "code", "requestId", … } } ] }`.
  */
 

@@ -7,7 +7,7 @@ export const unknownClient = 'unknown';
 
 /**
  * The client key of a request: the connection's address, or, only where `trust` says a proxy
- * put them there, forwarding headers read from the right (DESIGN.md, "Client identity").
+ * put them there, forwarding headers read from the right (docs/architecture.md, "Client identity").
  *
  * @param peer the socket's remote address (Node); undefined on Workers.
  */

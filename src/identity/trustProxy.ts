@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { parseIp } from './ip.js';
 
 /**
- * Which forwarding information to believe (DESIGN.md, "Client identity"):
+ * Which forwarding information to believe (docs/architecture.md, "Client identity"):
  * - `none`: the connection's address only;
  * - `cloudflare`: `CF-Connecting-IP`, which Cloudflare sets and a client cannot forge;
  * - `hops`: that many proxies stand in front, so the client is that many entries from the right;

@@ -78,7 +78,7 @@ export const exposedHeaders = [
 export type RateLimitOutcome = 'exempt' | 'disabled' | 'allowed' | 'limited' | 'blocked' | 'failed-open';
 
 /**
- * The request lifecycle of DESIGN.md, in its order: preflight, exempt paths, client identity,
+ * The request lifecycle of docs/architecture.md, in its order: preflight, exempt paths, client identity,
  * rate limit, gateway, headers, disposal through `waitUntil`, errors. Configuration is resolved
  * here once; the returned function is the per-request path.
  */

@@ -1,7 +1,7 @@
 import { ConfigError, type Config, type Env, type Platform } from '../config.js';
 
 /**
- * The observability settings (issue 5). Read here from the same environment as `parseConfig`,
+ * The observability settings. Read here from the same environment as `parseConfig`,
  * with the same rules (trimmed, empty = unset, `ConfigError` naming the variable), until they
  * move into `Config`.
  */

@@ -43,7 +43,7 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
 }
 
 /**
- * The platform-independent part of issue 5: one observer per request that returns the fields
+ * The platform-independent part of observability: one observer per request that returns the fields
  * the lifecycle adds to the request's log line and feeds the metrics, and the runtime plugin
  * that tells it the operation and the subgraph calls. The request line gains:
  *
@@ -96,8 +96,8 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
     }
   }
 
-  // AsyncLocalStorage switches on Node's promise hooks for every promise in the process (Node 20
-  // and 22): about 0.4 of 14 CPU ms per deep query in issue 6's profiles (2026-11-27). The runtime
+  // AsyncLocalStorage switches on Node's promise hooks for every promise in the process (measured
+  // in CPU profiles of the deep benchmark query: about 0.4 of 14 CPU ms per query). The runtime
   // already logs through a per-request child logger carrying the request id, so the async context
   // that fills in the id of its other lines is kept for debug logging.
   const wrap = log.enabled('debug') ? inRequestContext : (handler: Handler): Handler => handler;

@@ -31,7 +31,7 @@ const storeBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 
 /**
  * Tollgate's Prometheus metrics, with prom-client on a registry of their own (names in
- * README, "Operating Tollgate"). Fed by the request observer and the runtime plugin; the breaker and the
+ * docs/operating.md). Fed by the request observer and the runtime plugin; the breaker and the
  * store's failure counters are read from the store at scrape time.
  *
  * @example

@@ -2,8 +2,8 @@ import { MapSweeper } from './mapSweeper.js';
 
 /**
  * The blocks this instance has seen from the shared store, kept until they end, so that a
- * blocked client costs the store nothing (DESIGN.md; issue: "blocked clients cost Redis
- * nothing"). Bounded: ended blocks are swept a few at a time as new ones arrive, and past
+ * blocked client costs the store nothing (docs/architecture.md, "Resilience":
+ * the local block cache). Bounded: ended blocks are swept a few at a time as new ones arrive, and past
  * `maxEntries` the oldest goes. O(1) amortised per call.
  */
 export class BlockCache {

@@ -1,7 +1,7 @@
 /**
  * The rate-limit policy as a pure function: the clock is passed in, nothing is stored here.
  *
- * Semantics (DESIGN.md, "Rate limiting: the policy"): a blocked client is rejected with the
+ * Semantics (docs/architecture.md, "Rate limiting: the policy"): a blocked client is rejected with the
  * block's remaining time and the block is not extended. Otherwise the request is counted; the
  * first request of a window starts the window. The request that takes the count over the limit
  * starts the penalty block and drops the counter; after the block the client starts afresh.

@@ -33,7 +33,7 @@ export interface DecideOptions {
 
 /**
  * Where rate-limit state lives. Every store makes the whole decision for one request atomically
- * (DESIGN.md: one round trip on Redis), with the semantics of `decide` in policy.ts.
+ * (docs/architecture.md: one round trip on Redis), with the semantics of `decide` in policy.ts.
  */
 export interface RateLimitStore {
   /** Short name for logs and readiness: `memory`, `redis`, `upstash`. */

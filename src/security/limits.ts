@@ -1,5 +1,5 @@
 /**
- * What a client's request may cost before the gateway refuses it (README, "Security").
+ * What a client's request may cost before the gateway refuses it (docs/architecture.md, "Security limits").
  * Parsed once from the environment by `parseConfig` (src/config.ts); enforced by the request
  * body limit (src/security/body.ts) and the runtime plugins (src/security/plugins.ts).
  */

@@ -73,7 +73,7 @@ async function handlerFor(env: Env): Promise<Handler> {
   // Another request may have built it while this one fetched the supergraph.
   if (cached?.env === env) return cached.handler;
   const store = createStore(storeConfig(config, true), { log });
-  // No scrape endpoint on Workers: each request's log line carries the figures (README, "Operating Tollgate").
+  // No scrape endpoint on Workers: each request's log line carries the figures (docs/operating.md).
   const obs = createObservability(observability, { log, store });
   const tollgate = createTollgate(config, {
     supergraphSdl: graph.sdl,

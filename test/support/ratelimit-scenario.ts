@@ -1,5 +1,5 @@
 /**
- * The rate-limit scenario of DESIGN.md, run against any implementation: the pure policy with an
+ * The rate-limit scenario of docs/architecture.md, run against any implementation: the pure policy with an
  * injected clock, MemoryStore, the Redis script over TCP and over REST (real time, short policy).
  *
  * Times are checked against bounds measured around each request (when it was sent and when the

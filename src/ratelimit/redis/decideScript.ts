@@ -3,7 +3,7 @@ import type { StoreDecision } from '../store.js';
 
 /**
  * The whole rate-limit decision for one request as one Lua script: one round trip, atomic on
- * the Redis server, with the semantics of `decide` in ../policy.ts (DESIGN.md, "Rate limiting:
+ * the Redis server, with the semantics of `decide` in ../policy.ts (docs/architecture.md, "Rate limiting:
  * the policy"). Shared by the TCP store (ioredis) and the REST store (@upstash/redis).
  *
  * KEYS[1] block key, KEYS[2] count key (both with one hash tag: one Redis Cluster slot).
