@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { GraphQLError } from 'graphql';
+import { upstreamFailure } from '../src/gateway/upstreamErrors.js';
+import {
+  assertUpstreamLine,
+  partialQuery,
+  reviewsOnly,
+  startFaultySubgraph,
+  type FaultySubgraph,
+  type Mode,
+} from './support/faultySubgraph.js';
 import { closeDemo, demoSubgraphs } from './support/gateway.js';
 import { assertShape, startCustomGateway, type CustomGateway } from './support/security.js';
 
@@ -13,90 +21,8 @@ import { assertShape, startCustomGateway, type CustomGateway } from './support/s
  * the subgraph's name and the cause reach the client in development only, and the log always.
  */
 
-type Mode = 'ok' | 'down' | 'slow' | 'hang' | 'garbage' | 'html-500' | 'wrong-shape' | 'cut' | 'resolver-error';
 const timeoutMs = 400;
-
-/** The reviews subgraph behind a switch: forwards to the real one, or misbehaves. */
-interface FaultySubgraph {
-  readonly url: string;
-  /** Switches behaviour; `down` stops listening (connections refused), anything else listens again. */
-  setMode(mode: Mode): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startFaultySubgraph(target: string): Promise<FaultySubgraph> {
-  const state = { mode: 'ok' as Mode };
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      try {
-        switch (state.mode) {
-          case 'cut':
-            res.socket?.destroy();
-            return;
-          case 'hang':
-            return;
-          case 'garbage':
-            res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json');
-            return;
-          case 'html-500':
-            res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>');
-            return;
-          case 'wrong-shape':
-            res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":[1,2,3]}');
-            return;
-          case 'resolver-error':
-            // A valid GraphQL response carrying the subgraph's own error.
-            res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":null,"errors":[{"message":"Reviews are closed."}]}');
-            return;
-          case 'slow':
-            await new Promise((resolve) => setTimeout(resolve, timeoutMs * 3));
-            break;
-        }
-        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
-        res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
-      } catch {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    async setMode(mode) {
-      if (mode === 'down' && server.listening) await stop();
-      if (mode !== 'down' && !server.listening) await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-      state.mode = mode;
-    },
-    close: () => (server.listening ? stop() : Promise.resolve()),
-  };
-}
-
-/** Products (up) and reviews (faulty) in one query: `product` is nullable, so its failure is partial. */
-const partialQuery = '{ topProducts { name } product(upc: "1") { name reviews { body } } }';
-/** Only the faulty subgraph: no data to give. */
-const reviewsOnly = '{ reviews { body } }';
 const mediaTypes = ['application/json', 'application/graphql-response+json'];
-
-type LogLine = Record<string, unknown>;
-/** The one `upstream error` line of a request, checked: warn, with the subgraph, the code and a cause. */
-function upstreamLine(lines: LogLine[], requestId: string, code: string): LogLine {
-  const mine = lines.filter((l) => l['msg'] === 'upstream error' && l['requestId'] === requestId);
-  assert.equal(mine.length, 1, `one upstream error line: ${JSON.stringify(lines)}`);
-  const line = mine[0]!;
-  assert.equal(line['level'], 'warn');
-  assert.equal(line['subgraph'], 'reviews');
-  assert.equal(line['code'], code);
-  assert.ok(typeof line['cause'] === 'string' && line['cause'].length > 0, JSON.stringify(line));
-  return line;
-}
 
 // Both planners: the Rust one is Node's default, the JavaScript one runs on Workers (and on request).
 for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${planner} planner): a faulty subgraph never hangs the gateway or escapes the error shape`, () => {
@@ -108,7 +34,7 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
   before(async () => {
     const demo = await demoSubgraphs();
     const reviews = demo.subgraphs.find((s) => s.name === 'reviews')!;
-    faulty = await startFaultySubgraph(reviews.url);
+    faulty = await startFaultySubgraph(reviews.url, timeoutMs * 3);
     subgraphPort = new URL(faulty.url).port;
     const sdl = demo.supergraphSdl.replace(reviews.url, faulty.url);
     assert.notEqual(sdl, demo.supergraphSdl);
@@ -140,7 +66,7 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
     if (gateway === gw) assert.doesNotMatch(text, new RegExp(`127\\.0\\.0\\.1|:${subgraphPort}|originalError|"cause"|ECONNREFUSED|HTTP 500`), text);
     const requestId = response.headers.get('x-request-id')!;
     // Every line the gateway wrote for it says something.
-    const lines = gateway.lines.slice(logged).map((l) => JSON.parse(l) as LogLine);
+    const lines = gateway.lines.slice(logged).map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines.filter((l) => typeof l['msg'] !== 'string' || l['msg'] === ''), [], 'no line without a message');
     return { status: response.status, body, ms, requestId, text, lines };
   }
@@ -174,7 +100,7 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
         assert.deepEqual(body.errors![0]!.extensions, { code: expected.code, requestId });
         assert.ok(body.errors![0]!.message.length > 0);
         assert.ok(ms < timeoutMs * 5, `answered in ${ms} ms`);
-        assert.match(String(upstreamLine(lines, requestId, expected.code)['cause']), expected.cause);
+        assert.match(String(assertUpstreamLine(lines, requestId, expected.code)['cause']), expected.cause);
         assert.ok(lines.some((l) => l['msg'] === 'request' && l['requestId'] === requestId && l['status'] === 200));
       }
     });
@@ -197,7 +123,7 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
       assert.equal(extensions['requestId'], requestId);
       assert.equal(extensions['serviceName'], 'reviews');
       assert.match(String(extensions['cause']), cause);
-      assert.equal(upstreamLine(lines, requestId, code)['cause'], extensions['cause']);
+      assert.equal(assertUpstreamLine(lines, requestId, code)['cause'], extensions['cause']);
     }
   });
 
@@ -208,7 +134,7 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
     assert.equal(body.data.product, null);
     assert.equal(body.errors![0]!.message, 'Reviews are closed.');
     assert.equal(body.errors![0]!.extensions['code'], 'DOWNSTREAM_SERVICE_ERROR');
-    assert.equal(upstreamLine(lines, requestId, 'DOWNSTREAM_SERVICE_ERROR')['cause'], 'Reviews are closed.');
+    assert.equal(assertUpstreamLine(lines, requestId, 'DOWNSTREAM_SERVICE_ERROR')['cause'], 'Reviews are closed.');
   });
 
   for (const mode of ['slow', 'hang'] as const) {
@@ -223,7 +149,7 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
         assert.equal(body.errors![0]!.extensions['code'], 'GATEWAY_TIMEOUT');
         assert.deepEqual(body.errors![0]!.extensions, { code: 'GATEWAY_TIMEOUT', requestId });
         assert.ok(ms >= timeoutMs * 0.9 && ms < timeoutMs * 3, `answered in ${ms} ms`);
-        assert.match(String(upstreamLine(lines, requestId, 'GATEWAY_TIMEOUT')['cause']), /timeout/i);
+        assert.match(String(assertUpstreamLine(lines, requestId, 'GATEWAY_TIMEOUT')['cause']), /timeout/i);
       }
     });
   }
@@ -280,5 +206,41 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
     const { status, body } = await ask(partialQuery);
     assert.equal(status, 200);
     assert.equal(body.errors, undefined);
+  });
+});
+
+describe('upstreamFailure: the transport\'s errors by what happened, a subgraph\'s own errors left alone', () => {
+  const transportError = (code: string, message: string, originalError?: Error, extensions: Record<string, unknown> = {}) =>
+    new GraphQLError(message, { extensions: { code, request: { method: 'POST' }, ...extensions }, ...(originalError ? { originalError } : {}) });
+
+  test("undici's `fetch failed`: the network error under it, not the URL the transport adds", () => {
+    const fetchFailed = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 10.0.0.7:4001') });
+    assert.deepEqual(upstreamFailure(transportError('SUBREQUEST_HTTP_ERROR', 'fetch failed to http://10.0.0.7:4001/graphql', fetchFailed)), {
+      code: 'SUBGRAPH_UNAVAILABLE',
+      cause: 'connect ECONNREFUSED 10.0.0.7:4001',
+    });
+  });
+
+  test('a call aborted by a timeout signal is a timeout, whatever the transport called it', () => {
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    const error = transportError('SUBREQUEST_HTTP_ERROR', timeout.message, timeout, { http: { status: 504 } });
+    assert.equal(upstreamFailure(error)?.code, 'GATEWAY_TIMEOUT');
+  });
+
+  test('a non-2xx answer is its status; a 2xx one what was wrong with its body; causes are one short line', () => {
+    const html = transportError('RESPONSE_VALIDATION_FAILED', 'Unexpected response: "<h1>Bad Gateway</h1>"', new SyntaxError('Unexpected token <'), {
+      response: { status: 502, body: '<h1>Bad Gateway</h1>' },
+    });
+    assert.deepEqual(upstreamFailure(html), { code: 'DOWNSTREAM_SERVICE_ERROR', cause: 'HTTP 502' });
+    const empty = transportError('RESPONSE_VALIDATION_FAILED', 'No response returned', new Error('No response returned'), { response: { status: 200 } });
+    assert.deepEqual(upstreamFailure(empty), { code: 'DOWNSTREAM_SERVICE_ERROR', cause: 'HTTP 200: not a GraphQL result' });
+    const long = upstreamFailure(transportError('SUBREQUEST_HTTP_ERROR', `${'x'.repeat(500)}\n    at somewhere`));
+    assert.equal(long?.cause.length, 200);
+  });
+
+  test("a subgraph's own error (its code, or the runtime's DOWNSTREAM_SERVICE_ERROR) is not a failure of the call", () => {
+    assert.equal(upstreamFailure(new GraphQLError('Reviews are closed.', { extensions: { code: 'DOWNSTREAM_SERVICE_ERROR' } })), undefined);
+    assert.equal(upstreamFailure(new GraphQLError('No.', { extensions: { code: 'FORBIDDEN' } })), undefined);
+    assert.equal(upstreamFailure('not an error'), undefined);
   });
 });
