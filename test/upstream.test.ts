@@ -6,11 +6,11 @@ import {
   assertUpstreamLine,
   partialQuery,
   reviewsOnly,
-  startFaultySubgraph,
+  faultyReviews,
   type FaultySubgraph,
   type Mode,
 } from './support/faultySubgraph.js';
-import { closeDemo, demoSubgraphs } from './support/gateway.js';
+import { closeDemo } from './support/gateway.js';
 import { assertShape, startCustomGateway, type CustomGateway } from './support/security.js';
 
 /**
@@ -32,12 +32,9 @@ for (const planner of ['rust', 'js'] as const) describe(`upstream failure (${pla
   let dev: CustomGateway;
   let subgraphPort: string;
   before(async () => {
-    const demo = await demoSubgraphs();
-    const reviews = demo.subgraphs.find((s) => s.name === 'reviews')!;
-    faulty = await startFaultySubgraph(reviews.url, timeoutMs * 3);
+    let sdl: string;
+    ({ faulty, supergraphSdl: sdl } = await faultyReviews(timeoutMs * 3));
     subgraphPort = new URL(faulty.url).port;
-    const sdl = demo.supergraphSdl.replace(reviews.url, faulty.url);
-    assert.notEqual(sdl, demo.supergraphSdl);
     gw = await startCustomGateway(sdl, { UPSTREAM_TIMEOUT_MS: String(timeoutMs), RATE_LIMIT_MAX_REQUESTS: '10000', QUERY_PLANNER: planner });
     dev = await startCustomGateway(sdl, { UPSTREAM_TIMEOUT_MS: String(timeoutMs), QUERY_PLANNER: planner, ENVIRONMENT: 'development' });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertUpstreamLine, partialQuery, startFaultySubgraph, type FaultySubgraph, type Mode } from './support/faultySubgraph.js';
-import { closeDemo, demoSubgraphs } from './support/gateway.js';
+import { assertUpstreamLine, faultyReviews, partialQuery, type FaultySubgraph, type Mode } from './support/faultySubgraph.js';
+import { closeDemo } from './support/gateway.js';
 import { serveText, startWorker, type TestWorker } from './support/worker.js';
 
 /**
@@ -24,10 +24,9 @@ describe('Worker bundle: a failing subgraph gives a coded field error with the r
   let production: TestWorker;
   let development: TestWorker;
   before(async () => {
-    const demo = await demoSubgraphs();
-    const reviews = demo.subgraphs.find((s) => s.name === 'reviews')!;
-    faulty = await startFaultySubgraph(reviews.url, timeoutMs * 3);
-    supergraph = await serveText(demo.supergraphSdl.replace(reviews.url, faulty.url));
+    let supergraphSdl: string;
+    ({ faulty, supergraphSdl } = await faultyReviews(timeoutMs * 3));
+    supergraph = await serveText(supergraphSdl);
     const env = { SUPERGRAPH: supergraph.url, UPSTREAM_TIMEOUT_MS: String(timeoutMs), RATE_LIMIT_MAX_REQUESTS: '1000' };
     [production, development] = await Promise.all([startWorker(env), startWorker({ ...env, ENVIRONMENT: 'development' })]);
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { demoSubgraphs } from './gateway.js';
 
 /** How the faulty subgraph behaves: `ok` forwards to the real one; the others fail in their own way. */
 export type Mode = 'ok' | 'down' | 'slow' | 'hang' | 'garbage' | 'html-500' | 'wrong-shape' | 'cut' | 'resolver-error';
@@ -18,6 +19,15 @@ export const partialQuery = '{ topProducts { name } product(upc: "1") { name rev
 /** Only the faulty subgraph: no data to give. */
 export const reviewsOnly = '{ reviews { body } }';
 
+/** What the modes that answer at once send back. */
+const cannedAnswers: Partial<Record<Mode, { status: number; type: string; body: string }>> = {
+  garbage: { status: 200, type: 'application/json', body: '<html>not json' },
+  'html-500': { status: 500, type: 'text/html', body: '<h1>Internal Server Error</h1>' },
+  'wrong-shape': { status: 200, type: 'application/json', body: '{"result":[1,2,3]}' },
+  // A valid GraphQL response carrying the subgraph's own error.
+  'resolver-error': { status: 200, type: 'application/json', body: '{"data":null,"errors":[{"message":"Reviews are closed."}]}' },
+};
+
 /** A subgraph in front of `target` (the real one) on a free loopback port; `slow` answers after `slowMs`. */
 export async function startFaultySubgraph(target: string, slowMs: number): Promise<FaultySubgraph> {
   const state = { mode: 'ok' as Mode };
@@ -26,24 +36,16 @@ export async function startFaultySubgraph(target: string, slowMs: number): Promi
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       try {
+        const answer = cannedAnswers[state.mode];
+        if (answer) {
+          res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
+          return;
+        }
         switch (state.mode) {
           case 'cut':
             res.socket?.destroy();
             return;
           case 'hang':
-            return;
-          case 'garbage':
-            res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json');
-            return;
-          case 'html-500':
-            res.writeHead(500, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>');
-            return;
-          case 'wrong-shape':
-            res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":[1,2,3]}');
-            return;
-          case 'resolver-error':
-            // A valid GraphQL response carrying the subgraph's own error.
-            res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":null,"errors":[{"message":"Reviews are closed."}]}');
             return;
           case 'slow':
             await new Promise((resolve) => setTimeout(resolve, slowMs));
@@ -72,6 +74,19 @@ export async function startFaultySubgraph(target: string, slowMs: number): Promi
     },
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
+}
+
+/**
+ * The demo subgraphs with the faulty one in front of reviews, and the supergraph that routes
+ * reviews through it (close the demo with `closeDemo`).
+ */
+export async function faultyReviews(slowMs: number): Promise<{ faulty: FaultySubgraph; supergraphSdl: string }> {
+  const demo = await demoSubgraphs();
+  const reviews = demo.subgraphs.find((s) => s.name === 'reviews')!;
+  const faulty = await startFaultySubgraph(reviews.url, slowMs);
+  const supergraphSdl = demo.supergraphSdl.replace(reviews.url, faulty.url);
+  assert.notEqual(supergraphSdl, demo.supergraphSdl);
+  return { faulty, supergraphSdl };
 }
 
 /** The one `upstream error` line of a request, checked: warn, with the subgraph, the code and a cause. */
