@@ -68,8 +68,8 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthcheck',
     readinessCheckEndpoint: '/readiness',
-    // Masked errors never carry `originalError` in production, whatever NODE_ENV says (the
-    // runtime's own test for development).
+    // The runtime adds `originalError` to masked errors when NODE_ENV says development; here
+    // ENVIRONMENT decides, so never in production.
     maskedErrors: options.development ? true : { isDev: false },
     batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
     ...(sharedDeadline ? {} : { upstreamTimeout: security.upstreamTimeoutMs }),

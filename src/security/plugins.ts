@@ -31,8 +31,8 @@ const refusalCodes = new Set<string>([limitCodes.depth, limitCodes.tokens, limit
  *   GraphQL-over-HTTP's statuses (200 under `application/json`, 400 under
  *   `application/graphql-response+json`);
  * - field suggestions off: `Did you mean …?` is replaced by `[Suggestion hidden]`;
- * - errors a subgraph sends never tell the client more than their message and code in
- *   production (see `useErrorPolicy`; failed subgraph calls: src/gateway/upstreamErrors.ts).
+ * - errors a subgraph sends never tell the client more than their message, code and subgraph
+ *   name in production (see `useErrorPolicy`; failed subgraph calls: src/gateway/upstreamErrors.ts).
  *
  * @example createGatewayRuntime({ …, plugins: () => securityPlugins(config.security, { development }) })
  */
