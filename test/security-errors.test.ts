@@ -68,7 +68,7 @@ describe('the one error shape, wherever an error comes from', () => {
     });
   });
 
-  test('an unexpected error in the runtime: 500 "Unexpected error." in production, logged without its stack', async () => {
+  test('an unexpected error in the runtime: 500 "Unexpected error." in production (whatever NODE_ENV says), logged without its stack', async () => {
     const demo = await demoSubgraphs();
     const explode: GatewayPlugin = {
       onExecute() {
@@ -78,6 +78,9 @@ describe('the one error shape, wherever an error comes from', () => {
     for (const development of [false, true]) {
       const lines: Record<string, unknown>[] = [];
       const log = createLogger('debug', (line) => lines.push(JSON.parse(line)));
+      // The runtime's own test for development is NODE_ENV: ENVIRONMENT decides here.
+      const nodeEnv = process.env['NODE_ENV'];
+      process.env['NODE_ENV'] = 'development';
       const runtime = createRuntime({
         supergraphSdl: demo.supergraphSdl,
         development,
@@ -94,7 +97,7 @@ describe('the one error shape, wherever an error comes from', () => {
         const text = await response.text();
         if (!development) {
           assert.equal(response.status, 500);
-          assert.doesNotMatch(text, /secret internals|\/srv\/app/);
+          assert.doesNotMatch(text, /secret internals|\/srv\/app|originalError/);
           assert.match(text, /Unexpected error\./);
         }
         const logged = lines.filter((l) => l['component'] === 'runtime' && l['level'] === 'error');
@@ -103,6 +106,8 @@ describe('the one error shape, wherever an error comes from', () => {
         if (development) assert.match(joined, /\\n\s+at /, 'development keeps the stack');
         else assert.doesNotMatch(joined, /\\n\s+at |"stack"/, 'production drops the stack');
       } finally {
+        if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+        else process.env['NODE_ENV'] = nodeEnv;
         await runtime.dispose();
       }
     }

@@ -9,6 +9,7 @@ import { securityPlugins } from '../security/plugins.js';
 import { withoutStacks } from '../security/redact.js';
 import { skipRuntimeBodyLimit } from './runtimeBodyLimit.js';
 import { sharedUpstreamDeadline } from './upstreamDeadline.js';
+import { useUpstreamErrors } from './upstreamErrors.js';
 
 export interface RuntimeOptions {
   /** The supergraph SDL text. */
@@ -43,10 +44,12 @@ export interface RuntimeOptions {
  * endpoints, error masking and GraphQL-over-HTTP status codes are kept. The security limits are
  * the runtime's own options (batching, upstream timeout) and plugins (src/security/plugins.ts).
  * The body limit is Tollgate's alone (`MAX_BODY_BYTES`): the runtime's own is switched off.
+ * Failed subgraph calls get codes of their own instead of being masked (src/gateway/upstreamErrors.ts).
  */
 export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const security = options.security ?? defaultLimits;
-  const limits = securityPlugins(security, { development: options.development, log: options.log });
+  const limits = securityPlugins(security, { development: options.development });
+  const upstreamErrors = useUpstreamErrors({ development: options.development, log: options.log });
   const extra = options.plugins;
   const sharedDeadline = options.upstreamDeadline === 'shared';
   const deadline = sharedDeadline ? [sharedUpstreamDeadline(security.upstreamTimeoutMs)] : [];
@@ -65,11 +68,13 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthcheck',
     readinessCheckEndpoint: '/readiness',
-    maskedErrors: true,
+    // The runtime adds `originalError` to masked errors when NODE_ENV says development; here
+    // ENVIRONMENT decides, so never in production.
+    maskedErrors: options.development ? true : { isDev: false },
     batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
     ...(sharedDeadline ? {} : { upstreamTimeout: security.upstreamTimeoutMs }),
     ...(options.queryPlanner === 'rust' ? { unifiedGraphHandler: rustUnifiedGraphHandler } : {}),
-    plugins: (context) => [bodyLimit, ...deadline, ...limits, ...(extra ? extra(context) : [])],
+    plugins: (context) => [bodyLimit, ...deadline, upstreamErrors, ...limits, ...(extra ? extra(context) : [])],
   });
 }
 
@@ -88,7 +93,8 @@ function logWriter(log: Logger, development: boolean): LogWriter {
     write(level, attrs, msg) {
       const safe = development ? attrs : withoutStacks(attrs);
       const fields = safe && !Array.isArray(safe) ? { component: 'runtime', ...safe } : { component: 'runtime', attrs: safe };
-      const text = msg ?? '';
+      // Unexpected errors come without a message (the error is the attributes): never an empty one.
+      const text = msg || `runtime ${level}`;
       if (level === 'trace' || level === 'debug') log.debug(text, fields);
       else log[level](text, fields);
     },

@@ -20,3 +20,12 @@ export function withRequestId(request: Request, id: string): Request {
     return new Request(request, { headers });
   }
 }
+
+/**
+ * The request id in a GraphQL context: the `X-Request-Id` the lifecycle put on the request the
+ * runtime handles (the context's `request`).
+ */
+export function requestIdInContext(context: unknown): string | undefined {
+  const request = (context as { request?: { headers?: { get?(name: string): string | null } } } | undefined)?.request;
+  return request?.headers?.get?.('x-request-id') ?? undefined;
+}

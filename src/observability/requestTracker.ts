@@ -1,5 +1,6 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { getOperationAST, type DocumentNode } from 'graphql';
+import { requestIdInContext } from '../http/requestId.js';
 
 /** What the runtime saw of one request: its operation and its subgraph calls. */
 export interface RequestDetails {
@@ -67,7 +68,7 @@ export function createRequestTracker(options: RequestTrackerOptions = {}): Reque
   }
 
   function operationExecuted(document: DocumentNode, operationName: string | null | undefined, context: unknown): void {
-    const requestId = requestIdOf(context);
+    const requestId = requestIdInContext(context);
     if (requestId === undefined) return;
     const operation = getOperationAST(document, operationName ?? undefined);
     recordFor(requestId).operation = (operation?.name?.value ?? '(anonymous)').slice(0, maxOperationNameLength);
@@ -90,7 +91,7 @@ export function createRequestTracker(options: RequestTrackerOptions = {}): Reque
       operationExecuted(args.document, args.operationName, args.contextValue);
     },
     onSubgraphExecute({ subgraphName, executionRequest, executor, setExecutor }) {
-      const requestId = requestIdOf(executionRequest.context);
+      const requestId = requestIdInContext(executionRequest.context);
       setExecutor(async (request) => {
         const started = now();
         try {
@@ -114,12 +115,6 @@ export function createRequestTracker(options: RequestTrackerOptions = {}): Reque
       return record;
     },
   };
-}
-
-/** The lifecycle's request id, from the request in the GraphQL context. */
-function requestIdOf(context: unknown): string | undefined {
-  const request = (context as { request?: { headers?: { get?(name: string): string | null } } } | undefined)?.request;
-  return request?.headers?.get?.('x-request-id') ?? undefined;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -10,12 +10,10 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import type { Logger } from '../log.js';
 import { limitCodes, type SecurityLimits } from './limits.js';
 
 export interface ErrorPolicyOptions {
   readonly development: boolean;
-  readonly log: Logger;
 }
 
 /** Codes of the limits that refuse a request with 400 whatever the client accepts. */
@@ -33,10 +31,10 @@ const refusalCodes = new Set<string>([limitCodes.depth, limitCodes.tokens, limit
  *   GraphQL-over-HTTP's statuses (200 under `application/json`, 400 under
  *   `application/graphql-response+json`);
  * - field suggestions off: `Did you mean …?` is replaced by `[Suggestion hidden]`;
- * - errors of subgraph calls are logged with their cause, and never tell the client more than
- *   their message and code in production (see `useErrorPolicy`).
+ * - errors a subgraph sends never tell the client more than their message, code and subgraph
+ *   name in production (see `useErrorPolicy`; failed subgraph calls: src/gateway/upstreamErrors.ts).
  *
- * @example createGatewayRuntime({ …, plugins: () => securityPlugins(config.security, { development, log }) })
+ * @example createGatewayRuntime({ …, plugins: () => securityPlugins(config.security, { development }) })
  */
 export function securityPlugins(limits: SecurityLimits, options: ErrorPolicyOptions): GatewayPlugin[] {
   const plugins: GatewayPlugin[] = [];
@@ -119,12 +117,11 @@ const internalExtensions = ['request', 'response', 'stacktrace', 'exception'];
  * - a result with data is 200 even when a subgraph call timed out (the runtime would answer 504,
  *   which GraphQL-over-HTTP forbids for a response with data under
  *   `application/graphql-response+json`); without data the runtime's status stays;
- * - errors from subgraph calls are logged (`upstream error`, with subgraph, code and cause);
  * - in production, `internalExtensions` are removed.
  */
-function useErrorPolicy({ development, log }: ErrorPolicyOptions): GatewayPlugin {
+function useErrorPolicy({ development }: ErrorPolicyOptions): GatewayPlugin {
   return {
-    onResultProcess({ request, result }) {
+    onResultProcess({ result }) {
       const results = Array.isArray(result) ? result : Symbol.asyncIterator in result ? [] : [result];
       for (const one of results) {
         if (!one.errors?.length) continue;
@@ -142,15 +139,6 @@ function useErrorPolicy({ development, log }: ErrorPolicyOptions): GatewayPlugin
           if (code !== undefined && refusalCodes.has(code)) {
             extensions['http'] = { status: 400 };
             continue;
-          }
-          if (typeof extensions['serviceName'] === 'string') {
-            log.warn('upstream error', {
-              requestId: request.headers.get('x-request-id') ?? undefined,
-              subgraph: extensions['serviceName'],
-              code,
-              cause: error.message,
-              path: error.path,
-            });
           }
           if (withData) delete extensions['http'];
           if (!development) {
