@@ -61,7 +61,9 @@ async function assertExactBursts(t: TestContext, worker: TestWorker): Promise<vo
       limited: statuses.map((list) => list.filter((s) => s === 429).length),
       other: statuses.map((list) => list.filter((s) => s !== 200 && s !== 429).length),
     };
-    t.diagnostic(`round ${round + 1}: allowed ${result.allowed.join(',')} in ${Date.now() - started} ms`);
+    t.diagnostic(
+      `round ${round + 1}: allowed ${result.allowed.join(',')} in ${Date.now() - started} ms; not from the store so far: ${JSON.stringify(unsharedDecisions(worker))}`,
+    );
     assert.deepEqual(
       result,
       { allowed: Array(clients).fill(limit), limited: Array(clients).fill(perClient - limit), other: Array(clients).fill(0) },
