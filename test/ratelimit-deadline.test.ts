@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createLogger } from '../src/log.js';
-import { afterExpiry, lagMs } from '../src/ratelimit/deadline.js';
+import { afterExpiry, busyMs, lagMs } from '../src/ratelimit/deadline.js';
 import { defaultPolicy } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
@@ -34,14 +34,24 @@ function logSink(): { lines: Record<string, unknown>[]; log: ReturnType<typeof c
 }
 
 describe('deadline policy', () => {
-  const options = { timeoutMs: 50, lagToleranceMs: 10 };
-  test('a timer on time means the store had its deadline: fail', () => {
-    assert.equal(afterExpiry({ dueAt: 1000, firedAt: 1001, extended: false }, options), 'fail');
-    assert.equal(afterExpiry({ dueAt: 1000, firedAt: 1010, extended: false }, options), 'fail');
+  const options = { timeoutMs: 50, lagToleranceMs: 10, maxWaitMs: 5000 };
+  const expiry = (firedAt: number, judgedAt = firedAt) => ({ startedAt: 950, dueAt: 1000, firedAt, judgedAt });
+  test('a timer on time, and the turn after it prompt, means the store had its deadline: fail', () => {
+    assert.equal(afterExpiry(expiry(1001), options), 'fail');
+    assert.equal(afterExpiry(expiry(1010, 1020), options), 'fail');
   });
-  test('a timer the loop held late: one more deadline, then fail', () => {
-    assert.equal(afterExpiry({ dueAt: 1000, firedAt: 1011, extended: false }, options), 'extend');
-    assert.equal(afterExpiry({ dueAt: 1000, firedAt: 1200, extended: true }, options), 'fail');
+  test('a timer held late, or a turn after it that came late: another deadline, as long as they are busy', () => {
+    assert.equal(afterExpiry(expiry(1011), options), 'extend');
+    assert.equal(afterExpiry(expiry(1001, 1012), options), 'extend', 'workerd: the timer on time, the isolate busy after it');
+    assert.equal(afterExpiry({ startedAt: 950, dueAt: 1500, firedAt: 1900, judgedAt: 2600 }, options), 'extend');
+  });
+  test('however busy the process, a call fails once maxWaitMs has passed since it started', () => {
+    assert.equal(afterExpiry({ startedAt: 0, dueAt: 4940, firedAt: 4990, judgedAt: 4999 }, options), 'extend');
+    assert.equal(afterExpiry({ startedAt: 0, dueAt: 4950, firedAt: 5000, judgedAt: 5000 }, options), 'fail');
+  });
+  test('busy is the longer of the timer\'s lag and the wait for the turn after it', () => {
+    assert.equal(busyMs({ dueAt: 1000, firedAt: 1030, judgedAt: 1035 }), 30);
+    assert.equal(busyMs({ dueAt: 1000, firedAt: 1000, judgedAt: 1700 }), 700);
   });
   test('lag is how late the timer ran, never negative', () => {
     assert.equal(lagMs({ dueAt: 1000, firedAt: 1150 }), 150);
@@ -98,7 +108,7 @@ describe('a blocked event loop and a healthy Redis', () => {
     }
   });
 
-  test('a call that needs a second round trip after the block (NOSCRIPT, then EVAL) gets one more deadline and is used', async () => {
+  test('a call that needs a second round trip after the block (NOSCRIPT, then EVAL) gets another deadline and is used', async () => {
     const store = new ResilientStore(new RedisStore({ url: redis.server.url, keyPrefix: 'noscript:' }), { timeoutMs, log: logSink().log });
     try {
       await store.connect(AbortSignal.timeout(5000));

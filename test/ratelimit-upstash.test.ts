@@ -98,6 +98,17 @@ describe('UpstashStore over REST', () => {
     assert.deepEqual(clientCommands(await commandStats(admin)), { evalsha: 2, eval: 1 });
   });
 
+  test('evalOnly (Workers): one request and one EVAL per decision, even after SCRIPT FLUSH', async () => {
+    const store = new UpstashStore({ url: rest.url, token: rest.token, keyPrefix: 'up-eval:', evalOnly: true });
+    await admin.script('FLUSH');
+    await admin.config('RESETSTAT');
+    const before = rest.requests['/'] ?? 0;
+    for (let i = 0; i < 5; i++) assert.equal((await store.decide('rt-eval', defaultPolicy)).allowed, true);
+    assert.equal((rest.requests['/'] ?? 0) - before, 5, 'one HTTP request per decision');
+    assert.deepEqual(clientCommands(await commandStats(admin)), { eval: 5 });
+    await store.close();
+  });
+
   test('an aborted signal rejects the call', async () => {
     const controller = new AbortController();
     controller.abort(new Error('deadline'));

@@ -18,7 +18,10 @@ export interface StoreConfig {
   readonly keyPrefix?: string;
   /** `RATE_LIMIT_TIMEOUT_MS`: deadline of every shared-store call before failing open. */
   readonly timeoutMs: number;
-  /** Workers: one TCP connection per decision (workerd forbids sharing sockets between requests). */
+  /**
+   * Workers: one TCP connection per decision (workerd forbids sharing sockets between requests),
+   * and EVAL rather than EVALSHA over REST, so a decision is always one round trip.
+   */
   readonly connectionPerRequest?: boolean;
 }
 
@@ -49,7 +52,13 @@ export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStor
   if (rest) {
     if (!config.upstashUrl) throw new Error('UPSTASH_REDIS_REST_URL is required with UPSTASH_REDIS_REST_TOKEN');
     if (!config.upstashToken) throw new Error('UPSTASH_REDIS_REST_TOKEN is required with UPSTASH_REDIS_REST_URL');
-    inner = new UpstashStore({ url: config.upstashUrl, token: config.upstashToken, keyPrefix });
+    // On Workers (a connection per request) nothing loads the script at start: EVAL every time.
+    inner = new UpstashStore({
+      url: config.upstashUrl,
+      token: config.upstashToken,
+      keyPrefix,
+      evalOnly: config.connectionPerRequest,
+    });
   } else {
     const cluster = config.redisClusterNodes?.length ? config.redisClusterNodes : undefined;
     inner = new RedisStore({

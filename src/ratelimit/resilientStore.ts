@@ -11,7 +11,7 @@ import {
   type BreakerOptions,
   type BreakerState,
 } from './circuitBreaker.js';
-import { defaultLagToleranceMs, type DeadlineOptions } from './deadline.js';
+import { defaultLagToleranceMs, defaultMaxWaitMs, type DeadlineOptions } from './deadline.js';
 import { MemoryStore } from './memoryStore.js';
 import type { RateLimitPolicy } from './policy.js';
 import { StoreCall } from './storeCall.js';
@@ -22,6 +22,8 @@ export interface ResilientStoreOptions {
   readonly timeoutMs: number;
   /** A deadline timer this late means the event loop, not the store, was slow; default 10 ms. */
   readonly lagToleranceMs?: number;
+  /** However busy the gateway, a call fails open this long after it started; default 5000 ms. */
+  readonly maxWaitMs?: number;
   /** Failures are summarised here, at most one line per `logIntervalMs`. */
   readonly log: Logger;
   /** The clock, in epoch milliseconds; default `Date.now`. */
@@ -126,7 +128,11 @@ export class ResilientStore implements RateLimitStore {
     if (!(options.timeoutMs > 0)) throw new RangeError('ResilientStore: timeoutMs must be positive');
     this.kind = inner.kind;
     this.#inner = inner;
-    this.#deadline = { timeoutMs: options.timeoutMs, lagToleranceMs: options.lagToleranceMs ?? defaultLagToleranceMs };
+    this.#deadline = {
+      timeoutMs: options.timeoutMs,
+      lagToleranceMs: options.lagToleranceMs ?? defaultLagToleranceMs,
+      maxWaitMs: options.maxWaitMs ?? defaultMaxWaitMs,
+    };
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#breakerOptions = { ...defaultBreakerOptions, ...options.breaker };

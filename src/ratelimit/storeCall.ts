@@ -1,5 +1,5 @@
 import { abortReason, StoreTimeoutError } from './abort.js';
-import { afterExpiry, lagMs, type DeadlineOptions } from './deadline.js';
+import { afterExpiry, busyMs, lagMs, type DeadlineOptions } from './deadline.js';
 import type { RateLimitPolicy } from './policy.js';
 import type { DecideOptions, RateLimitStore, StoreDecision } from './store.js';
 
@@ -21,7 +21,7 @@ const afterPoll: <T>(callback: (arg: T) => void, arg: T) => void =
  */
 export class StoreCall implements DecideOptions {
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
-  /** The longest the loop held the deadline's timer past its due time (0: it never fired). */
+  /** The longest the process held the deadline's timer, or the turn after it, past its time (0: it never fired). */
   lagMs = 0;
   /** The reply arrived after the deadline's timer had fired, and was used. */
   late = false;
@@ -31,9 +31,9 @@ export class StoreCall implements DecideOptions {
   #controller: AbortController | undefined;
   #reject: ((error: Error) => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #startedAt = 0;
   #dueAt = 0;
   #firedAt: number | undefined;
-  #extended = false;
   #settled = false;
 
   constructor(options: DecideOptions, deadline: DeadlineOptions, now: () => number) {
@@ -52,6 +52,7 @@ export class StoreCall implements DecideOptions {
   run(store: RateLimitStore, clientKey: string, policy: RateLimitPolicy): Promise<StoreDecision> {
     return new Promise<StoreDecision>((resolve, reject) => {
       this.#reject = reject;
+      this.#startedAt = this.#now();
       this.#arm();
       const caller = this.#caller;
       if (caller) {
@@ -108,12 +109,12 @@ export class StoreCall implements DecideOptions {
     afterPoll(turnPassed, this);
   }
 
-  /** One turn after the timer: a reply read in it was used; otherwise fail or extend once. */
+  /** One turn after the timer: a reply read in it was used; otherwise fail, or extend while the process is busy. */
   judge(): void {
     if (this.#settled) return;
-    const expiry = { dueAt: this.#dueAt, firedAt: this.#firedAt!, extended: this.#extended };
+    const expiry = { startedAt: this.#startedAt, dueAt: this.#dueAt, firedAt: this.#firedAt!, judgedAt: this.#now() };
+    this.lagMs = Math.max(this.lagMs, busyMs(expiry));
     if (afterExpiry(expiry, this.#deadline) === 'extend') {
-      this.#extended = true;
       this.#arm();
       return;
     }

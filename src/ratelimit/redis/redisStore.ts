@@ -47,6 +47,8 @@ type Client = Redis | Cluster;
 /**
  * Rate limiting in Redis over TCP with ioredis: each decision is one EVALSHA of the decide
  * script (EVAL when the server answers NOSCRIPT), so one round trip, atomic across instances.
+ * With `connectionPerRequest`, each decision is one EVAL on its fresh connection: still one round
+ * trip after the connection, whatever the server's script cache holds.
  * Fails fast: no offline queue, no retries of a command, reconnects with capped, jittered
  * backoff. Wrap it in `ResilientStore` for deadlines, fail-open and the circuit breaker.
  *
@@ -140,7 +142,12 @@ export class RedisStore implements RateLimitStore {
     signal?.addEventListener('abort', closeOnAbort, { once: true });
     try {
       await abortable(client.connect(), signal);
-      return toDecision(await abortable(evalDecide(client, blockKey, countKey, args), signal));
+      // EVAL, not EVALSHA: a fresh connection may reach a server whose script cache does not hold
+      // the script (after a restart or SCRIPT FLUSH, or on first use), and NOSCRIPT then EVAL
+      // would be a second round trip. The script's text costs under a kilobyte more.
+      return toDecision(
+        await abortable(client.eval(decideScript, 2, blockKey, countKey, args[0], args[1], args[2]), signal),
+      );
     } finally {
       signal?.removeEventListener('abort', closeOnAbort);
       const closed = this.#release(client);

@@ -23,12 +23,18 @@ export interface UpstashStoreOptions {
   readonly keyPrefix?: string;
   /** Retries of a failed HTTP request inside @upstash/redis; default 0 (deadlines are ours). */
   readonly retries?: number;
+  /**
+   * Send EVAL with the script's text every time, never EVALSHA: one HTTP request per decision
+   * whatever the server's script cache holds. For Workers, where no start-up loads the script and
+   * a second request (NOSCRIPT, then EVAL) waits behind the isolate's other work.
+   */
+  readonly evalOnly?: boolean;
 }
 
 /**
  * Rate limiting in Redis over Upstash's REST protocol (fetch only, so it runs in Workers without
  * `nodejs_compat`): one HTTP request per decision, EVALSHA of the same script as `RedisStore`,
- * EVAL when the server answers NOSCRIPT.
+ * EVAL when the server answers NOSCRIPT (or always EVAL, with `evalOnly`).
  *
  * @example
  * const store = new UpstashStore({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
@@ -38,6 +44,7 @@ export class UpstashStore implements RateLimitStore {
   readonly #prefix: string;
   readonly #config: RedisConfigCloudflare;
   readonly #redis: Redis;
+  readonly #evalOnly: boolean;
 
   constructor(options: UpstashStoreOptions) {
     if (!options.url) throw new Error('UpstashStore: url (UPSTASH_REDIS_REST_URL) is required');
@@ -54,6 +61,7 @@ export class UpstashStore implements RateLimitStore {
       readYourWrites: false,
     };
     this.#redis = new Redis(this.#config);
+    this.#evalOnly = options.evalOnly ?? false;
   }
 
   async decide(clientKey: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<StoreDecision> {
@@ -66,9 +74,10 @@ export class UpstashStore implements RateLimitStore {
     const redis = signal ? new Redis({ ...this.#config, signal: () => signal }) : this.#redis;
     const run = async (): Promise<unknown> => {
       try {
+        if (this.#evalOnly) return await redis.eval(decideScript, keys, [...args]);
         return await redis.evalsha(decideScriptSha1, keys, [...args]);
       } catch (error) {
-        if (!isNoScriptError(error)) throw withoutCommand(error);
+        if (this.#evalOnly || !isNoScriptError(error)) throw withoutCommand(error);
         return await redis.eval(decideScript, keys, [...args]).catch((error: unknown) => {
           throw withoutCommand(error);
         });
