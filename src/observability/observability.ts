@@ -5,7 +5,7 @@ import type { ResilientStoreStats } from '../ratelimit/resilientStore.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import type { TollgateDeps } from '../tollgate.js';
 import { clientLogKey } from './clientKey.js';
-import type { ObservabilityConfig } from './config.js';
+import type { ObservabilityConfig } from '../config.js';
 import { inRequestContext, withCurrentRequestId } from './requestContext.js';
 import { createRequestTracker, type RequestDetails, type SubgraphCall } from './requestTracker.js';
 
@@ -22,6 +22,8 @@ export interface Observability {
   readonly log: Logger;
   readonly observe: NonNullable<TollgateDeps['observe']>;
   readonly plugins: NonNullable<TollgateDeps['plugins']>;
+  /** The same observer and plugins, as `createTollgate` takes them. */
+  readonly tollgate: Pick<TollgateDeps, 'observe' | 'plugins'>;
   /** Wrap the Tollgate handler: every line logged while a request is handled gets its `requestId`. */
   wrap(handler: Handler): Handler;
 }
@@ -55,8 +57,8 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
  *
  * @example
  * const o = createObservability(observabilityConfig, { log, store });
- * const { handler } = createTollgate(config, { supergraphSdl, store, log: o.log, observe: o.observe, plugins: o.plugins });
- * export default { fetch: (request, env, ctx) => o.wrap(handler)(request, ctx) };
+ * const { handler } = createTollgate(config, { supergraphSdl, log, observability: (store) => createObservability(config.observability, { log, store }) });
+ * export default { fetch: (request, env, ctx) => handler(request, ctx) };
  */
 export function createObservability(config: ObservabilityConfig, deps: ObservabilityDeps): Observability {
   const { log, store, metrics } = deps;
@@ -87,5 +89,6 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
   // already logs through a per-request child logger carrying the request id, so the async context
   // that fills in the id of its other lines is kept for debug logging.
   const wrap = log.enabled('debug') ? inRequestContext : (handler: Handler): Handler => handler;
-  return { config, log: requestScopedLog, observe, plugins: () => plugins, wrap };
+  const runtimePlugins = () => plugins;
+  return { config, log: requestScopedLog, observe, plugins: runtimePlugins, tollgate: { observe, plugins: runtimePlugins }, wrap };
 }

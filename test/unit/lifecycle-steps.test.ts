@@ -197,7 +197,7 @@ describe('steps alone', () => {
   test('rate limit: an exempt path is not decided and gets no RateLimit headers', async () => {
     let decided = 0;
     const store = new MemoryStore();
-    const counting: RateLimitStore = { kind: 'memory', decide: (...a) => (decided++, store.decide(...a)), close: async () => {} };
+    const counting: RateLimitStore = { kind: 'memory', decide: (key, policy) => (decided++, store.decide(key, policy)), close: async () => {} };
     const c = contextFor({ path: '/healthcheck' });
     c.rateLimit = exempt;
     await run(rateLimit({ store: counting, policy: defaultPolicy, log: silentLogger, now: () => 0 }), c);
