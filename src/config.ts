@@ -2,6 +2,7 @@ import { logLevels, type LogLevel } from './log.js';
 import { defaultGatewayLifecycle, type GatewayLifecycle } from './gateway/lifecycle.js';
 import type { QueryPlanner } from './gateway/planner.js';
 import type { RateLimitPolicy } from './ratelimit/policy.js';
+import { defaultKeyPrefix } from './ratelimit/redis/decideScript.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
 import { defaultLimits, type SecurityLimits } from './security/limits.js';
 
@@ -143,7 +144,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
     allowPrivateSubgraphs: bool(read, 'ALLOW_PRIVATE_SUBGRAPHS', development || platform === 'node'),
     redisUrl,
     redisClusterNodes: clusterNodes?.length ? clusterNodes : undefined,
-    redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? 'tollgate:',
+    redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? defaultKeyPrefix,
     upstashUrl,
     upstashToken,
     rateLimitEnabled: bool(read, 'RATE_LIMIT_ENABLED', !development),

@@ -32,6 +32,8 @@ export class RequestContext {
   rateLimit: RateLimitResult = disabled;
   /** Body bound: the request the gateway reads (the request itself, or a copy with a bounded body). */
   body: Request | undefined = undefined;
+  /** Gateway: the request the runtime handled (what its GraphQL context's `request` is). */
+  runtimeRequest: Request | undefined = undefined;
   /**
    * The answer, set by the step that answers (or by the error shape). After a step's `next()`
    * resolves it is always set.

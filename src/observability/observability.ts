@@ -71,7 +71,7 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
   const plugins = [...(tracking ? [tracker.plugin] : []), ...(deps.plugins ?? [])];
 
   function observe(event: RequestEvent): LogFields | void {
-    const details = tracker.take(event.requestId);
+    const details = tracker.take(event.runtimeRequest);
     metrics?.request(event, details);
     // The fields are for the request line, written at info: none to build (no client hash) above it.
     if (!log.enabled('info')) return;

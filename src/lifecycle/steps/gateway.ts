@@ -34,7 +34,8 @@ export function gateway(options: GatewayStepOptions): Step<RequestContext> {
       // `req` (Node) only while the request is the one Node parsed (not a copy made for a
       // chunked body): the runtime then takes the headers for its context from it, as its
       // own Node adapter does, instead of wrapping the Request's in a proxy.
-      let response = await lease.runtime.handleRequest(withRequestId(body, requestId), {
+      const runtimeRequest = (c.runtimeRequest = withRequestId(body, requestId));
+      let response = await lease.runtime.handleRequest(runtimeRequest, {
         req: body === c.request ? platform.req : undefined,
         waitUntil: (p: Promise<unknown> | void) => platform.waitUntil(Promise.resolve(p)),
       });

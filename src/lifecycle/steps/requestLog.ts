@@ -15,6 +15,8 @@ export interface RequestEvent {
   readonly rateLimitMs: number;
   readonly gatewayMs: number;
   readonly totalMs: number;
+  /** The request the runtime handled (per-request records are kept against it); unset when the gateway was not reached. */
+  readonly runtimeRequest: Request | undefined;
 }
 
 /** Called once per handled request (not preflights); fields it returns go on the request's log line. */
@@ -42,6 +44,7 @@ export function requestLog(options: { readonly log: Logger; readonly observe?: O
       rateLimitMs: c.rateLimitMs,
       gatewayMs: c.gatewayMs,
       totalMs: c.totalMs,
+      runtimeRequest: c.runtimeRequest,
     };
     let extra: LogFields | void = undefined;
     try {
