@@ -47,17 +47,9 @@ describe('request tracker', () => {
 
 describe('start-up configuration line', () => {
   test('maxTokens is shown; the secrets are "[set]"', () => {
-    const config = parseConfig(
-      {
-        MAX_TOKENS: '500',
-        METRICS_TOKEN: 'a-long-enough-metrics-token',
-        LOG_SALT: 'pepper',
-        UPSTASH_REDIS_REST_URL: 'https://example.upstash.io',
-        UPSTASH_REDIS_REST_TOKEN: 'upstash-secret',
-      },
-      'node',
-    );
-    const line = effectiveConfig(config);
+    const secrets = { METRICS_TOKEN: 'a-long-enough-metrics-token', LOG_SALT: 'pepper', UPSTASH_REDIS_REST_TOKEN: 'upstash-secret' };
+    const env = { ...secrets, MAX_TOKENS: '500', UPSTASH_REDIS_REST_URL: 'https://example.upstash.io' };
+    const line = effectiveConfig(parseConfig(env, 'node'));
     assert.equal((line['security'] as Record<string, unknown>)['maxTokens'], 500);
     assert.equal(line['metricsToken'], '[set]');
     assert.equal(line['logSalt'], '[set]');
