@@ -7,7 +7,8 @@
  * Run: npm run build:worker && npx tsx bench/lifecycle.ts
  */
 import { performance } from 'node:perf_hooks';
-import { parseConfig, type GatewayLifecycle } from '../src/config.js';
+import { parseConfig } from '../src/config.js';
+import type { GatewayLifecycle } from '../src/gateway/lifecycle.js';
 import { startDemoSubgraphs } from '../src/demo/subgraphs.js';
 import { silentLogger } from '../src/log.js';
 import { MemoryStore } from '../src/ratelimit/memoryStore.js';

@@ -6,8 +6,32 @@
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { cpuMs, rssMiB, type Running } from './gateways/contenders.js';
-import type { PointResult } from './report.js';
 import { deepQueryBody } from './workload/query.js';
+
+export interface PointResult {
+  readonly contender: string;
+  readonly connections: number;
+  readonly requests: number;
+  readonly durationSeconds: number;
+  readonly rps: number;
+  /** Requests/s in each round, in order. */
+  readonly roundRps: readonly number[];
+  /** Latency percentiles, ms. */
+  readonly p50: number;
+  readonly p99: number;
+  /** Connection errors and timeouts. */
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly bytesPerResponse: number;
+  readonly answerBytes: number;
+  /** Highest resident memory sampled during the point (whole process tree), MiB. */
+  readonly peakRssMiB: number;
+  readonly gatewayCpuMsPerRequest: number;
+  readonly subgraphCpuMsPerRequest: number;
+  readonly loadgenCpuMsPerRequest: number;
+  /** Subgraph requests per answered request under this load (fewer than the plan's when identical in-flight subgraph requests are merged). */
+  readonly subgraphCallsPerRequest: number;
+}
 
 export interface RoundSettings {
   readonly rampSeconds: number;

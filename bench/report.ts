@@ -1,6 +1,7 @@
 /**
  * Writes BENCHMARKS.md and bench/results/chart.svg from one run's results.
  */
+import type { PointResult } from './measure.js';
 import type { PairedResult } from './paired.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,30 +9,6 @@ import type { BundleSize } from './bundle.js';
 import type { ProfileSummary } from './profile.js';
 import { groupedBarChart } from './svg.js';
 
-export interface PointResult {
-  readonly contender: string;
-  readonly connections: number;
-  readonly requests: number;
-  readonly durationSeconds: number;
-  readonly rps: number;
-  /** Requests/s in each round, in order. */
-  readonly roundRps: readonly number[];
-  /** Latency percentiles, ms. */
-  readonly p50: number;
-  readonly p99: number;
-  /** Connection errors and timeouts. */
-  readonly errors: number;
-  readonly non2xx: number;
-  readonly bytesPerResponse: number;
-  readonly answerBytes: number;
-  /** Highest resident memory sampled during the point (whole process tree), MiB. */
-  readonly peakRssMiB: number;
-  readonly gatewayCpuMsPerRequest: number;
-  readonly subgraphCpuMsPerRequest: number;
-  readonly loadgenCpuMsPerRequest: number;
-  /** Subgraph requests per answered request under this load (fewer than the plan's when identical in-flight subgraph requests are merged). */
-  readonly subgraphCallsPerRequest: number;
-}
 
 export interface ContenderResult {
   readonly id: string;

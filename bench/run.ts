@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildForBench } from './build.js';
 import { bundleSize } from './bundle.js';
-import { load, round, summarize, type Window } from './measure.js';
+import { load, round, summarize, type PointResult, type Window } from './measure.js';
 import { measureFreshPairs, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
 import { startSubgraphs } from './subgraphProcess.js';
@@ -35,7 +35,7 @@ import {
   type BenchContext,
   type Running,
 } from './gateways/contenders.js';
-import { writeReport, type ContenderResult, type PointResult, type Results } from './report.js';
+import { writeReport, type ContenderResult, type Results } from './report.js';
 import { deepQueryBody } from './workload/query.js';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');

@@ -1,13 +1,13 @@
 import { logLevels, type LogLevel } from './log.js';
+import { defaultGatewayLifecycle, type GatewayLifecycle } from './gateway/lifecycle.js';
 import type { QueryPlanner } from './gateway/planner.js';
 import type { RateLimitPolicy } from './ratelimit/policy.js';
+import { defaultKeyPrefix } from './ratelimit/redis/decideScript.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
 import { defaultLimits, type SecurityLimits } from './security/limits.js';
 
 /** Where the gateway runs: decides the defaults that differ between Node and Workers. */
 export type Platform = 'node' | 'worker';
-
-export type GatewayLifecycle = 'request' | 'isolate';
 
 export interface Config {
   /** The platform the configuration was read for. */
@@ -42,7 +42,38 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Request and operation limits, introspection, suggestions, upstream timeout (docs/architecture.md, "Security limits"). */
   readonly security: SecurityLimits;
+  /** Metrics endpoint, client keys in logs, GraphiQL. */
+  readonly observability: ObservabilityConfig;
 }
+
+/** The observability settings (`Config.observability`). */
+export interface ObservabilityConfig {
+  /** `METRICS_TOKEN`: `/metrics` answers only `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined;
+  /** `METRICS_PORT`: serve `/metrics` on its own listener (Node), not on the gateway's port. */
+  readonly metricsPort: number | undefined;
+  /** `METRICS_HOST`: that listener's address; default `HOST`. */
+  readonly metricsHost: string;
+  /** Where `/metrics` is served (Node); Workers have no scrape endpoint. */
+  readonly metricsEndpoint: MetricsEndpoint;
+  /** `LOG_CLIENT_IP=true`: log the client key as it is; else as a salted hash. */
+  readonly logClientIp: boolean;
+  /** `LOG_SALT`: the secret mixed into client-key hashes; unset: random per process or isolate. */
+  readonly logSalt: string | undefined;
+  /** GraphiQL on `/graphql` for browsers: in development only. */
+  readonly graphiql: boolean;
+}
+
+/**
+ * - `gateway-port`: on the gateway's own port, exempt from rate limiting (with a token in
+ *   production; open in development);
+ * - `metrics-port`: on `METRICS_PORT` only (token checked too when set);
+ * - `off`: production without `METRICS_TOKEN` or `METRICS_PORT`, and Workers.
+ */
+export type MetricsEndpoint = 'gateway-port' | 'metrics-port' | 'off';
+
+/** Shortest `METRICS_TOKEN` accepted: a bearer token must not be guessable. */
+export const minMetricsTokenLength = 16;
 
 export type Env = Readonly<Record<string, unknown>>;
 
@@ -57,13 +88,6 @@ export class ConfigError extends Error {
     super(`Invalid ${variable}=${JSON.stringify(value)}: expected ${expected}`);
   }
 }
-
-/**
- * The default gateway lifecycle: `isolate`, which the lifecycle tests show correct under
- * concurrency in workerd and Node and the lifecycle benchmark shows several times faster
- * (docs/architecture.md, "Gateway lifecycle").
- */
-export const defaultGatewayLifecycle: GatewayLifecycle = 'isolate';
 
 /**
  * Reads and validates the whole configuration once; throws `ConfigError` on the first bad value.
@@ -110,6 +134,8 @@ export function parseConfig(env: Env, platform: Platform): Config {
   }
 
   const supergraph = read('SUPERGRAPH');
+  const port = int(read, 'PORT', 4000, 0, 65_535);
+  const host = read('HOST') ?? '0.0.0.0';
 
   return {
     platform,
@@ -118,7 +144,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
     allowPrivateSubgraphs: bool(read, 'ALLOW_PRIVATE_SUBGRAPHS', development || platform === 'node'),
     redisUrl,
     redisClusterNodes: clusterNodes?.length ? clusterNodes : undefined,
-    redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? 'tollgate:',
+    redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? defaultKeyPrefix,
     upstashUrl,
     upstashToken,
     rateLimitEnabled: bool(read, 'RATE_LIMIT_ENABLED', !development),
@@ -136,8 +162,8 @@ export function parseConfig(env: Env, platform: Platform): Config {
       isolate: 'isolate',
     }),
     queryPlanner: oneOf<QueryPlanner>(read, 'QUERY_PLANNER', platform === 'worker' ? 'js' : 'rust', platform === 'worker' ? { js: 'js' } : { js: 'js', rust: 'rust' }),
-    port: int(read, 'PORT', 4000, 0, 65_535),
-    host: read('HOST') ?? '0.0.0.0',
+    port,
+    host,
     logLevel: oneOf(read, 'LOG_LEVEL', 'info', Object.fromEntries(logLevels.map((l) => [l, l])) as Record<string, LogLevel>),
     security: {
       maxBodyBytes: int(read, 'MAX_BODY_BYTES', defaultLimits.maxBodyBytes, 1, 1_073_741_824),
@@ -150,6 +176,39 @@ export function parseConfig(env: Env, platform: Platform): Config {
       fieldSuggestions: bool(read, 'FIELD_SUGGESTIONS', development),
       upstreamTimeoutMs: int(read, 'UPSTREAM_TIMEOUT_MS', defaultLimits.upstreamTimeoutMs, 1, 600_000),
     },
+    observability: observabilityConfig(read, { development, port, host, platform }),
+  };
+}
+
+function observabilityConfig(
+  read: Read,
+  config: { readonly development: boolean; readonly port: number; readonly host: string; readonly platform: Platform },
+): ObservabilityConfig {
+  const metricsToken = read('METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken.length < minMetricsTokenLength || /\s/.test(metricsToken))) {
+    // The message must not echo the secret.
+    throw new ConfigError('METRICS_TOKEN', '…', `at least ${minMetricsTokenLength} characters without spaces`);
+  }
+  const metricsPort = read('METRICS_PORT') === undefined ? undefined : int(read, 'METRICS_PORT', 0, 0, 65_535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === config.port) {
+    throw new ConfigError('METRICS_PORT', String(metricsPort), `a port other than PORT (${config.port})`);
+  }
+  const metricsEndpoint: MetricsEndpoint =
+    config.platform === 'worker'
+      ? 'off'
+      : metricsPort !== undefined
+        ? 'metrics-port'
+        : metricsToken !== undefined || config.development
+          ? 'gateway-port'
+          : 'off';
+  return {
+    metricsToken,
+    metricsPort,
+    metricsHost: read('METRICS_HOST') ?? config.host,
+    metricsEndpoint,
+    logClientIp: bool(read, 'LOG_CLIENT_IP', false),
+    logSalt: read('LOG_SALT'),
+    graphiql: config.development,
   };
 }
 

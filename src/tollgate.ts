@@ -3,31 +3,61 @@ import { createGatewayProvider, type GatewayProvider } from './gateway/lifecycle
 import { createRuntime, type RuntimeOptions } from './gateway/runtime.js';
 import { createHandler, type Handler, type HandlerDeps } from './lifecycle/handle.js';
 import type { Logger } from './log.js';
+import { createStore, type StoreConfig } from './ratelimit/createStore.js';
 import type { RateLimitStore } from './ratelimit/store.js';
 
-export interface Tollgate {
+export interface Tollgate<O extends TollgateObservability = TollgateObservability> {
+  /** The lifecycle handler, wrapped by the observability's `wrap`. */
   readonly handler: Handler;
   readonly gateway: GatewayProvider;
   readonly store: RateLimitStore;
+  /** What the platform's observability factory built (Node: its `/metrics` listener, its metrics). */
+  readonly observability: O | undefined;
   /** Disposes the shared runtime and closes the store. */
   close(): Promise<void>;
 }
 
-/** Wires the configured gateway lifecycle, store and handler together; platform-independent. */
-export interface TollgateDeps {
-  readonly supergraphSdl: string;
-  readonly store: RateLimitStore;
+/** What an observability gives the lifecycle: the request lines' logger, an observer, routes, plugins. */
+export interface TollgateObservability {
+  /** Request lines are completed by the observer through this logger. */
   readonly log: Logger;
-  /** Extra exempt endpoints, an observer of every request, runtime plugins (see HandlerDeps). */
+  readonly tollgate: Pick<TollgateDeps, 'routes' | 'observe' | 'plugins' | 'graphiql'>;
+  /** Wraps the handler (e.g. an async context per request). */
+  wrap(handler: Handler): Handler;
+}
+
+/**
+ * Builds the gateway from a configuration: the store the configuration names, the platform's
+ * observability over it, the runtime in its lifecycle, and the request lifecycle around them.
+ * Platform-independent: the Node and Worker entries pass only what differs between them.
+ */
+export interface TollgateDeps<O extends TollgateObservability = TollgateObservability> {
+  readonly supergraphSdl: string;
+  readonly log: Logger;
+  /** The rate-limit store; by default the one the configuration names (`createStore`). */
+  readonly store?: RateLimitStore;
+  /** The platform's observability, built over the store (Node: Prometheus; Workers: request lines). */
+  readonly observability?: (store: RateLimitStore) => O;
+  /** Extra exempt endpoints and an observer of every request (see HandlerDeps), besides the observability's. */
   readonly routes?: HandlerDeps['routes'];
   readonly observe?: HandlerDeps['observe'];
+  /** Runtime plugins (the Worker's in-isolate demo subgraphs), before the observability's. */
   readonly plugins?: RuntimeOptions['plugins'];
   /** GraphiQL's options and page renderer, in development (see RuntimeOptions). */
   readonly graphiql?: RuntimeOptions['graphiql'];
 }
 
-export function createTollgate(config: Config, deps: TollgateDeps): Tollgate {
-  const { supergraphSdl, store, log, routes, observe, plugins, graphiql } = deps;
+export function createTollgate<O extends TollgateObservability>(config: Config, deps: TollgateDeps<O>): Tollgate<O> {
+  const { supergraphSdl } = deps;
+  // Workers: a TCP connection per request (workerd forbids sharing sockets between requests).
+  const store = deps.store ?? createStore(storeConfig(config, config.platform === 'worker'), { log: deps.log });
+  const observability = deps.observability?.(store);
+  const seen = observability?.tollgate ?? {};
+  const log = observability?.log ?? deps.log;
+  const plugins = joinPlugins(deps.plugins, seen.plugins);
+  const routes = deps.routes || seen.routes ? { ...seen.routes, ...deps.routes } : undefined;
+  const observe = deps.observe ?? seen.observe;
+  const graphiql = deps.graphiql ?? seen.graphiql;
   const development = config.environment === 'development';
   const gateway = createGatewayProvider(config.gatewayLifecycle, () =>
     createRuntime({
@@ -43,12 +73,32 @@ export function createTollgate(config: Config, deps: TollgateDeps): Tollgate {
   );
   const handler = createHandler({ config, gateway, store, log, routes, observe });
   return {
-    handler,
+    handler: observability ? observability.wrap(handler) : handler,
     gateway,
     store,
+    observability,
     async close() {
       await gateway.dispose();
       await store.close();
     },
+  };
+}
+
+function joinPlugins(first: RuntimeOptions['plugins'], second: RuntimeOptions['plugins']): RuntimeOptions['plugins'] {
+  if (first === undefined) return second;
+  if (second === undefined) return first;
+  return (context) => [...first(context), ...second(context)];
+}
+
+/** The store settings of a parsed configuration (`connectionPerRequest` on Workers). */
+export function storeConfig(config: Config, connectionPerRequest = false): StoreConfig {
+  return {
+    redisUrl: config.redisUrl,
+    redisClusterNodes: config.redisClusterNodes,
+    upstashUrl: config.upstashUrl,
+    upstashToken: config.upstashToken,
+    keyPrefix: config.redisKeyPrefix,
+    timeoutMs: config.rateLimitTimeoutMs,
+    connectionPerRequest,
   };
 }

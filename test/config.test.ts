@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, parseConfig } from '../src/config.js';
-import { storeConfig } from '../src/ratelimit/createStore.js';
+import { storeConfig } from '../src/tollgate.js';
 import { runGatewayExpectingFailure } from './support/process.js';
 
 describe('configuration', () => {

@@ -10,7 +10,6 @@ import { after, describe, test } from 'node:test';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startNodeServer } from '../src/node/server.js';
-import { parseObservabilityConfig } from '../src/observability/config.js';
 import { createNodeObservability } from '../src/observability/node.js';
 import { MemoryStore } from '../src/ratelimit/memoryStore.js';
 import { createTollgate } from '../src/tollgate.js';
@@ -28,7 +27,7 @@ async function startObservedGateway(env: Record<string, string>) {
   const config = parseConfig(fullEnv, 'node');
   const log = createLogger('warn', () => {});
   const store = new MemoryStore();
-  const obs = createNodeObservability(parseObservabilityConfig(fullEnv, config, 'node'), config, { log, store });
+  const obs = createNodeObservability(config.observability, config, { log, store });
   const tollgate = createTollgate(config, { supergraphSdl: demo.supergraphSdl, store, log: obs.log, ...obs.tollgate });
   const server = await startNodeServer({ handler: obs.wrap(tollgate.handler), port: 0, host: '127.0.0.1', log });
   return {

@@ -9,7 +9,6 @@ import { after, describe, test } from 'node:test';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startNodeServer } from '../src/node/server.js';
-import { parseObservabilityConfig } from '../src/observability/config.js';
 import { createNodeObservability } from '../src/observability/node.js';
 import { createStore } from '../src/ratelimit/createStore.js';
 import { MemoryStore } from '../src/ratelimit/memoryStore.js';
@@ -34,7 +33,7 @@ async function startObservedGateway(
   const raw: string[] = [];
   const log = createLogger(config.logLevel, (line) => raw.push(line));
   const store = options.store?.(log) ?? new MemoryStore();
-  const obs = createNodeObservability(parseObservabilityConfig(fullEnv, config, 'node'), config, { log, store });
+  const obs = createNodeObservability(config.observability, config, { log, store });
   const tollgate = createTollgate(config, { supergraphSdl: demo.supergraphSdl, store, log: obs.log, ...obs.tollgate });
   const server = await startNodeServer({ handler: obs.wrap(tollgate.handler), port: 0, host: '127.0.0.1', log });
   return {

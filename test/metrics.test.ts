@@ -9,7 +9,6 @@ import { getMetricsFromIterator, type PromHistogramData, type PromMetrics } from
 import { ConfigError, parseConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startNodeServer } from '../src/node/server.js';
-import { parseObservabilityConfig } from '../src/observability/config.js';
 import { createNodeObservability } from '../src/observability/node.js';
 import { createStore } from '../src/ratelimit/createStore.js';
 import { MemoryStore } from '../src/ratelimit/memoryStore.js';
@@ -31,7 +30,7 @@ async function startObservedGateway(env: Record<string, string>, store: RateLimi
   const config = parseConfig(fullEnv, 'node');
   const logs: Record<string, unknown>[] = [];
   const log = createLogger(config.logLevel, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const obs = createNodeObservability(parseObservabilityConfig(fullEnv, config, 'node'), config, { log, store });
+  const obs = createNodeObservability(config.observability, config, { log, store });
   const tollgate = createTollgate(config, { supergraphSdl: demo.supergraphSdl, store, log: obs.log, ...obs.tollgate });
   const server = await startNodeServer({ handler: obs.wrap(tollgate.handler), port: 0, host: '127.0.0.1', log });
   return {
@@ -181,7 +180,7 @@ describe('/metrics on Node after known traffic (in-memory store, production, MET
     const config = parseConfig(env, 'node');
     const store = new MemoryStore();
     const log = createLogger('error', () => {});
-    const obs = createNodeObservability(parseObservabilityConfig(env, config, 'node'), config, { log, store });
+    const obs = createNodeObservability(config.observability, config, { log, store });
     // The users subgraph's URL replaced by a port nobody listens on.
     const supergraphSdl = demo.supergraphSdl.replaceAll(users.url, 'http://127.0.0.1:9/graphql');
     const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, ...obs.tollgate });
@@ -328,7 +327,7 @@ describe('/metrics as `npm start` serves it (dist/node/main.js)', () => {
 
 describe('metrics settings', () => {
   const parse = (env: Record<string, string>, platform: 'node' | 'worker' = 'node') =>
-    parseObservabilityConfig(env, parseConfig(env, platform), platform);
+    parseConfig(env, platform).observability;
 
   test('where /metrics is served', () => {
     assert.equal(parse({}).metricsEndpoint, 'off', 'production: only with a token or a port');

@@ -52,11 +52,17 @@ describe('MemoryStore', () => {
     const store = new MemoryStore({ maxEntries: 100, now: () => clock });
     for (let i = 0; i < 100; i++) store.decideNow(`old-${i}`, defaultPolicy);
     assert.equal(store.size, 100);
-    // All live: a new client drops the oldest.
+    // All live: a new client drops an old one (the entry under the sweep's cursor: roughly the
+    // oldest, not exactly, see mapSweeper.ts).
     store.decideNow('new-0', defaultPolicy);
     assert.equal(store.size, 100);
-    // old-0 was dropped: it starts a fresh window (remaining 49), old-99 kept its count.
-    assert.equal((store.decideNow('old-99', defaultPolicy) as { remaining: number }).remaining, 48);
+    assert.equal((store.decideNow('new-0', defaultPolicy) as { remaining: number }).remaining, 48, 'the new client is kept');
+    // A kept client counts on (remaining 48); a dropped one starts a fresh window (49).
+    const fresh = Array.from({ length: 100 }, (_, i) => store.decideNow(`old-${i}`, defaultPolicy) as { remaining: number }).filter(
+      (d) => d.remaining === 49,
+    );
+    assert.ok(fresh.length >= 1, 'an old client was dropped');
+    assert.equal(store.size, 100);
     // Later, every window has ended: new clients sweep ended entries instead of growing.
     clock += defaultPolicy.windowMs + 1;
     for (let i = 0; i < 1000; i++) {
@@ -69,13 +75,12 @@ describe('MemoryStore', () => {
     assert.ok(store.size <= 100);
   });
 
-  test('a full store of live clients costs a bounded sweep per new client, not a full scan', () => {
+  // Its cost per new client (a bounded sweep, not a full scan) is measured in bench/inserts.ts.
+  test('a full store of live clients stays at its bound as new clients arrive', () => {
     const store = new MemoryStore({ maxEntries: 50_000, now: () => 0 });
     for (let i = 0; i < 50_000; i++) store.decideNow(`a${i}`, defaultPolicy);
-    const started = performance.now();
     for (let i = 0; i < 5_000; i++) store.decideNow(`b${i}`, defaultPolicy);
-    const perInsertMs = (performance.now() - started) / 5_000;
     assert.equal(store.size, 50_000);
-    assert.ok(perInsertMs < 0.05, `${perInsertMs} ms per insert`);
+    assert.equal((store.decideNow('b4999', defaultPolicy) as { remaining: number }).remaining, 48, 'the newest are kept');
   });
 });

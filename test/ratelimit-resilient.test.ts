@@ -94,13 +94,11 @@ describe('BlockCache', () => {
     for (let i = 0; i < 60; i++) assert.equal(cache.retryAfterMs(`later-${i}`, 20_000), 10_000);
   });
 
-  test('a flood of distinct blocked clients costs O(1) per insert', () => {
+  // Its cost per insert is measured in bench/inserts.ts.
+  test('a flood of distinct blocked clients stays at the bound', () => {
     const cache = new BlockCache(10_000);
-    const started = performance.now();
     for (let i = 0; i < 200_000; i++) cache.add(`c${i}`, 40_000 + i, i / 10);
-    const perInsertUs = ((performance.now() - started) / 200_000) * 1000;
     assert.equal(cache.size, 10_000);
-    assert.ok(perInsertUs < 5, `${perInsertUs} µs per insert`);
   });
 });
 

@@ -126,7 +126,7 @@ if (process.env['TOLLGATE_VOLUME_CHILD']) {
       const handler = proxiedHandler(
         store,
         { RATE_LIMIT_MAX_REQUESTS: '5', RATE_LIMIT_PENALTY_SECONDS: '60' },
-        (event) => void sources.push(event.rateLimitSource),
+        (event) => void sources.push(event.rateLimit.source),
       );
       const ctx = { clientAddress: '127.0.0.1', waitUntil: () => {} };
       try {

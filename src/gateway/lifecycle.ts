@@ -1,5 +1,14 @@
 import type { GatewayRuntime } from '@graphql-hive/gateway-runtime';
-import type { GatewayLifecycle } from '../config.js';
+
+/** `GATEWAY_LIFECYCLE`: a runtime per isolate or process, or one per request. */
+export type GatewayLifecycle = 'request' | 'isolate';
+
+/**
+ * The default gateway lifecycle: `isolate`, which the lifecycle tests show correct under
+ * concurrency in workerd and Node and the lifecycle benchmark shows several times faster
+ * (docs/architecture.md, "Gateway lifecycle").
+ */
+export const defaultGatewayLifecycle: GatewayLifecycle = 'isolate';
 
 /** A runtime lent to one request; `release` is what must happen after the response. */
 export interface Lease {

@@ -3,11 +3,9 @@ import { ConfigError, parseConfig } from '../config.js';
 import { startDemoSubgraphs, type DemoSubgraphs } from '../demo/subgraphs.js';
 import { rustPlannerAvailable } from '../gateway/planner.js';
 import { createLogger } from '../log.js';
-import { parseObservabilityConfig } from '../observability/config.js';
 import { createNodeObservability } from '../observability/node.js';
 import { effectiveConfig } from '../observability/startup.js';
 import { connectStore } from '../ratelimit/connectStore.js';
-import { createStore, storeConfig } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 import { ListenError, startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
@@ -16,7 +14,6 @@ import { loadSupergraph } from './supergraph.js';
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
 async function main(): Promise<void> {
   let config = parseConfig(process.env, 'node');
-  const observability = parseObservabilityConfig(process.env, config, 'node');
   const log = createLogger(config.logLevel);
 
   if (config.queryPlanner === 'rust' && !(await rustPlannerAvailable())) {
@@ -36,13 +33,17 @@ async function main(): Promise<void> {
     supergraphSdl = await loadSupergraph(config.supergraph);
   }
 
-  const store = createStore(storeConfig(config), { log });
+  const tollgate = createTollgate(config, {
+    supergraphSdl,
+    log,
+    observability: (store) => createNodeObservability(config.observability, config, { log, store }),
+  });
+  const { store } = tollgate;
+  const obs = tollgate.observability!;
   // Connected (Cluster slots known, script loaded) before listening: a burst right after start-up
   // is decided by the shared store like any other, not let through while the client connects.
   if (config.rateLimitEnabled) await connectStore(store, config.rateLimitStartupWaitMs, log);
-  const obs = createNodeObservability(observability, config, { log, store });
-  const tollgate = createTollgate(config, { supergraphSdl, store, log: obs.log, ...obs.tollgate });
-  const server = await startNodeServer({ handler: obs.wrap(tollgate.handler), port: config.port, host: config.host, log });
+  const server = await startNodeServer({ handler: tollgate.handler, port: config.port, host: config.host, log });
   await obs.listen();
 
   log.info('started', {
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     supergraph: config.supergraph ?? 'demo',
     subgraphs: demo?.subgraphs.map(({ name, url }) => ({ name, url })),
     metrics: obs.describe(server.url),
-    config: effectiveConfig(config, observability),
+    config: effectiveConfig(config),
   });
   console.error(startBanner({ url: server.url, development: config.environment === 'development', demo: demo !== undefined }));
 

@@ -3,7 +3,7 @@ import type { Handler } from '../lifecycle/handle.js';
 import type { Logger } from '../log.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import type { TollgateDeps } from '../tollgate.js';
-import type { ObservabilityConfig } from './config.js';
+import type { ObservabilityConfig } from '../config.js';
 import { graphiqlOptions, renderOfflineGraphiQL } from './graphiql.js';
 import { metricsPath, metricsRoute, startMetricsServer, type MetricsServer } from './metricsEndpoint.js';
 import { createObservability } from './observability.js';
@@ -31,10 +31,13 @@ export interface NodeObservability {
  * `METRICS_TOKEN` in production; or on `METRICS_PORT`) and the offline GraphiQL in development.
  *
  * @example
- * const o = createNodeObservability(parseObservabilityConfig(process.env, config, 'node'), config, { log, store });
- * const tollgate = createTollgate(config, { supergraphSdl, store, log: o.log, ...o.tollgate });
- * await startNodeServer({ handler: o.wrap(tollgate.handler), ... });
- * await o.listen();
+ * const tollgate = createTollgate(config, {
+ *   supergraphSdl,
+ *   log,
+ *   observability: (store) => createNodeObservability(config.observability, config, { log, store }),
+ * });
+ * await startNodeServer({ handler: tollgate.handler, ... });
+ * await tollgate.observability!.listen();
  */
 export function createNodeObservability(
   config: ObservabilityConfig,

@@ -5,14 +5,13 @@ import type { ResilientStoreStats } from '../ratelimit/resilientStore.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import type { TollgateDeps } from '../tollgate.js';
 import { clientLogKey } from './clientKey.js';
-import type { ObservabilityConfig } from './config.js';
-import { rateLimitDecision, type RateLimitDecision } from './decision.js';
+import type { ObservabilityConfig } from '../config.js';
 import { inRequestContext, withCurrentRequestId } from './requestContext.js';
 import { createRequestTracker, type RequestDetails, type SubgraphCall } from './requestTracker.js';
 
 /** Where request figures go besides the log: Prometheus on Node (`prometheus.ts`). */
 export interface MetricsSink {
-  request(event: RequestEvent, decision: RateLimitDecision | undefined, details: RequestDetails | undefined): void;
+  request(event: RequestEvent, details: RequestDetails | undefined): void;
   subgraphCall(call: SubgraphCall): void;
 }
 
@@ -23,6 +22,8 @@ export interface Observability {
   readonly log: Logger;
   readonly observe: NonNullable<TollgateDeps['observe']>;
   readonly plugins: NonNullable<TollgateDeps['plugins']>;
+  /** The same observer and plugins, as `createTollgate` takes them. */
+  readonly tollgate: Pick<TollgateDeps, 'observe' | 'plugins'>;
   /** Wrap the Tollgate handler: every line logged while a request is handled gets its `requestId`. */
   wrap(handler: Handler): Handler;
 }
@@ -48,8 +49,6 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
  * that tells it the operation and the subgraph calls. The request line gains:
  *
  * - `operation`: the executed operation's name (`(anonymous)`), absent when nothing executed;
- * - `rateLimitDecision` (see `decision.ts`) and `rateLimitMs`, when the request was rate limited;
- * - `gatewayMs`: time in the gateway runtime;
  * - `client`: the client key as a salted hash (as it is with `LOG_CLIENT_IP=true`);
  * - `subgraphErrors`: failed calls per subgraph, when there were any;
  * - `breaker`: the store's circuit breaker (`closed`, `open`, `half-open`), with a Redis store.
@@ -58,8 +57,8 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
  *
  * @example
  * const o = createObservability(observabilityConfig, { log, store });
- * const { handler } = createTollgate(config, { supergraphSdl, store, log: o.log, observe: o.observe, plugins: o.plugins });
- * export default { fetch: (request, env, ctx) => o.wrap(handler)(request, ctx) };
+ * const { handler } = createTollgate(config, { supergraphSdl, log, observability: (store) => createObservability(config.observability, { log, store }) });
+ * export default { fetch: (request, env, ctx) => handler(request, ctx) };
  */
 export function createObservability(config: ObservabilityConfig, deps: ObservabilityDeps): Observability {
   const { log, store, metrics } = deps;
@@ -72,28 +71,17 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
   const plugins = [...(tracking ? [tracker.plugin] : []), ...(deps.plugins ?? [])];
 
   function observe(event: RequestEvent): LogFields | void {
-    try {
-      const details = tracker.take(event.requestId);
-      const decision = rateLimitDecision(event);
-      metrics?.request(event, decision, details);
-      // The fields are for the request line, written at info: none to build (no client hash) above it.
-      if (!log.enabled('info')) return;
-      const fields: LogFields = {};
-      if (details?.operation !== undefined) fields['operation'] = details.operation;
-      if (decision !== undefined) {
-        fields['rateLimitDecision'] = decision;
-        fields['rateLimitMs'] = round(event.rateLimitMs);
-      }
-      if (event.gatewayMs > 0) fields['gatewayMs'] = round(event.gatewayMs);
-      if (event.clientKey !== undefined) fields['client'] = logKey(event.clientKey);
-      if (details && Object.keys(details.subgraphErrors).length > 0) fields['subgraphErrors'] = details.subgraphErrors;
-      const breaker = storeStats(store)?.breakerState;
-      if (breaker !== undefined) fields['breaker'] = breaker;
-      return fields;
-    } catch (error) {
-      // An observer must never fail a request.
-      log.error('observing a request failed', { requestId: event.requestId, error });
-    }
+    const details = tracker.take(event.runtimeRequest);
+    metrics?.request(event, details);
+    // The fields are for the request line, written at info: none to build (no client hash) above it.
+    if (!log.enabled('info')) return;
+    const fields: LogFields = {};
+    if (details?.operation !== undefined) fields['operation'] = details.operation;
+    if (event.clientKey !== undefined) fields['client'] = logKey(event.clientKey);
+    if (details && Object.keys(details.subgraphErrors).length > 0) fields['subgraphErrors'] = details.subgraphErrors;
+    const breaker = storeStats(store)?.breakerState;
+    if (breaker !== undefined) fields['breaker'] = breaker;
+    return fields;
   }
 
   // AsyncLocalStorage switches on Node's promise hooks for every promise in the process (measured
@@ -101,9 +89,6 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
   // already logs through a per-request child logger carrying the request id, so the async context
   // that fills in the id of its other lines is kept for debug logging.
   const wrap = log.enabled('debug') ? inRequestContext : (handler: Handler): Handler => handler;
-  return { config, log: requestScopedLog, observe, plugins: () => plugins, wrap };
-}
-
-function round(ms: number): number {
-  return Number(ms.toFixed(2));
+  const runtimePlugins = () => plugins;
+  return { config, log: requestScopedLog, observe, plugins: runtimePlugins, tollgate: { observe, plugins: runtimePlugins }, wrap };
 }

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RequestEvent } from '../lifecycle/handle.js';
 import type { ResilientStoreStats } from '../ratelimit/resilientStore.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
-import { calledStore, rateLimitDecisions, type RateLimitDecision } from './decision.js';
+import { calledStore, decisionLabel, decisionLabels } from '../ratelimit/result.js';
 import { storeStats, type MetricsSink } from './observability.js';
 import type { RequestDetails, SubgraphCall } from './requestTracker.js';
 
@@ -73,7 +73,7 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
     registers,
   });
   // Present from the start, so ratios and alerts on them have a series to read.
-  for (const decision of rateLimitDecisions) decisions.inc({ decision }, 0);
+  for (const decision of decisionLabels) decisions.inc({ decision }, 0);
   const storeDuration = new Histogram({
     name: 'tollgate_rate_limit_store_duration_seconds',
     help: 'Rate-limit decisions that called the store: time until the decision, by result (ok, failed: let through).',
@@ -169,15 +169,16 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
 
   return {
     registry,
-    request(event: RequestEvent, decision: RateLimitDecision | undefined, details: RequestDetails | undefined) {
+    request(event: RequestEvent, details: RequestDetails | undefined) {
       const path = paths.has(event.path) ? event.path : 'other';
       requests.inc({ path, status: String(event.status), operation: operationLabel(details) });
       processing.observe({ path }, event.totalMs / 1000);
+      const decision = decisionLabel(event.rateLimit);
       if (decision !== undefined) {
         decisions.inc({ decision });
-        if (calledStore(decision)) {
+        if (calledStore(event.rateLimit)) {
           storeDuration.observe(
-            { store: store.kind, result: decision === 'failed_open' ? 'failed' : 'ok' },
+            { store: store.kind, result: event.rateLimit.source === 'failed-open' ? 'failed' : 'ok' },
             event.rateLimitMs / 1000,
           );
         }

@@ -21,11 +21,6 @@ export function inRequestContext(handler: Handler): Handler {
   };
 }
 
-/** The id of the request being handled in this async context, if any. */
-export function currentRequestId(): string | undefined {
-  return current.getStore();
-}
-
 /** `log`, with the current request's id added to lines that have none. */
 export function withCurrentRequestId(log: Logger): Logger {
   const at =

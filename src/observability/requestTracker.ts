@@ -1,6 +1,5 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { getOperationAST, type DocumentNode } from 'graphql';
-import { requestIdInContext } from '../http/requestId.js';
 
 /** What the runtime saw of one request: its operation and its subgraph calls. */
 export interface RequestDetails {
@@ -23,15 +22,13 @@ export interface SubgraphCall {
 export interface RequestTracker {
   /** The runtime plugin that records operations and subgraph calls; one per runtime is fine. */
   readonly plugin: GatewayPlugin;
-  /** Hands over (and forgets) what was recorded for the request with this id. */
-  take(requestId: string): RequestDetails | undefined;
+  /** Hands over (and forgets) what was recorded for this request (the one the runtime handled). */
+  take(request: Request | undefined): RequestDetails | undefined;
 }
 
 export interface RequestTrackerOptions {
   /** Called for every subgraph call (metrics). */
   readonly onSubgraphCall?: (call: SubgraphCall) => void;
-  /** Most requests remembered at once; the oldest is dropped past it. Default 10 000. */
-  readonly maxPending?: number;
   /** A monotonic clock in milliseconds. */
   readonly now?: () => number;
 }
@@ -40,43 +37,41 @@ export interface RequestTrackerOptions {
 const maxOperationNameLength = 100;
 
 /**
- * Records, per request id, what the gateway runtime executed: the operation name (from
+ * Records, per request, what the gateway runtime executed: the operation name (from
  * `onExecute`/`onSubscribe`, so only documents that parsed and validated) and each subgraph call
  * with its outcome (from `onSubgraphExecute`). The lifecycle's observer takes the record when
- * the request ends. The request id is the `X-Request-Id` the lifecycle put on the request.
+ * the request ends. Records are kept against the request object the runtime handled (its
+ * context's `request`), in a `WeakMap`: never against a value the client chose such as its
+ * `X-Request-Id` (two requests sending the same id would share one record), and a request whose
+ * record is never taken leaves nothing behind.
  *
  * @example
  * const tracker = createRequestTracker({ onSubgraphCall: (call) => metrics.subgraphCall(call) });
- * createTollgate(config, { ..., plugins: () => [tracker.plugin], observe: (e) => tracker.take(e.requestId) });
+ * createTollgate(config, { ..., plugins: () => [tracker.plugin], observe: (e) => tracker.take(e.runtimeRequest) });
  */
 export function createRequestTracker(options: RequestTrackerOptions = {}): RequestTracker {
-  const maxPending = options.maxPending ?? 10_000;
   const now = options.now ?? (() => performance.now());
-  const pending = new Map<string, { operation: string | undefined; subgraphCalls: Record<string, number>; subgraphErrors: Record<string, number> }>();
+  const pending = new WeakMap<object, { operation: string | undefined; subgraphCalls: Record<string, number>; subgraphErrors: Record<string, number> }>();
 
-  function recordFor(requestId: string) {
-    let record = pending.get(requestId);
+  function recordFor(request: object) {
+    let record = pending.get(request);
     if (!record) {
-      if (pending.size >= maxPending) {
-        const oldest = pending.keys().next();
-        if (!oldest.done) pending.delete(oldest.value);
-      }
       record = { operation: undefined, subgraphCalls: {}, subgraphErrors: {} };
-      pending.set(requestId, record);
+      pending.set(request, record);
     }
     return record;
   }
 
   function operationExecuted(document: DocumentNode, operationName: string | null | undefined, context: unknown): void {
-    const requestId = requestIdInContext(context);
-    if (requestId === undefined) return;
+    const request = requestInContext(context);
+    if (request === undefined) return;
     const operation = getOperationAST(document, operationName ?? undefined);
-    recordFor(requestId).operation = (operation?.name?.value ?? '(anonymous)').slice(0, maxOperationNameLength);
+    recordFor(request).operation = (operation?.name?.value ?? '(anonymous)').slice(0, maxOperationNameLength);
   }
 
-  function subgraphCalled(requestId: string | undefined, subgraph: string, started: number, failed: boolean): void {
-    if (requestId !== undefined) {
-      const record = recordFor(requestId);
+  function subgraphCalled(request: object | undefined, subgraph: string, started: number, failed: boolean): void {
+    if (request !== undefined) {
+      const record = recordFor(request);
       record.subgraphCalls[subgraph] = (record.subgraphCalls[subgraph] ?? 0) + 1;
       if (failed) record.subgraphErrors[subgraph] = (record.subgraphErrors[subgraph] ?? 0) + 1;
     }
@@ -91,16 +86,16 @@ export function createRequestTracker(options: RequestTrackerOptions = {}): Reque
       operationExecuted(args.document, args.operationName, args.contextValue);
     },
     onSubgraphExecute({ subgraphName, executionRequest, executor, setExecutor }) {
-      const requestId = requestIdInContext(executionRequest.context);
-      setExecutor(async (request) => {
+      const request = requestInContext(executionRequest.context);
+      setExecutor(async (subgraphRequest) => {
         const started = now();
         try {
-          const result = await executor(request);
+          const result = await executor(subgraphRequest);
           const failed = !isAsyncIterable(result) && (result.errors?.length ?? 0) > 0;
-          subgraphCalled(requestId, subgraphName, started, failed);
+          subgraphCalled(request, subgraphName, started, failed);
           return result;
         } catch (error) {
-          subgraphCalled(requestId, subgraphName, started, true);
+          subgraphCalled(request, subgraphName, started, true);
           throw error;
         }
       });
@@ -109,12 +104,19 @@ export function createRequestTracker(options: RequestTrackerOptions = {}): Reque
 
   return {
     plugin,
-    take(requestId) {
-      const record = pending.get(requestId);
-      pending.delete(requestId);
+    take(request) {
+      if (request === undefined) return undefined;
+      const record = pending.get(request);
+      pending.delete(request);
       return record;
     },
   };
+}
+
+/** The request a GraphQL context belongs to: the one the lifecycle handed the runtime. */
+function requestInContext(context: unknown): object | undefined {
+  const request = (context as { request?: unknown } | undefined)?.request;
+  return typeof request === 'object' && request !== null ? request : undefined;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

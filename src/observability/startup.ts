@@ -1,20 +1,24 @@
 import type { Config } from '../config.js';
 import type { TrustProxy } from '../identity/trustProxy.js';
-import type { ObservabilityConfig } from './config.js';
 
-/** Settings whose values never reach a log line: the line says only whether they are set. */
-const secretName = /token|secret|password|salt|apikey|credential/i;
+/**
+ * Settings whose values never reach a log line: the line says only whether they are set. By the
+ * name's end (`metricsToken`, `upstashToken`, `logSalt`), so that `maxTokens` is shown.
+ */
+const secretName = /(token|secret|password|salt|apikey|credentials?)$/i;
 
 /**
  * The effective configuration for the start-up log line, minus secrets: every setting of
  * `Config` (new ones included without changes here) and of the observability settings; secret
  * ones as `"[set]"`, URLs without their credentials, the trusted proxies as text.
  *
- * @example log.info('started', { config: effectiveConfig(config, observability) })
+ * @example log.info('started', { config: effectiveConfig(config) })
  */
-export function effectiveConfig(config: Config, observability?: ObservabilityConfig): Record<string, unknown> {
+export function effectiveConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries({ ...config, ...observability })) {
+  // The observability settings beside the others, as the variables are.
+  const { observability, ...rest } = config;
+  for (const [name, value] of Object.entries({ ...rest, ...observability })) {
     out[name] = describe(name, value);
   }
   return out;

@@ -1,4 +1,3 @@
-import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { MemoryStore } from './memoryStore.js';
 import { RedisStore } from './redis/redisStore.js';
@@ -75,17 +74,4 @@ export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStor
     log: deps.log,
     now: deps.now,
   });
-}
-
-/** The store settings of a parsed configuration (`connectionPerRequest` on Workers). */
-export function storeConfig(config: Config, connectionPerRequest = false): StoreConfig {
-  return {
-    redisUrl: config.redisUrl,
-    redisClusterNodes: config.redisClusterNodes,
-    upstashUrl: config.upstashUrl,
-    upstashToken: config.upstashToken,
-    keyPrefix: config.redisKeyPrefix,
-    timeoutMs: config.rateLimitTimeoutMs,
-    connectionPerRequest,
-  };
 }

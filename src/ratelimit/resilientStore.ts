@@ -14,6 +14,7 @@ import {
 import { defaultLagToleranceMs, defaultMaxWaitMs, type DeadlineOptions } from './deadline.js';
 import { MemoryStore } from './memoryStore.js';
 import type { RateLimitPolicy } from './policy.js';
+import { failedOpen } from './result.js';
 import { StoreCall } from './storeCall.js';
 import type { DecideOptions, FailOpenCause, RateLimitStore, StoreDecision, StoreHealth } from './store.js';
 
@@ -304,12 +305,4 @@ export class ResilientStore implements RateLimitStore {
 
 function monotonicNow(): number {
   return performance.now();
-}
-
-/**
- * The decision when the store could not decide: let the request through. The store's count is
- * unknown, so the figures are the policy's (a full window).
- */
-function failedOpen(policy: RateLimitPolicy, cause: FailOpenCause): StoreDecision {
-  return { allowed: true, remaining: policy.limit, resetMs: policy.windowMs, source: 'failed-open', cause };
 }

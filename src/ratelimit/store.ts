@@ -1,23 +1,13 @@
 import type { Decision, RateLimitPolicy } from './policy.js';
+import type { DecisionSource, FailOpenCause } from './result.js';
 
-/** How a decision was reached, for logs, metrics and headers. */
-export type DecisionSource =
-  /** The shared store (or the in-memory store when it is the configured one) decided. */
-  | 'store'
-  /** This instance already knew the client was blocked: no store round trip. */
-  | 'local-cache'
-  /** The shared store is failing; the per-instance in-memory limiter decided. */
-  | 'fallback'
-  /** The store failed or missed its deadline; the request was let through. */
-  | 'failed-open';
+export type { DecisionSource, FailOpenCause } from './result.js';
 
 /**
- * Why a request was let through without the store's decision: `timeout` (no reply within the
- * deadline, see deadline.ts), `error` (the store answered with an error or the connection
- * failed), `aborted` (the caller gave up first: not the store's doing).
+ * What a store answers: the policy's decision and, from stores that can answer without deciding
+ * (`ResilientStore`), how it was reached. The rate-limit step turns it into the request's
+ * `RateLimitResult` (result.ts), whose list of sources this shares.
  */
-export type FailOpenCause = 'timeout' | 'error' | 'aborted';
-
 export type StoreDecision = Decision & {
   readonly source?: DecisionSource;
   /** With `source: 'failed-open'`: why. */

@@ -12,10 +12,8 @@ import { privateSubgraphs } from '../gateway/privateSubgraphs.js';
 import { errorBody, jsonResponse } from '../http/errors.js';
 import type { Handler } from '../lifecycle/handle.js';
 import { createLogger } from '../log.js';
-import { parseObservabilityConfig } from '../observability/config.js';
 import { createObservability } from '../observability/observability.js';
 import { effectiveConfig } from '../observability/startup.js';
-import { createStore, storeConfig } from '../ratelimit/createStore.js';
 import { createTollgate } from '../tollgate.js';
 
 /** The part of Workers' ExecutionContext Tollgate uses. */
@@ -67,28 +65,24 @@ async function graphFor(config: Config): Promise<Graph> {
 async function handlerFor(env: Env): Promise<Handler> {
   if (cached?.env === env) return cached.handler;
   const config = parseConfig(env, 'worker');
-  const observability = parseObservabilityConfig(env, config, 'worker');
   const log = createLogger(config.logLevel);
   const graph = await graphFor(config);
   // Another request may have built it while this one fetched the supergraph.
   if (cached?.env === env) return cached.handler;
-  const store = createStore(storeConfig(config, true), { log });
   // No scrape endpoint on Workers: each request's log line carries the figures (docs/operating.md).
-  const obs = createObservability(observability, { log, store });
   const tollgate = createTollgate(config, {
     supergraphSdl: graph.sdl,
-    store,
-    log: obs.log,
-    observe: obs.observe,
-    plugins: (context) => [...graph.plugins, ...obs.plugins(context)],
+    log,
+    plugins: () => [...graph.plugins],
+    observability: (store) => createObservability(config.observability, { log, store }),
   });
-  const handler = obs.wrap(tollgate.handler);
+  const { handler, store } = tollgate;
   cached = { env, handler };
   log.info('started', {
     platform: 'worker',
     store: store.kind,
     supergraph: config.supergraph === undefined ? 'demo (in-isolate subgraphs)' : 'SUPERGRAPH',
-    config: effectiveConfig(config, observability),
+    config: effectiveConfig(config),
   });
   return handler;
 }

@@ -1,10 +1,16 @@
-/**
- * CORS, resolved once from the configuration; the per-request functions only look up the origin.
- *
- * @example
- * const cors = createCors({ origins: ['https://app.example.com'], exposeHeaders: ['X-Request-Id'] });
- * cors.preflight(request) // a 204 Response, or undefined when the request is not a preflight
- */
+import type { Step } from '../compose.js';
+import type { RequestContext } from '../context.js';
+
+/** Headers a browser page may read from every response (the other steps write them). */
+export const exposedHeaders = [
+  'X-Processing-Time',
+  'Server-Timing',
+  'X-Request-Id',
+  'RateLimit-Policy',
+  'RateLimit',
+  'Retry-After',
+];
+
 export interface CorsOptions {
   /** `*` or the exact origins allowed. */
   readonly origins: '*' | readonly string[];
@@ -13,6 +19,28 @@ export interface CorsOptions {
   readonly allowMethods?: readonly string[];
   /** Seconds a browser may cache a preflight. */
   readonly maxAge?: number;
+}
+
+/**
+ * The lifecycle's CORS step, the whole of CORS in one place: a preflight (`OPTIONS` with `Origin`
+ * and `Access-Control-Request-Method`) is answered here at once, 204, never rate limited, never
+ * reaching the gateway; every other answer, errors included, gets the CORS headers on its way out.
+ * The origins are resolved once; per request only the origin is looked up.
+ *
+ * @example
+ * cors({ origins: ['https://app.example.com'], exposeHeaders: exposedHeaders })
+ */
+export function cors(options: CorsOptions): Step<RequestContext> {
+  const policy = createCors(options);
+  return async (c, next) => {
+    const preflight = policy.preflight(c.request);
+    if (preflight) {
+      c.response = preflight;
+      return;
+    }
+    await next();
+    policy.apply(c.request, c.response.headers);
+  };
 }
 
 export interface Cors {
@@ -25,6 +53,7 @@ export interface Cors {
 /** A comma-separated list of header names (tokens), nothing else echoed back. */
 const headerList = /^\s*[!#$%&'*+.^_`|~\w-]+(\s*,\s*[!#$%&'*+.^_`|~\w-]+)*\s*$/;
 
+/** The preflight answer and the response headers for one set of options. */
 export function createCors(options: CorsOptions): Cors {
   const anyOrigin = options.origins === '*';
   const allowed = new Set(anyOrigin ? [] : options.origins);

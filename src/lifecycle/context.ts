@@ -1,0 +1,53 @@
+import { disabled, type RateLimitResult } from '../ratelimit/result.js';
+
+/** What the platform lends one request: Workers' ExecutionContext, or the Node adapter's. */
+export interface PlatformContext {
+  /** Keeps work going after the response (disposal, closing connections). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** The connection's remote address (Node). Workers leave it undefined. */
+  readonly clientAddress?: string;
+  /**
+   * Node's incoming message, handed on to the runtime as `req` in its server context, as its own
+   * Node adapter does: the runtime then reads the request's headers from it instead of wrapping
+   * the Request's headers in a proxy for every request. Workers leave it undefined.
+   */
+  readonly req?: { readonly headers: Readonly<Record<string, string | string[] | undefined>> };
+}
+
+/**
+ * Everything the lifecycle knows about one request, on one object that every step reads and
+ * writes (never loose variables, never a map keyed by something the client chose). Each field
+ * says which step sets it.
+ */
+export class RequestContext {
+  /** The request id (the client's own `X-Request-Id` if sane, else a new UUID): request id and timing. */
+  requestId = '';
+  /** When handling started, on the lifecycle's monotonic clock: request id and timing. */
+  started = 0;
+  /** Exempt routes: the path is never rate limited. */
+  exempt = false;
+  /** Client identity: the key the rate limit counts under; undefined when not rate limited. */
+  clientKey: string | undefined = undefined;
+  /** Rate limit: the one result (src/ratelimit/result.ts); `disabled` until the step decides. */
+  rateLimit: RateLimitResult = disabled;
+  /** Body bound: the request the gateway reads (the request itself, or a copy with a bounded body). */
+  body: Request | undefined = undefined;
+  /** Gateway: the request the runtime handled (what its GraphQL context's `request` is). */
+  runtimeRequest: Request | undefined = undefined;
+  /**
+   * The answer, set by the step that answers (or by the error shape). After a step's `next()`
+   * resolves it is always set.
+   */
+  response!: Response;
+  /** Milliseconds in the rate-limit decision, in the gateway, and in the whole lifecycle. */
+  rateLimitMs = 0;
+  gatewayMs = 0;
+  totalMs = 0;
+
+  constructor(
+    readonly request: Request,
+    readonly platform: PlatformContext,
+    /** The request's path: what routes and the log line go by. */
+    readonly path: string,
+  ) {}
+}

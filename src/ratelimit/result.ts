@@ -1,0 +1,149 @@
+import type { Decision, RateLimitPolicy } from './policy.js';
+
+/**
+ * Why the rate limiter answered a request as it did: the one list that the headers, the request's
+ * log line and the metrics read.
+ *
+ * | source | meaning |
+ * |---|---|
+ * | `store` | the configured store decided (the shared one, or the in-memory one when it is the configured store) |
+ * | `local-cache` | this instance already knew the client was blocked: answered without a store call |
+ * | `fallback` | the shared store is failing (its breaker is open); the per-instance limiter decided |
+ * | `failed-open` | the store failed or missed its deadline; the request was let through (`cause` says why) |
+ * | `disabled` | rate limiting is off (development, or `RATE_LIMIT_ENABLED=false`) |
+ * | `exempt` | the path is never rate limited (health, readiness, `/metrics`) |
+ */
+export const rateLimitSources = ['store', 'local-cache', 'fallback', 'failed-open', 'disabled', 'exempt'] as const;
+export type RateLimitSource = (typeof rateLimitSources)[number];
+
+/** The sources a store decision can have: everything but the two where no decision was made. */
+export type DecisionSource = Exclude<RateLimitSource, 'disabled' | 'exempt'>;
+
+/**
+ * Why a request was let through without the store's decision: `timeout` (no reply within the
+ * deadline, see deadline.ts), `error` (the store answered with an error or the connection
+ * failed), `aborted` (the caller gave up first: not the store's doing).
+ */
+export type FailOpenCause = 'timeout' | 'error' | 'aborted';
+
+/** The policy a result was decided under, with the name the `RateLimit` headers give it. */
+export interface NamedPolicy extends RateLimitPolicy {
+  readonly name: string;
+}
+
+/** A request the rate limiter decided: allowed (remaining, reset) or rejected (retry-after). */
+export type RateLimitDecided = Decision & {
+  readonly source: DecisionSource;
+  /** With `source: 'failed-open'` only: why the store did not decide. */
+  readonly cause?: FailOpenCause;
+  readonly policy: NamedPolicy;
+};
+
+/** A request the rate limiter did not look at. */
+export interface RateLimitSkipped {
+  readonly source: 'disabled' | 'exempt';
+}
+
+/**
+ * One request's rate-limit result, produced once by the lifecycle's rate-limit step
+ * (src/lifecycle/steps/rateLimit.ts). Nothing downstream decides anything again: the headers,
+ * the log fields (`rateLimitLogFields`) and the metric label (`decisionLabel`) are read off it.
+ *
+ * @example
+ * const result: RateLimitResult = { allowed: true, remaining: 49, resetMs: 60_000, source: 'store', policy };
+ * decisionLabel(result) // 'allowed'
+ */
+export type RateLimitResult = RateLimitDecided | RateLimitSkipped;
+
+export const disabled: RateLimitSkipped = { source: 'disabled' };
+export const exempt: RateLimitSkipped = { source: 'exempt' };
+
+/** Whether the rate limiter decided the request (rather than skipping it). */
+export function wasDecided(result: RateLimitResult): result is RateLimitDecided {
+  return result.source !== 'disabled' && result.source !== 'exempt';
+}
+
+/**
+ * The decision when the store could not decide: let the request through. The store's count is
+ * unknown, so the figures are the policy's (a full window).
+ */
+export function failedOpen(
+  policy: RateLimitPolicy,
+  cause: FailOpenCause,
+): Decision & { readonly source: 'failed-open'; readonly cause: FailOpenCause } {
+  return { allowed: true, remaining: policy.limit, resetMs: policy.windowMs, source: 'failed-open', cause };
+}
+
+/**
+ * The `decision` label of `tollgate_rate_limit_decisions_total` and the log's `rateLimitDecision`:
+ *
+ * | label | result |
+ * |---|---|
+ * | `allowed` | `store`, allowed |
+ * | `limited` | `store`, rejected: this request went over the limit and started a block |
+ * | `blocked` | `store`, rejected: the client was already blocked |
+ * | `blocked_local_cache` | `local-cache` |
+ * | `failed_open` | `failed-open` |
+ * | `fallback_allowed`, `fallback_limited` | `fallback`, allowed or rejected |
+ *
+ * Undefined for `disabled` and `exempt`.
+ */
+export type DecisionLabel =
+  | 'allowed'
+  | 'limited'
+  | 'blocked'
+  | 'blocked_local_cache'
+  | 'failed_open'
+  | 'fallback_allowed'
+  | 'fallback_limited';
+
+export const decisionLabels: readonly DecisionLabel[] = [
+  'allowed',
+  'limited',
+  'blocked',
+  'blocked_local_cache',
+  'failed_open',
+  'fallback_allowed',
+  'fallback_limited',
+];
+
+export function decisionLabel(result: RateLimitResult): DecisionLabel | undefined {
+  switch (result.source) {
+    case 'disabled':
+    case 'exempt':
+      return undefined;
+    case 'failed-open':
+      return 'failed_open';
+    case 'local-cache':
+      return 'blocked_local_cache';
+    case 'fallback':
+      return result.allowed ? 'fallback_allowed' : 'fallback_limited';
+    case 'store':
+      return result.allowed ? 'allowed' : result.reason;
+  }
+}
+
+/** Whether reaching the result took a call to the store (whose latency is then worth measuring). */
+export function calledStore(result: RateLimitResult): boolean {
+  return result.source === 'store' || result.source === 'failed-open';
+}
+
+/**
+ * The request log line's rate-limit fields:
+ *
+ * - `rateLimit`: `exempt`, `disabled`, `allowed`, `limited`, `blocked` or `failed-open`;
+ * - `rateLimitSource`: the source, when it is not `store` (`local-cache`, `fallback`, `failed-open`);
+ * - `rateLimitCause`: with `failed-open`, `timeout`, `error` or `aborted`;
+ * - `rateLimitDecision`: the metric's label (`decisionLabel`) and `rateLimitMs`, when decided.
+ */
+export function rateLimitLogFields(result: RateLimitResult, rateLimitMs: number): Record<string, unknown> {
+  if (!wasDecided(result)) return { rateLimit: result.source };
+  const fields: Record<string, unknown> = {
+    rateLimit: result.source === 'failed-open' ? 'failed-open' : result.allowed ? 'allowed' : result.reason,
+  };
+  if (result.source !== 'store') fields['rateLimitSource'] = result.source;
+  if (result.cause !== undefined) fields['rateLimitCause'] = result.cause;
+  fields['rateLimitDecision'] = decisionLabel(result);
+  fields['rateLimitMs'] = Number(rateLimitMs.toFixed(2));
+  return fields;
+}

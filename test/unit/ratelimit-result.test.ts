@@ -1,0 +1,71 @@
+// The one rate-limit result and what is read off it: the metric's label and the log line's fields.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { defaultPolicy } from '../../src/ratelimit/policy.js';
+import {
+  calledStore,
+  decisionLabel,
+  decisionLabels,
+  disabled,
+  exempt,
+  failedOpen,
+  rateLimitLogFields,
+  type RateLimitResult,
+} from '../../src/ratelimit/result.js';
+
+const policy = { name: 'default', ...defaultPolicy };
+const allowed = { allowed: true, remaining: 3, resetMs: 1000 } as const;
+const limited = { allowed: false, reason: 'limited', retryAfterMs: 40_000 } as const;
+const blocked = { allowed: false, reason: 'blocked', retryAfterMs: 9000 } as const;
+
+/** Every kind of result, with the label, `rateLimit` field and store call it must give. */
+const table: [RateLimitResult, string | undefined, string, boolean][] = [
+  [{ ...allowed, source: 'store', policy }, 'allowed', 'allowed', true],
+  [{ ...limited, source: 'store', policy }, 'limited', 'limited', true],
+  [{ ...blocked, source: 'store', policy }, 'blocked', 'blocked', true],
+  [{ ...blocked, source: 'local-cache', policy }, 'blocked_local_cache', 'blocked', false],
+  [{ ...allowed, source: 'fallback', policy }, 'fallback_allowed', 'allowed', false],
+  [{ ...limited, source: 'fallback', policy }, 'fallback_limited', 'limited', false],
+  [{ ...failedOpen(defaultPolicy, 'timeout'), policy }, 'failed_open', 'failed-open', true],
+  [disabled, undefined, 'disabled', false],
+  [exempt, undefined, 'exempt', false],
+];
+
+describe('the rate-limit result', () => {
+  test('each result has one label, one rateLimit field and says whether the store was called', () => {
+    for (const [result, label, field, called] of table) {
+      assert.equal(decisionLabel(result), label, JSON.stringify(result));
+      assert.equal(rateLimitLogFields(result, 1)['rateLimit'], field, JSON.stringify(result));
+      assert.equal(calledStore(result), called, JSON.stringify(result));
+    }
+    const labels = new Set(table.map(([, label]) => label).filter((l) => l !== undefined));
+    assert.deepEqual([...labels].sort(), [...decisionLabels].sort(), 'every metric label is reachable, and no other');
+  });
+
+  test('failed open: the policy’s full window, with the cause on the log line', () => {
+    const result = { ...failedOpen(defaultPolicy, 'aborted'), policy };
+    assert.deepEqual(failedOpen(defaultPolicy, 'aborted'), {
+      allowed: true,
+      remaining: 50,
+      resetMs: 60_000,
+      source: 'failed-open',
+      cause: 'aborted',
+    });
+    assert.deepEqual(rateLimitLogFields(result, 0.456), {
+      rateLimit: 'failed-open',
+      rateLimitSource: 'failed-open',
+      rateLimitCause: 'aborted',
+      rateLimitDecision: 'failed_open',
+      rateLimitMs: 0.46,
+    });
+  });
+
+  test('a store decision carries no rateLimitSource (store is the usual case); a skipped one only rateLimit', () => {
+    assert.deepEqual(rateLimitLogFields({ ...allowed, source: 'store', policy }, 0.1), {
+      rateLimit: 'allowed',
+      rateLimitDecision: 'allowed',
+      rateLimitMs: 0.1,
+    });
+    assert.deepEqual(rateLimitLogFields(exempt, 0), { rateLimit: 'exempt' });
+  });
+});
