@@ -41,6 +41,8 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '') || '/';
+    // The counts, for a test that runs this stand-in in a process of its own (upstash-rest-process.ts).
+    if (req.method === 'GET' && path === '/__requests') return send(res, 200, requests);
     requests[path] = (requests[path] ?? 0) + 1;
     const body = await readBody(req);
     if (req.headers.authorization !== `Bearer ${token}`) return send(res, 401, { error: 'Unauthorized' });
