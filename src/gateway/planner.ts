@@ -28,14 +28,15 @@ function loadRouterRuntime(): Promise<UnifiedGraphHandler> {
  * The Rust planner as the runtime's `unifiedGraphHandler`. Synchronous to pass (runtimes are
  * created synchronously); the addon is imported when the runtime first loads its schema.
  */
-export const rustUnifiedGraphHandler: UnifiedGraphHandler = async (opts) => (await loadRouterRuntime())(opts);
+const rustUnifiedGraphHandler: UnifiedGraphHandler = async (opts) => (await loadRouterRuntime())(opts);
 
 /**
- * The `unifiedGraphHandler` option for a planner: undefined keeps the runtime's JavaScript one.
+ * The `unifiedGraphHandler` option for a planner (Tollgate's runtime and the benchmarks' bare one):
+ * undefined, for `js` or no planner, keeps the runtime's JavaScript one.
  *
  * @example createGatewayRuntime({ supergraph, unifiedGraphHandler: unifiedGraphHandlerFor('rust') })
  */
-export function unifiedGraphHandlerFor(planner: QueryPlanner): UnifiedGraphHandler | undefined {
+export function unifiedGraphHandlerFor(planner: QueryPlanner | undefined): UnifiedGraphHandler | undefined {
   return planner === 'rust' ? rustUnifiedGraphHandler : undefined;
 }
 

@@ -3,7 +3,7 @@ import { createGatewayRuntime, type GatewayConfigBase, type GatewayRuntime } fro
 import http from '@graphql-mesh/transport-http';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import type { Logger } from '../log.js';
-import { rustUnifiedGraphHandler, type QueryPlanner } from './planner.js';
+import { unifiedGraphHandlerFor, type QueryPlanner } from './planner.js';
 import { defaultLimits, type SecurityLimits } from '../security/limits.js';
 import { securityPlugins } from '../security/plugins.js';
 import { withoutStacks } from '../security/redact.js';
@@ -73,7 +73,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     maskedErrors: options.development ? true : { isDev: false },
     batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
     ...(sharedDeadline ? {} : { upstreamTimeout: security.upstreamTimeoutMs }),
-    ...(options.queryPlanner === 'rust' ? { unifiedGraphHandler: rustUnifiedGraphHandler } : {}),
+    unifiedGraphHandler: unifiedGraphHandlerFor(options.queryPlanner),
     plugins: (context) => [bodyLimit, ...deadline, upstreamErrors, ...limits, ...(extra ? extra(context) : [])],
   });
 }

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parse } from 'graphql';
 import { parseConfig } from '../../src/config.js';
+import { unifiedGraphHandlerFor } from '../../src/gateway/planner.js';
 import { effectiveConfig } from '../../src/observability/startup.js';
 import { createRequestTracker } from '../../src/observability/requestTracker.js';
 
@@ -55,5 +56,13 @@ describe('start-up configuration line', () => {
     assert.equal(line['logSalt'], '[set]');
     assert.equal(line['upstashToken'], '[set]');
     assert.doesNotMatch(JSON.stringify(line), /a-long-enough|pepper|upstash-secret/);
+  });
+});
+
+describe('query planner option', () => {
+  test('one mapping from QUERY_PLANNER to the runtime option, for Tollgate and the bare bench runtime', () => {
+    assert.equal(unifiedGraphHandlerFor('js'), undefined);
+    assert.equal(unifiedGraphHandlerFor(undefined), undefined);
+    assert.equal(typeof unifiedGraphHandlerFor('rust'), 'function');
   });
 });
