@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
+import { listen } from '../http/listen.js';
 import type { Handler } from '../lifecycle/handle.js';
 import type { Logger } from '../log.js';
 import { answerClientError } from '../security/clientError.js';
@@ -14,18 +14,7 @@ export interface NodeServerOptions {
   readonly drainTimeoutMs?: number;
 }
 
-/** The listener could not bind; the message says why in one line, for the operator. */
-export class ListenError extends Error {
-  override readonly name = 'ListenError';
-}
-
-function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  const where = `${host}:${port}`;
-  if (error.code === 'EADDRINUSE') return new ListenError(`${where} is already in use: stop what holds it, or set PORT (and HOST) to another address`);
-  if (error.code === 'EACCES') return new ListenError(`not allowed to listen on ${where}: choose a PORT above 1023, or run with the rights to bind it`);
-  if (error.code === 'EADDRNOTAVAIL') return new ListenError(`${host} is not an address of this machine: set HOST to one (0.0.0.0 for all, 127.0.0.1 for this machine only)`);
-  return error;
-}
+export { ListenError } from '../http/listen.js';
 
 export interface NodeServer {
   readonly server: Server;
@@ -58,17 +47,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
   // Requests Node's parser refuses (malformed, headers over 16 KiB) get the one error shape too.
   server.on('clientError', answerClientError);
 
-  await new Promise<void>((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, options.host, options.port));
-    server.once('error', failed);
-    server.listen(options.port, options.host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
-  const url = `http://${host === '[::]' || host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const url = await listen(server, options.port, options.host);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createServerAdapter } from '@whatwg-node/server';
 import { errorBody, jsonResponse } from '../http/errors.js';
+import { listen } from '../http/listen.js';
 import { requestIdOf } from '../http/requestId.js';
 import type { PrometheusMetrics } from './prometheus.js';
 
@@ -63,17 +63,9 @@ export async function startMetricsServer(options: {
   const server: Server = createServer(adapter);
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+  const url = await listen(server, options.port, options.host, { port: 'METRICS_PORT', host: 'METRICS_HOST' });
   return {
-    url: `http://${host}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
