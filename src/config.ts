@@ -3,6 +3,7 @@ import { defaultGatewayLifecycle, type GatewayLifecycle } from './gateway/lifecy
 import type { QueryPlanner } from './gateway/planner.js';
 import type { RateLimitPolicy } from './ratelimit/policy.js';
 import { defaultKeyPrefix } from './ratelimit/redis/decideScript.js';
+import { storeSettingsProblem } from './ratelimit/storeSettings.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
 import { defaultLimits, type SecurityLimits } from './security/limits.js';
 
@@ -125,13 +126,8 @@ export function parseConfig(env: Env, platform: Platform): Config {
   }
   const upstashUrl = read('UPSTASH_REDIS_REST_URL');
   const upstashToken = read('UPSTASH_REDIS_REST_TOKEN');
-  if (upstashUrl !== undefined && !isHttpUrl(upstashUrl)) {
-    throw new ConfigError('UPSTASH_REDIS_REST_URL', upstashUrl, 'an http:// or https:// URL');
-  }
-  if ((upstashUrl === undefined) !== (upstashToken === undefined)) {
-    const missing = upstashUrl === undefined ? 'UPSTASH_REDIS_REST_URL' : 'UPSTASH_REDIS_REST_TOKEN';
-    throw new ConfigError(missing, '', 'to be set together with the other UPSTASH_REDIS_REST_* variable');
-  }
+  const storeProblem = storeSettingsProblem({ redisUrl, redisClusterNodes: clusterNodes, upstashUrl, upstashToken });
+  if (storeProblem) throw new ConfigError(storeProblem.variable, storeProblem.value, storeProblem.expected);
 
   const supergraph = read('SUPERGRAPH');
   const port = int(read, 'PORT', 4000, 0, 65_535);

@@ -76,6 +76,8 @@ describe('configuration', () => {
       [{ GATEWAY_LIFECYCLE: 'forever' }, 'GATEWAY_LIFECYCLE', /request, isolate/],
       [{ REDIS_URL: 'http://redis' }, 'REDIS_URL', /redis:\/\//],
       [{ UPSTASH_REDIS_REST_URL: 'https://x.upstash.io' }, 'UPSTASH_REDIS_REST_TOKEN', /together/],
+      [{ UPSTASH_REDIS_REST_URL: 'ftp://x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL', /https:\/\//],
+      [{ UPSTASH_REDIS_REST_URL: 'https://x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't', REDIS_URL: 'redis://x' }, 'UPSTASH_REDIS_REST_URL', /REDIS_URL/],
       [{ RATE_LIMIT_ENABLED: 'maybe' }, 'RATE_LIMIT_ENABLED', /true\/false/],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /debug, info, warn, error/],
       [{ PORT: '70000' }, 'PORT', /65535/],

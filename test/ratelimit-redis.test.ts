@@ -172,7 +172,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
     }
     assert.throws(
       () => createStore({ redisUrl: sharedRedisUrl, upstashUrl: 'http://x', upstashToken: 't', timeoutMs: 50 }, { log: silentLogger }),
-      /not both/,
+      /not to be set together with REDIS_URL/,
     );
     assert.throws(() => createStore({ upstashUrl: 'http://x', timeoutMs: 50 }, { log: silentLogger }), /UPSTASH_REDIS_REST_TOKEN/);
   });

@@ -4,15 +4,9 @@ import { RedisStore } from './redis/redisStore.js';
 import { UpstashStore } from './redis/upstashStore.js';
 import { ResilientStore, type ResilientStoreOptions } from './resilientStore.js';
 import type { RateLimitStore } from './store.js';
+import { storeSettingsProblem, type StoreSettings } from './storeSettings.js';
 
-export interface StoreConfig {
-  /** `REDIS_URL`: `redis://` or `rediss://`, with password and db. */
-  readonly redisUrl?: string;
-  /** `REDIS_CLUSTER_NODES`: Redis Cluster seed nodes (`host:port` or URLs); instead of `redisUrl`. */
-  readonly redisClusterNodes?: readonly string[];
-  /** `UPSTASH_REDIS_REST_URL` and `UPSTASH_REDIS_REST_TOKEN`. */
-  readonly upstashUrl?: string;
-  readonly upstashToken?: string;
+export interface StoreConfig extends StoreSettings {
   /** `REDIS_KEY_PREFIX`; default `tollgate:`. */
   readonly keyPrefix?: string;
   /** `RATE_LIMIT_TIMEOUT_MS`: deadline of every shared-store call before failing open. */
@@ -40,17 +34,12 @@ export interface StoreDeps {
  * const store = createStore({ redisUrl: env.REDIS_URL, timeoutMs: 50 }, { log });
  */
 export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStore {
-  const tcp = Boolean(config.redisUrl) || (config.redisClusterNodes?.length ?? 0) > 0;
-  const rest = Boolean(config.upstashUrl) || Boolean(config.upstashToken);
-  if (tcp && rest) {
-    throw new Error('set either REDIS_URL (or REDIS_CLUSTER_NODES) or UPSTASH_REDIS_REST_URL/TOKEN, not both');
-  }
-  if (!tcp && !rest) return new MemoryStore(deps.now ? { now: deps.now } : {});
+  const problem = storeSettingsProblem(config);
+  if (problem) throw new Error(`${problem.variable}: expected ${problem.expected}`);
+  if (!config.redisUrl && !config.redisClusterNodes?.length && !config.upstashUrl) return new MemoryStore(deps.now ? { now: deps.now } : {});
   const keyPrefix = config.keyPrefix;
   let inner: RateLimitStore;
-  if (rest) {
-    if (!config.upstashUrl) throw new Error('UPSTASH_REDIS_REST_URL is required with UPSTASH_REDIS_REST_TOKEN');
-    if (!config.upstashToken) throw new Error('UPSTASH_REDIS_REST_TOKEN is required with UPSTASH_REDIS_REST_URL');
+  if (config.upstashUrl && config.upstashToken) {
     // On Workers (a connection per request) nothing loads the script at start: EVAL every time.
     inner = new UpstashStore({
       url: config.upstashUrl,

@@ -5,6 +5,8 @@ import { describe, test } from 'node:test';
 import { parse } from 'graphql';
 import { parseConfig } from '../../src/config.js';
 import { unifiedGraphHandlerFor } from '../../src/gateway/planner.js';
+import { createLogger } from '../../src/log.js';
+import { createStore, type StoreConfig } from '../../src/ratelimit/createStore.js';
 import { effectiveConfig } from '../../src/observability/startup.js';
 import { createRequestTracker } from '../../src/observability/requestTracker.js';
 
@@ -64,5 +66,18 @@ describe('query planner option', () => {
     assert.equal(unifiedGraphHandlerFor('js'), undefined);
     assert.equal(unifiedGraphHandlerFor(undefined), undefined);
     assert.equal(typeof unifiedGraphHandlerFor('rust'), 'function');
+  });
+});
+
+describe('store settings, checked in one place', () => {
+  test('createStore refuses what the configuration parser refuses, naming the variable', () => {
+    const log = createLogger('error', () => {});
+    const refused: [StoreConfig, RegExp][] = [
+      [{ upstashUrl: 'ftp://x.upstash.io', upstashToken: 't', timeoutMs: 50 }, /UPSTASH_REDIS_REST_URL: expected an http/],
+      [{ upstashUrl: 'https://x.upstash.io', timeoutMs: 50 }, /UPSTASH_REDIS_REST_TOKEN: expected to be set together/],
+      [{ upstashToken: 't', timeoutMs: 50 }, /UPSTASH_REDIS_REST_URL: expected to be set together/],
+      [{ redisUrl: 'redis://x', upstashUrl: 'https://x.upstash.io', upstashToken: 't', timeoutMs: 50 }, /REDIS_URL/],
+    ];
+    for (const [settings, message] of refused) assert.throws(() => createStore(settings, { log }), message);
   });
 });

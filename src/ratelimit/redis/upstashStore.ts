@@ -47,8 +47,6 @@ export class UpstashStore implements RateLimitStore {
   readonly #evalOnly: boolean;
 
   constructor(options: UpstashStoreOptions) {
-    if (!options.url) throw new Error('UpstashStore: url (UPSTASH_REDIS_REST_URL) is required');
-    if (!options.token) throw new Error('UpstashStore: token (UPSTASH_REDIS_REST_TOKEN) is required');
     this.#prefix = options.keyPrefix ?? defaultKeyPrefix;
     this.#config = {
       url: options.url,
