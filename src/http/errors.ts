@@ -35,9 +35,13 @@ function isGraphQLError(error: unknown): error is Error & { extensions?: Record<
   return error instanceof Error && (error.name === 'GraphQLError' || error.constructor?.name === 'GraphQLError');
 }
 
-/** Client mistakes that surface as exceptions: unreadable bodies and bad JSON. */
+/**
+ * Client mistakes that surface as exceptions: bad JSON. (Unreadable bodies are answered 400 where
+ * they are read, src/security/body.ts; an error merely named like a body's, such as undici's
+ * upstream `BodyTimeoutError`, is not the client's.)
+ */
 function isBadRequest(error: unknown): boolean {
-  return error instanceof SyntaxError || (error instanceof Error && /body|json/i.test(error.name));
+  return error instanceof SyntaxError;
 }
 
 /**
