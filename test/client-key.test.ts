@@ -70,8 +70,15 @@ describe('client key', () => {
   });
 
   test('TRUST_PROXY values that are not valid are refused', () => {
-    for (const bad of ['yes please', '10.0.0.0/33', '999', 'not-an-ip', '']) {
+    for (const bad of ['yes please', '10.0.0.0/33', '999', 'not-an-ip', '', '10.0.0.0/', '10.0.0.0/1e1', '10.0.0.0/ 8']) {
       assert.equal(parseTrustProxy(bad), undefined, bad);
     }
+  });
+
+  test('TRUST_PROXY ranges: an IPv4-mapped IPv6 range matches the IPv4 clients it names', () => {
+    const trust = parseTrustProxy('::ffff:10.0.0.0/104');
+    assert.equal(trust?.kind, 'cidrs');
+    assert.equal(key({ 'x-forwarded-for': '198.51.100.7' }, '10.1.2.3', '::ffff:10.0.0.0/104'), '198.51.100.7');
+    assert.equal(key({ 'x-forwarded-for': '198.51.100.7' }, '11.1.2.3', '::ffff:10.0.0.0/104'), '11.1.2.3');
   });
 });

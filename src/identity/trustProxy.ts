@@ -44,13 +44,15 @@ const namedRanges: Record<string, string[]> = {
 };
 
 function parseRange(entry: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
-  const slash = entry.indexOf('/');
-  const address = parseIp(slash === -1 ? entry : entry.slice(0, slash));
-  if (!address) return undefined;
-  const max = address.kind() === 'ipv4' ? 32 : 128;
-  const bits = slash === -1 ? max : Number(entry.slice(slash + 1));
-  if (!Number.isInteger(bits) || bits < 0 || bits > max) return undefined;
-  return [address, bits];
+  if (!entry.includes('/')) {
+    const address = parseIp(entry);
+    return address && [address, address.kind() === 'ipv4' ? 32 : 128];
+  }
+  if (!ipaddr.isValidCIDR(entry)) return undefined;
+  const [range, bits] = ipaddr.parseCIDR(entry);
+  // Client addresses are compared as IPv4 when IPv4-mapped (src/identity/ip.ts): so are ranges.
+  if (range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) return [(range as ipaddr.IPv6).toIPv4Address(), bits - 96];
+  return [range, bits];
 }
 
 export function isTrusted(address: ipaddr.IPv4 | ipaddr.IPv6, trust: TrustProxy & { kind: 'cidrs' }): boolean {
