@@ -337,7 +337,7 @@ async function main(): Promise<void> {
     totalSeconds: (performance.now() - started) / 1000,
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results, root);
   log(`done in ${results.totalSeconds.toFixed(0)} s: BENCHMARKS.md, bench/results/chart.svg, bench/results/latest.json`);
 }

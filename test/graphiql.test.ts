@@ -76,6 +76,7 @@ describe('GraphiQL', () => {
       // The result editor shows the whole answer once its text is complete JSON.
       const shown = await page.waitForFunction(
         () => {
+          // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered for the reader (CodeMirror's lines), not the DOM's raw text
           const text = (document.querySelector('.graphiql-response') as HTMLElement | null)?.innerText.replace(/\u00a0/g, ' ');
           try {
             return text ? (JSON.parse(text) as unknown) : false;

@@ -166,7 +166,7 @@ describe('nothing leaks: production responses and log lines carry no secrets, st
       assert.match(output, /fail open|failed-open|"rateLimit":"failed-open"/);
       assert.match(output, /"component":"runtime"/);
       assert.ok(answers.filter((a) => a.startsWith('HTTP 200')).length >= 10);
-      answers.forEach((answer, i) => assertClean(`response ${i}`, answer, redisUrl));
+      for (const [i, answer] of answers.entries()) assertClean(`response ${i}`, answer, redisUrl);
       assertClean('the log', output, redisUrl);
     } finally {
       await run.stop();
@@ -192,7 +192,7 @@ describe('nothing leaks: production responses and log lines carry no secrets, st
       await run.stop();
       const output = run.output();
       assert.match(output, /"store":"upstash"/);
-      answers.forEach((answer, i) => assertClean(`response ${i}`, answer, undefined));
+      for (const [i, answer] of answers.entries()) assertClean(`response ${i}`, answer, undefined);
       assertClean('the log', output, undefined);
     } finally {
       await run.stop();

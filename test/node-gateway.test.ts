@@ -4,7 +4,6 @@ import { closeDemo, crossSubgraphQuery, postQuery, startTestGateway } from './su
 
 after(closeDemo);
 
-const corsHeaders = ['access-control-allow-origin', 'access-control-expose-headers'];
 
 for (const lifecycle of ['isolate', 'request'] as const) {
   describe(`Node gateway, GATEWAY_LIFECYCLE=${lifecycle}`, () => {

@@ -28,7 +28,11 @@ async function startSlowSubgraph() {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   return {
     subgraph: { name: 'slow', url, typeDefs },
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -91,7 +95,10 @@ describe('the Node gateway process', () => {
       const { port } = new URL(gateway.url);
       const refused = await new Promise<string>((resolve) => {
         const socket = connect(Number(port), '127.0.0.1');
-        socket.once('connect', () => (socket.destroy(), resolve('connected')));
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
         socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
       });
       assert.equal(refused, 'ECONNREFUSED');

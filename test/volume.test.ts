@@ -74,7 +74,7 @@ async function measureChild(count: number): Promise<void> {
   const ms = performance.now() - started;
   const afterHeap = await settle();
   process.stdout.write(
-    JSON.stringify({ count, allowed, entries: store.size, heapDelta: afterHeap - before, ms, sampleKeys: [...keys] }) + '\n',
+    `${JSON.stringify({ count, allowed, entries: store.size, heapDelta: afterHeap - before, ms, sampleKeys: [...keys] })}\n`,
   );
 }
 

@@ -4,7 +4,6 @@
 // test/security-worker.test.ts (the built Worker bundle).
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { createServerAdapter } from '@whatwg-node/server';
 import { errorResponse } from '../../src/http/errors.js';

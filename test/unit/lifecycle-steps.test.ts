@@ -197,7 +197,10 @@ describe('steps alone', () => {
   test('rate limit: an exempt path is not decided and gets no RateLimit headers', async () => {
     let decided = 0;
     const store = new MemoryStore();
-    const counting: RateLimitStore = { kind: 'memory', decide: (key, policy) => (decided++, store.decide(key, policy)), close: async () => {} };
+    const counting: RateLimitStore = { kind: 'memory', decide: (key, policy) => {
+        decided++;
+        return store.decide(key, policy);
+      }, close: async () => {} };
     const c = contextFor({ path: '/healthcheck' });
     c.rateLimit = exempt;
     await run(rateLimit({ store: counting, policy: defaultPolicy, log: silentLogger, now: () => 0 }), c);
@@ -253,7 +256,10 @@ describe('steps alone', () => {
     c.requestId = 'r';
     c.rateLimit = { allowed: false, reason: 'blocked', retryAfterMs: 5000, source: 'local-cache', policy: { name: 'default', ...defaultPolicy } };
     c.rateLimitMs = 0.123;
-    await run(requestLog({ log, observe: (e) => (events.push(e), { operation: 'Op' }) }), c);
+    await run(requestLog({ log, observe: (e) => {
+      events.push(e);
+      return { operation: 'Op' };
+    } }), c);
     assert.equal(events[0]!.rateLimit, c.rateLimit);
     assert.deepEqual({ ...lines[0], time: undefined }, {
       time: undefined,
