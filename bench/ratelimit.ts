@@ -49,22 +49,19 @@ await admin.connect();
 await store.decide('warm-up', defaultPolicy); // connects; loads the script
 await resilient.decide('warm-up', defaultPolicy);
 
-// The same ioredis client (same settings, same connection) for rate-limiter-flexible.
-const rlf = new RateLimiterRedis({
-  storeClient: store.client!,
-  keyPrefix: 'bench-rlf',
-  points: defaultPolicy.limit,
-  duration: defaultPolicy.windowMs / 1000,
-  blockDuration: defaultPolicy.penaltyMs / 1000,
-});
-
-// rate-limiter-flexible with its own in-memory block cache, the like of ResilientStore's.
-const rlfCached = new RateLimiterRedis({
-  storeClient: store.client!,
-  keyPrefix: 'bench-rlf-cached',
-  points: defaultPolicy.limit,
-  duration: defaultPolicy.windowMs / 1000,
-  blockDuration: defaultPolicy.penaltyMs / 1000,
+// The same ioredis client (same settings, same connection) for rate-limiter-flexible, the same policy.
+const rlfLimiter = (keyPrefix: string, cache: { inMemoryBlockOnConsumed?: number; inMemoryBlockDuration?: number } = {}) =>
+  new RateLimiterRedis({
+    storeClient: store.client!,
+    keyPrefix,
+    points: defaultPolicy.limit,
+    duration: defaultPolicy.windowMs / 1000,
+    blockDuration: defaultPolicy.penaltyMs / 1000,
+    ...cache,
+  });
+const rlf = rlfLimiter('bench-rlf');
+// With its own in-memory block cache, the like of ResilientStore's: blocked from the first denial.
+const rlfCached = rlfLimiter('bench-rlf-cached', {
   inMemoryBlockOnConsumed: defaultPolicy.limit + 1,
   inMemoryBlockDuration: defaultPolicy.penaltyMs / 1000,
 });
