@@ -270,6 +270,7 @@ function identityConfig(read: Read): IdentityConfig {
           tierClaim: read('JWT_TIER_CLAIM'),
           clockToleranceSeconds: int(read, 'JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 3600),
           jwksTimeoutMs: int(read, 'JWT_JWKS_TIMEOUT_MS', 1000, 1, 60_000),
+          jwksCooldownMs: int(read, 'JWT_JWKS_COOLDOWN_SECONDS', 30, 0, 86_400) * 1000,
         };
   if (jwt === undefined && (wanted.includes('jwt') || jwtRequired)) {
     const variable = wanted.includes('jwt') ? 'RATE_LIMIT_IDENTITY' : 'JWT_REQUIRED';

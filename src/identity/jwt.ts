@@ -16,6 +16,8 @@ export interface JwtConfig {
   readonly clockToleranceSeconds: number;
   /** The deadline of one JWKS fetch. */
   readonly jwksTimeoutMs: number;
+  /** At most one JWKS refetch per this interval (unknown `kid`, stale keys, after a failure). */
+  readonly jwksCooldownMs: number;
 }
 
 /** The algorithms each kind of key accepts: `none` and HS256-with-a-public-key never pass. */
@@ -85,7 +87,7 @@ export function createJwtVerifier(config: JwtConfig, deps: JwtVerifierDeps = {})
     };
   }
   if (config.jwksUrl === undefined) return async () => undefined;
-  const keys = new JwksCache(config.jwksUrl, { now, fetch: deps.fetch ?? ((input, init) => fetch(input, init)), timeoutMs: config.jwksTimeoutMs });
+  const keys = new JwksCache(config.jwksUrl, { now, fetch: deps.fetch ?? ((input, init) => fetch(input, init)), timeoutMs: config.jwksTimeoutMs, cooldownMs: config.jwksCooldownMs });
   const verifyOptions = options(jwksAlgorithms);
   const attempt = async (set: JWTVerifyGetKey, token: string) => {
     const { payload } = await jwtVerify(token, set, { ...verifyOptions, currentDate: new Date(now()) });
