@@ -370,5 +370,26 @@ describe('the identity step in the lifecycle', () => {
     assert.ok(!JSON.stringify(byKey).includes('sk_live'));
     const byAddress = observability.observe(event(await gateway.request({}))) as Record<string, unknown>;
     assert.deepEqual(Object.keys(byAddress), ['client']);
+    const inClear = createObservability(parseConfig({ LOG_CLIENT_IP: 'true' }, 'node').observability, {
+      log: { ...silentLogger, enabled: () => true },
+      store: new MemoryStore(),
+    });
+    const clear = inClear.observe(event(await gateway.request({ 'x-api-key': 'sk_live_alice' }))) as Record<string, unknown>;
+    assert.equal(clear['identity'], 'key:alice');
+  });
+});
+
+describe('API_KEYS from a file on Node', () => {
+  test('a path is read; a missing file stops start-up naming API_KEYS', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { withFileVariables } = await import('../src/node/fileVariables.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-keys-'));
+    const file = join(dir, 'keys.json');
+    writeFileSync(file, JSON.stringify({ [await apiKeyDigest('sk_file')]: { name: 'from-file', tier: 'pro' } }));
+    const config = parseConfig(withFileVariables({ RATE_LIMIT_IDENTITY: 'api-key,ip', API_KEYS: file }), 'node').identity;
+    assert.equal((await apiKeyIdentity('sk_file', config.apiKeys))?.key, 'key:from-file');
+    assert.throws(() => withFileVariables({ API_KEYS: join(dir, 'missing.json') }), (error: unknown) => error instanceof ConfigError && error.variable === 'API_KEYS');
   });
 });

@@ -86,7 +86,9 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
     const identity = event.identity;
     if (identity !== undefined && identity.source !== 'ip') {
       // Namespaced and hashed like the address: `jwt:3fa2…`. Without these fields the address decided (tier `default`).
-      fields['identity'] = `${identityNamespace[identity.source]}:${logKey(identityName(identity))}`;
+      const name = identityName(identity);
+      const logged = logKey(name); // the name itself with LOG_CLIENT_IP=true
+      fields['identity'] = logged === name ? name : `${identityNamespace[identity.source]}:${logged}`;
       fields['identitySource'] = identity.source;
       fields['tier'] = identity.tier;
     }
