@@ -7,12 +7,13 @@ import { startWorker, type TestWorker } from './support/worker.js';
 import { signingKey, signToken, startJwksServer, type JwksServer, type SigningKey } from './support/jwks.js';
 
 describe('JWT identity in workerd (built bundle)', () => {
-  let jwks: JwksServer;
   let worker: TestWorker;
-  let first: SigningKey;
-  let second: SigningKey;
+  let jwks: JwksServer;
+  // The key the endpoint publishes at first (ES256), and the one it rotates in (RS256).
+  let first!: SigningKey, second!: SigningKey;
   before(async () => {
-    [first, second] = await Promise.all([signingKey('k1', 'ES256'), signingKey('k2', 'RS256')]);
+    first = await signingKey('k1', 'ES256');
+    second = await signingKey('k2', 'RS256');
     jwks = await startJwksServer([first]);
     worker = await startWorker({
       RATE_LIMIT_IDENTITY: 'jwt,ip',
