@@ -5,6 +5,9 @@ import type { RateLimitPolicy } from './ratelimit/policy.js';
 import { defaultKeyPrefix } from './ratelimit/redis/decideScript.js';
 import { storeSettingsProblem } from './ratelimit/storeSettings.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
+import { identitySources, type IdentitySource } from './identity/identity.js';
+import { noApiKeys, parseApiKeys, type ApiKeyTable } from './identity/apiKeys.js';
+import type { JwtConfig } from './identity/jwt.js';
 import { defaultLimits, type SecurityLimits } from './security/limits.js';
 
 /** Where the gateway runs: decides the defaults that differ between Node and Workers. */
@@ -35,6 +38,8 @@ export interface Config {
   /** `*` or exact origins (scheme://host[:port]). */
   readonly corsOrigins: '*' | readonly string[];
   readonly trustProxy: TrustProxy;
+  /** Who is asking: the identity sources, JWT and API-key settings (docs/architecture.md, "Identity"). */
+  readonly identity: IdentityConfig;
   readonly gatewayLifecycle: GatewayLifecycle;
   /** `js`: the runtime's own planner; `rust`: Hive Router's (a native addon, Node only). */
   readonly queryPlanner: QueryPlanner;
@@ -46,6 +51,24 @@ export interface Config {
   /** Metrics endpoint, client keys in logs, GraphiQL. */
   readonly observability: ObservabilityConfig;
 }
+
+/** The identity settings (`Config.identity`). */
+export interface IdentityConfig {
+  /** `RATE_LIMIT_IDENTITY`: the sources, in order; the address decides when none yields an identity. */
+  readonly sources: readonly IdentitySource[];
+  /** JWT verification, when `JWT_JWKS_URL` or `JWT_SECRET` is set. */
+  readonly jwt: JwtConfig | undefined;
+  /** `JWT_REQUIRED`: `/graphql` answers 401 without a valid token (or, with `API_KEY_REQUIRED`, key). */
+  readonly jwtRequired: boolean;
+  /** `API_KEY_HEADER`, lowercase. */
+  readonly apiKeyHeader: string;
+  /** `API_KEYS`: SHA-256 digests of the keys and what they stand for. */
+  readonly apiKeys: ApiKeyTable;
+  readonly apiKeyRequired: boolean;
+}
+
+/** Shortest `JWT_SECRET` accepted: HS256 wants a key of at least 256 bits. */
+export const minJwtSecretLength = 32;
 
 /** The observability settings (`Config.observability`). */
 export interface ObservabilityConfig {
@@ -153,6 +176,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
     rateLimitStartupWaitMs: int(read, 'RATE_LIMIT_STARTUP_WAIT_MS', 5000, 0, 600_000),
     corsOrigins: corsOrigins(read('CORS_ORIGINS')),
     trustProxy: trustProxy(read('TRUST_PROXY') ?? (platform === 'worker' ? 'cloudflare' : 'none')),
+    identity: identityConfig(read),
     gatewayLifecycle: oneOf(read, 'GATEWAY_LIFECYCLE', defaultGatewayLifecycle, {
       request: 'request',
       isolate: 'isolate',
@@ -209,6 +233,62 @@ function observabilityConfig(
 }
 
 type Read = (name: string) => string | undefined;
+
+function identityConfig(read: Read): IdentityConfig {
+  const listed = read('RATE_LIMIT_IDENTITY') ?? 'ip';
+  const sources = listed.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const expected = `comma-separated sources from ${identitySources.join(', ')}, each once`;
+  if (sources.length === 0 || new Set(sources).size !== sources.length) throw new ConfigError('RATE_LIMIT_IDENTITY', listed, expected);
+  for (const source of sources) {
+    if (!(identitySources as readonly string[]).includes(source)) throw new ConfigError('RATE_LIMIT_IDENTITY', listed, expected);
+  }
+  const wanted = sources as IdentitySource[];
+
+  const jwksUrl = read('JWT_JWKS_URL');
+  const secret = read('JWT_SECRET');
+  if (jwksUrl !== undefined && !isHttpUrl(jwksUrl)) throw new ConfigError('JWT_JWKS_URL', jwksUrl, 'an http:// or https:// URL');
+  if (jwksUrl !== undefined && secret !== undefined) {
+    throw new ConfigError('JWT_SECRET', '…', 'not to be set together with JWT_JWKS_URL (one source of keys)');
+  }
+  if (secret !== undefined && new TextEncoder().encode(secret).length < minJwtSecretLength) {
+    throw new ConfigError('JWT_SECRET', '…', `at least ${minJwtSecretLength} bytes (HS256 wants a 256-bit key)`);
+  }
+  const jwtRequired = bool(read, 'JWT_REQUIRED', false);
+  const jwt: JwtConfig | undefined =
+    jwksUrl === undefined && secret === undefined
+      ? undefined
+      : {
+          jwksUrl,
+          secret,
+          issuer: read('JWT_ISSUER'),
+          audience: read('JWT_AUDIENCE'),
+          identityClaim: read('JWT_IDENTITY_CLAIM') ?? 'sub',
+          tierClaim: read('JWT_TIER_CLAIM'),
+          clockToleranceSeconds: int(read, 'JWT_CLOCK_TOLERANCE_SECONDS', 30, 0, 3600),
+          jwksTimeoutMs: int(read, 'JWT_JWKS_TIMEOUT_MS', 1000, 1, 60_000),
+          jwksCooldownMs: int(read, 'JWT_JWKS_COOLDOWN_SECONDS', 30, 0, 86_400) * 1000,
+        };
+  if (jwt === undefined && (wanted.includes('jwt') || jwtRequired)) {
+    const variable = wanted.includes('jwt') ? 'RATE_LIMIT_IDENTITY' : 'JWT_REQUIRED';
+    throw new ConfigError(variable, read(variable) ?? '', 'JWT_JWKS_URL or JWT_SECRET to be set (tokens need keys to be verified)');
+  }
+
+  const apiKeyHeader = (read('API_KEY_HEADER') ?? 'x-api-key').toLowerCase();
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(apiKeyHeader)) throw new ConfigError('API_KEY_HEADER', apiKeyHeader, 'a header name');
+  const keysText = read('API_KEYS');
+  let apiKeys = noApiKeys;
+  if (keysText !== undefined) {
+    const parsed = parseApiKeys(keysText);
+    if (typeof parsed === 'string') throw new ConfigError('API_KEYS', keysText.length > 40 ? `${keysText.slice(0, 40)}…` : keysText, parsed);
+    apiKeys = parsed;
+  }
+  const apiKeyRequired = bool(read, 'API_KEY_REQUIRED', false);
+  if (apiKeys.size === 0 && (wanted.includes('api-key') || apiKeyRequired)) {
+    const variable = wanted.includes('api-key') ? 'RATE_LIMIT_IDENTITY' : 'API_KEY_REQUIRED';
+    throw new ConfigError(variable, read(variable) ?? '', 'API_KEYS to list at least one key');
+  }
+  return { sources: wanted, jwt, jwtRequired, apiKeyHeader, apiKeys, apiKeyRequired };
+}
 
 function oneOf<T extends string>(read: Read, name: string, fallback: T, accepted: Record<string, T>): T {
   const value = read(name);

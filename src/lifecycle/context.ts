@@ -1,3 +1,4 @@
+import type { Identity } from '../identity/identity.js';
 import { disabled, type RateLimitResult } from '../ratelimit/result.js';
 
 /** What the platform lends one request: Workers' ExecutionContext, or the Node adapter's. */
@@ -26,8 +27,17 @@ export class RequestContext {
   started = 0;
   /** Exempt routes: the path is never rate limited. */
   exempt = false;
-  /** Client identity: the key the rate limit counts under; undefined when not rate limited. */
+  /**
+   * The key the rate limit counts under; undefined when not rate limited. Client identity sets the
+   * address key; identity replaces it with the identity's store key.
+   */
   clientKey: string | undefined = undefined;
+  /** Client identity: the client's address key (`203.0.113.9`, `2001:db8:0:1::/64`), kept when identity replaces `clientKey`. */
+  address: string | undefined = undefined;
+  /** Identity: who is asking (source, id, tier); undefined when not decided (exempt, not rate limited). */
+  identity: Identity | undefined = undefined;
+  /** Identity: a valid token or key is required (`JWT_REQUIRED`, `API_KEY_REQUIRED`) and none came. */
+  credentialMissing = false;
   /** Rate limit: the one result (src/ratelimit/result.ts); `disabled` until the step decides. */
   rateLimit: RateLimitResult = disabled;
   /** Body bound: the request the gateway reads (the request itself, or a copy with a bounded body). */

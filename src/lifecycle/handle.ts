@@ -11,6 +11,7 @@ import { cors, exposedHeaders } from './steps/cors.js';
 import { errorShape } from './steps/errorShape.js';
 import { exemptRoutes, type Route } from './steps/exemptRoutes.js';
 import { gateway } from './steps/gateway.js';
+import { credentialRequired, identity } from './steps/identity.js';
 import { rateLimit } from './steps/rateLimit.js';
 import { readiness } from './steps/readiness.js';
 import { requestIdAndTiming } from './steps/requestIdAndTiming.js';
@@ -26,6 +27,10 @@ export interface HandlerDeps {
   readonly log: Logger;
   /** A monotonic clock in milliseconds. */
   readonly now?: () => number;
+  /** Wall-clock milliseconds for token times and the key cache (default `Date.now`). */
+  readonly wallClock?: () => number;
+  /** How JWKS documents are fetched (default the global `fetch`). */
+  readonly fetch?: typeof fetch;
   /**
    * Extra endpoints answered without rate limiting or the gateway (e.g. `/metrics`); they get
    * the usual headers. Keyed by exact path.
@@ -54,17 +59,21 @@ export function createHandler(deps: HandlerDeps): Handler {
   const { config, store, log } = deps;
   const now = deps.now ?? (() => performance.now());
 
+  const { identity: identityConfig } = config;
+  const credentialsRequired = identityConfig.jwtRequired || identityConfig.apiKeyRequired;
+  const identitySteps = [
+    clientIdentity(config.trustProxy), // the client's address key
+    identity(identityConfig, { now: deps.wallClock, fetch: deps.fetch }), // who is asking: a verified token or key, else the address
+  ];
+
   const steps: Step<RequestContext>[] = [
     cors({ origins: config.corsOrigins, exposeHeaders: exposedHeaders }), // preflight answered; CORS headers on every answer
     requestLog({ log, observe: deps.observe }), // the request's log line and its observer, once answered
     requestIdAndTiming(now), // X-Request-Id, X-Processing-Time, Server-Timing
     exemptRoutes(deps.routes), // /healthcheck, /readiness, /metrics: never rate limited
-    ...(config.rateLimitEnabled
-      ? [
-          clientIdentity(config.trustProxy), // the client key
-          rateLimit({ store, policy: config.policy, log, now }), // the one result; 429; RateLimit headers
-        ]
-      : []),
+    ...(config.rateLimitEnabled || credentialsRequired ? identitySteps : []),
+    ...(config.rateLimitEnabled ? [rateLimit({ store, policy: config.policy, log, now })] : []), // the one result; 429; RateLimit headers
+    ...(credentialsRequired ? [credentialRequired()] : []), // 401 without a valid token or key (after counting)
     bodyBound(config.security.maxBodyBytes), // 413 before the gateway reads
     clientGone(), // 499 when the client left before the gateway started
     readiness(store), // /readiness reports the store

@@ -18,6 +18,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, parseConfig } from '../config.js';
 import { createLogger } from '../log.js';
+import { withFileVariables } from './fileVariables.js';
 
 const quickDeathMs = 10_000;
 const maxQuickDeaths = 3;
@@ -33,7 +34,7 @@ function workerCount(value: string | undefined): number {
 
 function main(): void {
   // Checked once here, so a bad value stops start-up with one message rather than N crash loops.
-  const config = parseConfig(process.env, 'node');
+  const config = parseConfig(withFileVariables(process.env), 'node');
   const count = workerCount(process.env['CLUSTER_WORKERS']);
   const log = createLogger(config.logLevel);
   const sharedStore = config.redisUrl !== undefined || config.redisClusterNodes !== undefined || config.upstashUrl !== undefined;

@@ -7,13 +7,14 @@ import { createNodeObservability } from '../observability/node.js';
 import { effectiveConfig } from '../observability/startup.js';
 import { connectStore } from '../ratelimit/connectStore.js';
 import { createTollgate } from '../tollgate.js';
+import { withFileVariables } from './fileVariables.js';
 import { ListenError, startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
 import { loadSupergraph } from './supergraph.js';
 
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
 async function main(): Promise<void> {
-  let config = parseConfig(process.env, 'node');
+  let config = parseConfig(withFileVariables(process.env), 'node');
   const log = createLogger(config.logLevel);
 
   if (config.queryPlanner === 'rust' && !(await rustPlannerAvailable())) {

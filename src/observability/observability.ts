@@ -4,6 +4,7 @@ import type { LogFields, Logger } from '../log.js';
 import type { ResilientStoreStats } from '../ratelimit/resilientStore.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import type { TollgateDeps } from '../tollgate.js';
+import { identityName, identityNamespace } from '../identity/identity.js';
 import { clientLogKey } from './clientKey.js';
 import type { ObservabilityConfig } from '../config.js';
 import { inRequestContext, withCurrentRequestId } from './requestContext.js';
@@ -49,7 +50,10 @@ export function storeStats(store: RateLimitStore): ResilientStoreStats | undefin
  * that tells it the operation and the subgraph calls. The request line gains:
  *
  * - `operation`: the executed operation's name (`(anonymous)`), absent when nothing executed;
- * - `client`: the client key as a salted hash (as it is with `LOG_CLIENT_IP=true`);
+ * - `client`: the client's address key as a salted hash (as it is with `LOG_CLIENT_IP=true`);
+ * - `identity`, `identitySource` (`jwt`, `api-key`) and `tier`, when a token or key decided who is
+ *   asking: the identity namespaced and hashed like the address (`jwt:3fa2…`). Absent, the address
+ *   decided (tier `default`), and the line is as it was before identities;
  * - `subgraphErrors`: failed calls per subgraph, when there were any;
  * - `breaker`: the store's circuit breaker (`closed`, `open`, `half-open`), with a Redis store.
  *
@@ -77,7 +81,17 @@ export function createObservability(config: ObservabilityConfig, deps: Observabi
     if (!log.enabled('info')) return;
     const fields: LogFields = {};
     if (details?.operation !== undefined) fields['operation'] = details.operation;
-    if (event.clientKey !== undefined) fields['client'] = logKey(event.clientKey);
+    const address = event.address ?? event.clientKey;
+    if (address !== undefined) fields['client'] = logKey(address);
+    const identity = event.identity;
+    if (identity !== undefined && identity.source !== 'ip') {
+      // Namespaced and hashed like the address: `jwt:3fa2…`. Without these fields the address decided (tier `default`).
+      const name = identityName(identity);
+      const logged = logKey(name); // the name itself with LOG_CLIENT_IP=true
+      fields['identity'] = logged === name ? name : `${identityNamespace[identity.source]}:${logged}`;
+      fields['identitySource'] = identity.source;
+      fields['tier'] = identity.tier;
+    }
     if (details && Object.keys(details.subgraphErrors).length > 0) fields['subgraphErrors'] = details.subgraphErrors;
     const breaker = storeStats(store)?.breakerState;
     if (breaker !== undefined) fields['breaker'] = breaker;

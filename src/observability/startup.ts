@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { ApiKeyTable } from '../identity/apiKeys.js';
 import type { TrustProxy } from '../identity/trustProxy.js';
 
 /**
@@ -28,6 +29,11 @@ function describe(name: string, value: unknown): unknown {
   if (value === undefined) return undefined;
   if (secretName.test(name)) return '[set]';
   if (name === 'trustProxy') return describeTrustProxy(value as TrustProxy);
+  if (name === 'apiKeys') {
+    // Digests only, but of no use in a log line: how many.
+    const { size } = value as ApiKeyTable;
+    return `${size} key${size === 1 ? '' : 's'}`;
+  }
   if (typeof value === 'string') return withoutCredentials(value);
   if (Array.isArray(value)) return value.map((item) => describe('', item));
   if (value !== null && typeof value === 'object') {

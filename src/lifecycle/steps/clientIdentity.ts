@@ -12,7 +12,7 @@ import type { RequestContext } from '../context.js';
  */
 export function clientIdentity(trustProxy: TrustProxy): Step<RequestContext> {
   return (c, next) => {
-    if (c.rateLimit.source !== 'exempt') c.clientKey = clientKey(c.request.headers, c.platform.clientAddress, trustProxy);
+    if (c.rateLimit.source !== 'exempt') c.clientKey = c.address = clientKey(c.request.headers, c.platform.clientAddress, trustProxy);
     return next();
   };
 }

@@ -1,3 +1,4 @@
+import type { Identity } from '../../identity/identity.js';
 import type { LogFields, Logger } from '../../log.js';
 import { rateLimitLogFields, type RateLimitResult } from '../../ratelimit/result.js';
 import type { Step } from '../compose.js';
@@ -10,6 +11,10 @@ export interface RequestEvent {
   readonly path: string;
   readonly status: number;
   readonly clientKey: string | undefined;
+  /** The client's address key (the same as `clientKey` unless a token or key decided the identity). */
+  readonly address: string | undefined;
+  /** Who was asking (src/identity/identity.ts); undefined when not decided. */
+  readonly identity: Identity | undefined;
   /** The rate-limit step's result (src/ratelimit/result.ts). */
   readonly rateLimit: RateLimitResult;
   readonly rateLimitMs: number;
@@ -40,13 +45,15 @@ export function requestLog(options: { readonly log: Logger; readonly observe?: O
       path: c.path,
       status: c.response.status,
       clientKey: c.clientKey,
+      address: c.address,
+      identity: c.identity,
       rateLimit: c.rateLimit,
       rateLimitMs: c.rateLimitMs,
       gatewayMs: c.gatewayMs,
       totalMs: c.totalMs,
       runtimeRequest: c.runtimeRequest,
     };
-    let extra: LogFields | void = undefined;
+    let extra: LogFields | void;
     try {
       extra = observe?.(event);
     } catch (error) {
