@@ -53,10 +53,11 @@ export function requestLog(options: { readonly log: Logger; readonly observe?: O
       totalMs: c.totalMs,
       runtimeRequest: c.runtimeRequest,
     };
-    let extra: LogFields | void;
+    let extra: LogFields | undefined;
     try {
-      extra = observe?.(event);
+      extra = observe?.(event) ?? undefined;
     } catch (error) {
+      extra = undefined;
       log.error('observing a request failed', { requestId: c.requestId, error });
     }
     if (!log.enabled('info')) return;
