@@ -20,6 +20,8 @@ export interface Config {
    * which a deployed Worker cannot reach (on in development and tests). Node: always allowed.
    */
   readonly allowPrivateSubgraphs: boolean;
+  /** How the supergraph is fetched and refreshed (`SUPERGRAPH_*`; docs/architecture.md, "Supergraph sources"). */
+  readonly supergraphSource: SupergraphSourceConfig;
   readonly redisUrl: string | undefined;
   /** Redis Cluster seed nodes (`host:port`), instead of `redisUrl`. Node only. */
   readonly redisClusterNodes: readonly string[] | undefined;
@@ -44,6 +46,18 @@ export interface Config {
   readonly security: SecurityLimits;
   /** Metrics endpoint, client keys in logs, GraphiQL. */
   readonly observability: ObservabilityConfig;
+}
+
+/** The `SUPERGRAPH_*` settings (`Config.supergraphSource`). */
+export interface SupergraphSourceConfig {
+  /** A URL is polled this often; on Workers, the age after which the graph is refreshed in the background. */
+  readonly pollMs: number;
+  /** Sent as `Authorization` when fetching a `SUPERGRAPH` URL. */
+  readonly authorization: string | undefined;
+  /** A larger supergraph is refused (the download is cut off there). */
+  readonly maxBytes: number;
+  /** The deadline of one fetch of a `SUPERGRAPH` URL, headers and body. */
+  readonly timeoutMs: number;
 }
 
 /** The observability settings (`Config.observability`). */
@@ -142,6 +156,12 @@ export function parseConfig(env: Env, platform: Platform): Config {
     environment,
     supergraph,
     allowPrivateSubgraphs: bool(read, 'ALLOW_PRIVATE_SUBGRAPHS', development || platform === 'node'),
+    supergraphSource: {
+      pollMs: int(read, 'SUPERGRAPH_POLL_SECONDS', 60, 1, 86_400) * 1000,
+      authorization: read('SUPERGRAPH_AUTHORIZATION'),
+      maxBytes: int(read, 'SUPERGRAPH_MAX_BYTES', 10 * 1024 * 1024, 1024, 1_073_741_824),
+      timeoutMs: int(read, 'SUPERGRAPH_TIMEOUT_MS', 10_000, 1, 600_000),
+    },
     redisUrl,
     redisClusterNodes: clusterNodes?.length ? clusterNodes : undefined,
     redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? defaultKeyPrefix,

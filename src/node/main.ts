@@ -9,7 +9,8 @@ import { connectStore } from '../ratelimit/connectStore.js';
 import { createTollgate } from '../tollgate.js';
 import { ListenError, startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
-import { loadSupergraph } from './supergraph.js';
+import { nodeSupergraphSource } from './supergraph.js';
+import { supergraphMetrics } from '../supergraph/metrics.js';
 
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
 async function main(): Promise<void> {
@@ -25,21 +26,28 @@ async function main(): Promise<void> {
     config = { ...config, queryPlanner: 'js' };
   }
   let demo: DemoSubgraphs | undefined;
-  let supergraphSdl: string;
-  if (config.supergraph === undefined) {
-    demo = await startDemoSubgraphs();
-    supergraphSdl = demo.supergraphSdl;
-  } else {
-    supergraphSdl = await loadSupergraph(config.supergraph);
-  }
+  if (config.supergraph === undefined) demo = await startDemoSubgraphs();
+  const source = config.supergraph === undefined ? undefined : nodeSupergraphSource(config.supergraph, config.supergraphSource, log);
 
   const tollgate = createTollgate(config, {
-    supergraphSdl,
+    ...(source ? { supergraphSource: { read: (etag: string | undefined) => source.read(etag) } } : { supergraphSdl: demo?.supergraphSdl }),
     log,
     observability: (store) => createNodeObservability(config.observability, config, { log, store }),
   });
   const { store } = tollgate;
   const obs = tollgate.observability!;
+  supergraphMetrics(obs.metrics.registry, () => tollgate.supergraph.state());
+  let stopWatching = (): void => {};
+  if (source && config.supergraph !== undefined) {
+    // The first load: without it there is nothing to serve, and start-up stops saying why.
+    await tollgate.supergraph.refresh();
+    const first = tollgate.supergraph.state();
+    if (first.version === undefined) {
+      await tollgate.close();
+      throw new ConfigError('SUPERGRAPH', config.supergraph, `a readable supergraph file path or http(s) URL (${first.lastUpdate?.error ?? 'not loaded'})`);
+    }
+    stopWatching = source.watch(() => void tollgate.supergraph.refresh());
+  }
   // Connected (Cluster slots known, script loaded) before listening: a burst right after start-up
   // is decided by the shared store like any other, not let through while the client connects.
   if (config.rateLimitEnabled) await connectStore(store, config.rateLimitStartupWaitMs, log);
@@ -54,6 +62,8 @@ async function main(): Promise<void> {
     store: store.kind,
     rateLimit: config.rateLimitEnabled ? { ...config.policy } : 'off',
     supergraph: config.supergraph ?? 'demo',
+    supergraphVersion: tollgate.supergraph.state().version,
+    supergraphSource: source ? { kind: source.kind, pollSeconds: config.supergraphSource.pollMs / 1000 } : undefined,
     subgraphs: demo?.subgraphs.map(({ name, url }) => ({ name, url })),
     metrics: obs.describe(server.url),
     config: effectiveConfig(config),
@@ -66,6 +76,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutdown', { signal });
+    stopWatching();
     await server.close();
     await obs.close();
     await tollgate.close();
