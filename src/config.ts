@@ -54,6 +54,8 @@ export interface SupergraphSourceConfig {
   readonly pollMs: number;
   /** Sent as `Authorization` when fetching a `SUPERGRAPH` URL. */
   readonly authorization: string | undefined;
+  /** Hive CDN (`HIVE_CDN_ENDPOINT`, `HIVE_CDN_KEY`), instead of `SUPERGRAPH`. */
+  readonly hiveCdn: { readonly endpoint: string; readonly key: string } | undefined;
   /** A larger supergraph is refused (the download is cut off there). */
   readonly maxBytes: number;
   /** The deadline of one fetch of a `SUPERGRAPH` URL, headers and body. */
@@ -137,17 +139,13 @@ export function parseConfig(env: Env, platform: Platform): Config {
   if (redisUrl !== undefined && clusterNodes !== undefined) {
     throw new ConfigError('REDIS_CLUSTER_NODES', clusterNodes.join(','), 'not to be set together with REDIS_URL');
   }
-  const upstashUrl = read('UPSTASH_REDIS_REST_URL');
-  const upstashToken = read('UPSTASH_REDIS_REST_TOKEN');
-  if (upstashUrl !== undefined && !isHttpUrl(upstashUrl)) {
-    throw new ConfigError('UPSTASH_REDIS_REST_URL', upstashUrl, 'an http:// or https:// URL');
-  }
-  if ((upstashUrl === undefined) !== (upstashToken === undefined)) {
-    const missing = upstashUrl === undefined ? 'UPSTASH_REDIS_REST_URL' : 'UPSTASH_REDIS_REST_TOKEN';
-    throw new ConfigError(missing, '', 'to be set together with the other UPSTASH_REDIS_REST_* variable');
-  }
+  const [upstashUrl, upstashToken] = urlWithSecret(read, 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'UPSTASH_REDIS_REST_*');
 
   const supergraph = read('SUPERGRAPH');
+  const [hiveEndpoint, hiveKey] = urlWithSecret(read, 'HIVE_CDN_ENDPOINT', 'HIVE_CDN_KEY', 'HIVE_CDN_*');
+  if (hiveEndpoint !== undefined && supergraph !== undefined) {
+    throw new ConfigError('HIVE_CDN_ENDPOINT', hiveEndpoint, 'not to be set together with SUPERGRAPH');
+  }
   const port = int(read, 'PORT', 4000, 0, 65_535);
   const host = read('HOST') ?? '0.0.0.0';
 
@@ -159,6 +157,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
     supergraphSource: {
       pollMs: int(read, 'SUPERGRAPH_POLL_SECONDS', 60, 1, 86_400) * 1000,
       authorization: read('SUPERGRAPH_AUTHORIZATION'),
+      hiveCdn: hiveEndpoint !== undefined && hiveKey !== undefined ? { endpoint: hiveEndpoint, key: hiveKey } : undefined,
       maxBytes: int(read, 'SUPERGRAPH_MAX_BYTES', 10 * 1024 * 1024, 1024, 1_073_741_824),
       timeoutMs: int(read, 'SUPERGRAPH_TIMEOUT_MS', 10_000, 1, 600_000),
     },
@@ -233,6 +232,17 @@ function observabilityConfig(
 }
 
 type Read = (name: string) => string | undefined;
+
+/** An http(s) URL and the secret that goes with it: both set or neither. */
+function urlWithSecret(read: Read, urlName: string, secretName: string, family: string): [string | undefined, string | undefined] {
+  const url = read(urlName);
+  const secret = read(secretName);
+  if (url !== undefined && !isHttpUrl(url)) throw new ConfigError(urlName, url, 'an http:// or https:// URL');
+  if ((url === undefined) !== (secret === undefined)) {
+    throw new ConfigError(url === undefined ? urlName : secretName, '', `to be set together with the other ${family} variable`);
+  }
+  return [url, secret];
+}
 
 function oneOf<T extends string>(read: Read, name: string, fallback: T, accepted: Record<string, T>): T {
   const value = read(name);

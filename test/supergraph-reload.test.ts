@@ -20,6 +20,13 @@ function replaceFile(file: string, text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** The gateway on a URL polled every second, with a stand-in registry serving graph a. */
+async function startOnUrl(env: Record<string, string>) {
+  const registry = await startSupergraphServer({ kind: 'sdl', sdl: graphs.a });
+  const gateway = await startGatewayProcess({ SUPERGRAPH: registry.url, SUPERGRAPH_POLL_SECONDS: '1', RATE_LIMIT_ENABLED: 'false', ...env });
+  return { registry, gateway };
+}
+
 const failureLines = (logs: Record<string, unknown>[]) => logs.filter((l) => String(l['msg']).startsWith('supergraph update failed'));
 
 describe('supergraph reload on Node', () => {
@@ -66,15 +73,7 @@ describe('supergraph reload on Node', () => {
   }
 
   test('a URL: every kind of bad update keeps the last good graph, logged once per change, counted, on /readiness', async () => {
-    const registry = await startSupergraphServer({ kind: 'sdl', sdl: graphs.a });
-    const gateway = await startGatewayProcess({
-      SUPERGRAPH: registry.url,
-      SUPERGRAPH_POLL_SECONDS: '1',
-      SUPERGRAPH_TIMEOUT_MS: '700',
-      SUPERGRAPH_MAX_BYTES: '1048576',
-      RATE_LIMIT_ENABLED: 'false',
-      METRICS_PORT: '0',
-    });
+    const { registry, gateway } = await startOnUrl({ SUPERGRAPH_TIMEOUT_MS: '700', SUPERGRAPH_MAX_BYTES: '1048576', METRICS_PORT: '0' });
     try {
       const version = supergraphVersion(graphs.a);
       const bad: [string, Parameters<typeof registry.set>[0], RegExp][] = [
@@ -129,13 +128,7 @@ describe('supergraph reload on Node', () => {
   });
 
   test('a URL: If-None-Match with the ETag, a 304 reloads nothing; SUPERGRAPH_AUTHORIZATION is sent', async () => {
-    const registry = await startSupergraphServer({ kind: 'sdl', sdl: graphs.a });
-    const gateway = await startGatewayProcess({
-      SUPERGRAPH: registry.url,
-      SUPERGRAPH_POLL_SECONDS: '1',
-      SUPERGRAPH_AUTHORIZATION: 'Bearer registry-token',
-      RATE_LIMIT_ENABLED: 'false',
-    });
+    const { registry, gateway } = await startOnUrl({ SUPERGRAPH_AUTHORIZATION: 'Bearer registry-token' });
     try {
       await waitFor(() => registry.requests.length >= 3, 10_000);
       const etag = `"${supergraphVersion(graphs.a)}"`;

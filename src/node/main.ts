@@ -10,6 +10,7 @@ import { createTollgate } from '../tollgate.js';
 import { ListenError, startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
 import { nodeSupergraphSource } from './supergraph.js';
+import { supergraphLocation } from '../supergraph/location.js';
 import { supergraphMetrics } from '../supergraph/metrics.js';
 
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
@@ -26,8 +27,9 @@ async function main(): Promise<void> {
     config = { ...config, queryPlanner: 'js' };
   }
   let demo: DemoSubgraphs | undefined;
-  if (config.supergraph === undefined) demo = await startDemoSubgraphs();
-  const source = config.supergraph === undefined ? undefined : nodeSupergraphSource(config.supergraph, config.supergraphSource, log);
+  const location = supergraphLocation(config);
+  if (location === undefined) demo = await startDemoSubgraphs();
+  const source = location === undefined ? undefined : nodeSupergraphSource(location, config.supergraphSource, log);
 
   const tollgate = createTollgate(config, {
     ...(source ? { supergraphSource: { read: (etag: string | undefined) => source.read(etag) } } : { supergraphSdl: demo?.supergraphSdl }),
@@ -38,13 +40,14 @@ async function main(): Promise<void> {
   const obs = tollgate.observability!;
   supergraphMetrics(obs.metrics.registry, () => tollgate.supergraph.state());
   let stopWatching = (): void => {};
-  if (source && config.supergraph !== undefined) {
+  if (source && location !== undefined) {
     // The first load: without it there is nothing to serve, and start-up stops saying why.
     await tollgate.supergraph.refresh();
     const first = tollgate.supergraph.state();
     if (first.version === undefined) {
       await tollgate.close();
-      throw new ConfigError('SUPERGRAPH', config.supergraph, `a readable supergraph file path or http(s) URL (${first.lastUpdate?.error ?? 'not loaded'})`);
+      const what = location.kind === 'hive-cdn' ? 'a Hive CDN endpoint serving a supergraph' : 'a readable supergraph file path or http(s) URL';
+      throw new ConfigError(location.variable, location.value, `${what} (${first.lastUpdate?.error ?? 'not loaded'})`);
     }
     stopWatching = source.watch(() => void tollgate.supergraph.refresh());
   }
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
     gatewayLifecycle: config.gatewayLifecycle,
     store: store.kind,
     rateLimit: config.rateLimitEnabled ? { ...config.policy } : 'off',
-    supergraph: config.supergraph ?? 'demo',
+    supergraph: location === undefined ? 'demo' : location.kind === 'hive-cdn' ? `Hive CDN ${location.url}` : location.value,
     supergraphVersion: tollgate.supergraph.state().version,
     supergraphSource: source ? { kind: source.kind, pollSeconds: config.supergraphSource.pollMs / 1000 } : undefined,
     subgraphs: demo?.subgraphs.map(({ name, url }) => ({ name, url })),

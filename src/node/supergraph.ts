@@ -1,14 +1,15 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { isUrl, type SupergraphSourceConfig } from '../config.js';
+import type { SupergraphSourceConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import { fetchSupergraphUrl, type SourceRead } from '../supergraph/fetchUrl.js';
+import type { SourceRead } from '../supergraph/fetchUrl.js';
+import { readRemote, type SupergraphLocation } from '../supergraph/location.js';
 
 /** `SUPERGRAPH` on Node: how to read it once, and how to learn that it may have changed. */
 export interface NodeSupergraphSource {
-  /** `file` or `url`, for the start-up line. */
-  readonly kind: 'file' | 'url';
+  /** `file`, `url` or `hive-cdn`, for the start-up line. */
+  readonly kind: SupergraphLocation['kind'];
   read(etag: string | undefined): Promise<SourceRead>;
   /**
    * Calls `changed` when the source may have changed: a URL every `SUPERGRAPH_POLL_SECONDS`; a file
@@ -19,23 +20,17 @@ export interface NodeSupergraphSource {
 }
 
 /**
- * The source `SUPERGRAPH` names: an http(s) URL (`If-None-Match`, `SUPERGRAPH_AUTHORIZATION`,
- * `SUPERGRAPH_MAX_BYTES`, `SUPERGRAPH_TIMEOUT_MS`) or a file path (size-bounded too).
+ * The configured source: an http(s) URL or Hive CDN (`If-None-Match`, `SUPERGRAPH_AUTHORIZATION` or
+ * the CDN key, `SUPERGRAPH_MAX_BYTES`, `SUPERGRAPH_TIMEOUT_MS`) or a file path (size-bounded too).
  */
-export function nodeSupergraphSource(source: string, settings: SupergraphSourceConfig, log: Logger): NodeSupergraphSource {
+export function nodeSupergraphSource(location: SupergraphLocation, settings: SupergraphSourceConfig, log: Logger): NodeSupergraphSource {
   const poll = (changed: () => void): (() => void) => {
     const timer = setInterval(changed, settings.pollMs);
     timer.unref();
     return () => clearInterval(timer);
   };
-  if (isUrl(source)) {
-    return {
-      kind: 'url',
-      read: (etag) =>
-        fetchSupergraphUrl({ url: source, authorization: settings.authorization, maxBytes: settings.maxBytes, timeoutMs: settings.timeoutMs, etag }),
-      watch: poll,
-    };
-  }
+  if (location.kind !== 'file') return { kind: location.kind, read: (etag) => readRemote(location, settings, etag), watch: poll };
+  const source = location.path;
   return {
     kind: 'file',
     async read() {

@@ -68,7 +68,7 @@ export function createNodeObservability(
     tollgate: {
       observe: core.observe,
       plugins: core.plugins,
-      ...(config.graphiql ? { graphiql: { options: graphiqlOptions(gatewayConfig.supergraph === undefined), render: renderOfflineGraphiQL } } : {}),
+      ...(config.graphiql ? { graphiql: { options: graphiqlOptions(gatewayConfig.supergraph === undefined && gatewayConfig.supergraphSource.hiveCdn === undefined), render: renderOfflineGraphiQL } } : {}),
       ...(config.metricsEndpoint === 'gateway-port' ? { routes: { [metricsPath]: route } } : {}),
     },
     metrics,

@@ -7,6 +7,8 @@ export interface UrlFetchOptions {
   readonly url: string;
   /** Sent as `Authorization`. */
   readonly authorization?: string | undefined;
+  /** Other request headers (Hive CDN's `X-Hive-CDN-Key`). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** A larger body is refused; the download stops there. */
   readonly maxBytes: number;
   /** For the whole fetch, headers and body. */
@@ -24,6 +26,7 @@ export interface UrlFetchOptions {
 export async function fetchSupergraphUrl(options: UrlFetchOptions): Promise<SourceRead> {
   const { maxBytes, timeoutMs } = options;
   const headers = new Headers({ accept: 'application/graphql, text/plain;q=0.9, */*;q=0.5' });
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
   if (options.authorization !== undefined) headers.set('authorization', options.authorization);
   if (options.etag !== undefined) headers.set('if-none-match', options.etag);
   const signal = AbortSignal.timeout(timeoutMs);
@@ -86,4 +89,15 @@ function describeFetchError(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
   return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+}
+
+/**
+ * Hive CDN's supergraph artifact: `<endpoint>/supergraph` (unless the endpoint names it already,
+ * as the runtime's own Hive source does), read with the `X-Hive-CDN-Key` header and `ETag`.
+ *
+ * @example hiveCdnSupergraphUrl('https://cdn.graphql-hive.com/artifacts/v1/abc') // '…/abc/supergraph'
+ */
+export function hiveCdnSupergraphUrl(endpoint: string): string {
+  if (/\/supergraph(\.graphql)?$/.test(endpoint)) return endpoint;
+  return `${endpoint.replace(/\/+$/, '')}/supergraph`;
 }

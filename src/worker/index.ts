@@ -4,7 +4,7 @@
  * module scope); I/O objects such as Redis connections are opened per request by the store.
  * With no SUPERGRAPH the demo graph is served, its subgraphs answered inside the isolate.
  */
-import { ConfigError, isUrl, parseConfig, type Env } from '../config.js';
+import { ConfigError, parseConfig, type Env } from '../config.js';
 import { useInIsolateDemoSubgraphs } from '../demo/inIsolate.js';
 import inIsolateDemoSupergraph from '../demo/supergraph.in-isolate.graphql';
 import { privateSubgraphs } from '../gateway/privateSubgraphs.js';
@@ -13,7 +13,7 @@ import type { Handler } from '../lifecycle/handle.js';
 import { createLogger } from '../log.js';
 import { createObservability } from '../observability/observability.js';
 import { effectiveConfig } from '../observability/startup.js';
-import { fetchSupergraphUrl } from '../supergraph/fetchUrl.js';
+import { readRemote, supergraphLocation } from '../supergraph/location.js';
 import { refreshDue } from '../supergraph/refreshPolicy.js';
 import { createTollgate, type Tollgate } from '../tollgate.js';
 
@@ -54,30 +54,29 @@ function isolateFor(env: Env): Isolate {
   if (cached?.env === env) return cached;
   const config = parseConfig(env, 'worker');
   const log = createLogger(config.logLevel);
-  const source = config.supergraph;
-  if (source !== undefined && !isUrl(source)) {
-    throw new ConfigError('SUPERGRAPH', source, 'an http(s) URL on Workers (or unset for the demo supergraph)');
+  const location = supergraphLocation(config);
+  if (location?.kind === 'file') {
+    throw new ConfigError('SUPERGRAPH', location.value, 'an http(s) URL on Workers (or unset for the demo supergraph)');
   }
   const settings = config.supergraphSource;
   // No scrape endpoint on Workers: each request's log line carries the figures (docs/operating.md).
   const tollgate = createTollgate(config, {
-    ...(source === undefined
+    ...(location === undefined
       ? { supergraphSdl: inIsolateDemoSupergraph, plugins: () => [useInIsolateDemoSubgraphs()] }
       : {
           supergraphSource: {
-            read: (etag: string | undefined) =>
-              fetchSupergraphUrl({ url: source, authorization: settings.authorization, maxBytes: settings.maxBytes, timeoutMs: settings.timeoutMs, etag }),
+            read: (etag: string | undefined) => readRemote(location, settings, etag),
             ...(config.allowPrivateSubgraphs ? {} : { check: privateSubgraphProblem }),
           },
         }),
     log,
     observability: (store) => createObservability(config.observability, { log, store }),
   });
-  cached = { env, tollgate, fetched: source !== undefined, ttlMs: settings.pollMs, refresh: { lastStartedAt: 0, running: false } };
+  cached = { env, tollgate, fetched: location !== undefined, ttlMs: settings.pollMs, refresh: { lastStartedAt: 0, running: false } };
   log.info('started', {
     platform: 'worker',
     store: tollgate.store.kind,
-    supergraph: source === undefined ? 'demo (in-isolate subgraphs)' : 'SUPERGRAPH',
+    supergraph: location === undefined ? 'demo (in-isolate subgraphs)' : location.kind === 'hive-cdn' ? 'HIVE_CDN_ENDPOINT' : 'SUPERGRAPH',
     config: effectiveConfig(config),
   });
   return cached;
