@@ -56,6 +56,8 @@ export interface SupergraphSourceConfig {
   readonly authorization: string | undefined;
   /** Hive CDN (`HIVE_CDN_ENDPOINT`, `HIVE_CDN_KEY`), instead of `SUPERGRAPH`. */
   readonly hiveCdn: { readonly endpoint: string; readonly key: string } | undefined;
+  /** Apollo GraphOS (`APOLLO_KEY`, `APOLLO_GRAPH_REF`; `APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT`), instead of `SUPERGRAPH`. */
+  readonly graphos: { readonly apiKey: string; readonly graphRef: string; readonly endpoint: string | undefined } | undefined;
   /** A larger supergraph is refused (the download is cut off there). */
   readonly maxBytes: number;
   /** The deadline of one fetch of a `SUPERGRAPH` URL, headers and body. */
@@ -143,9 +145,15 @@ export function parseConfig(env: Env, platform: Platform): Config {
 
   const supergraph = read('SUPERGRAPH');
   const [hiveEndpoint, hiveKey] = urlWithSecret(read, 'HIVE_CDN_ENDPOINT', 'HIVE_CDN_KEY', 'HIVE_CDN_*');
-  if (hiveEndpoint !== undefined && supergraph !== undefined) {
-    throw new ConfigError('HIVE_CDN_ENDPOINT', hiveEndpoint, 'not to be set together with SUPERGRAPH');
+  const apolloKey = read('APOLLO_KEY');
+  const graphRef = read('APOLLO_GRAPH_REF');
+  if ((apolloKey === undefined) !== (graphRef === undefined)) {
+    throw new ConfigError(apolloKey === undefined ? 'APOLLO_KEY' : 'APOLLO_GRAPH_REF', '', 'to be set together with the other of APOLLO_KEY and APOLLO_GRAPH_REF');
   }
+  const uplink = read('APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT')?.split(',')[0]?.trim();
+  if (uplink !== undefined && !isHttpUrl(uplink)) throw new ConfigError('APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT', uplink, 'an http:// or https:// URL');
+  const sources = [supergraph && 'SUPERGRAPH', hiveEndpoint && 'HIVE_CDN_ENDPOINT', graphRef && 'APOLLO_GRAPH_REF'].filter(Boolean);
+  if (sources.length > 1) throw new ConfigError(String(sources[1]), '', `not to be set together with ${sources[0]}: one supergraph source`);
   const port = int(read, 'PORT', 4000, 0, 65_535);
   const host = read('HOST') ?? '0.0.0.0';
 
@@ -158,6 +166,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
       pollMs: int(read, 'SUPERGRAPH_POLL_SECONDS', 60, 1, 86_400) * 1000,
       authorization: read('SUPERGRAPH_AUTHORIZATION'),
       hiveCdn: hiveEndpoint !== undefined && hiveKey !== undefined ? { endpoint: hiveEndpoint, key: hiveKey } : undefined,
+      graphos: apolloKey !== undefined && graphRef !== undefined ? { apiKey: apolloKey, graphRef, endpoint: uplink } : undefined,
       maxBytes: int(read, 'SUPERGRAPH_MAX_BYTES', 10 * 1024 * 1024, 1024, 1_073_741_824),
       timeoutMs: int(read, 'SUPERGRAPH_TIMEOUT_MS', 10_000, 1, 600_000),
     },

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { supergraphVersion } from '../src/supergraph/version.js';
 import { runGatewayExpectingFailure, startGatewayProcess } from './support/process.js';
-import { askColor, readiness, twoColorGraphs, waitFor } from './support/supergraphs.js';
+import { askColor, readiness, listenLoopback, twoColorGraphsForFile, waitFor } from './support/supergraphs.js';
 
 /**
  * A stand-in for Hive CDN as its clients see it: `GET <endpoint>/supergraph` with the
@@ -28,23 +27,20 @@ async function startHiveCdn(key: string, initial: string) {
     if (record.ifNoneMatch === etag) return answer(304, { etag });
     answer(200, { 'content-type': 'text/plain', etag }, artifact);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { origin, close } = await listenLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/artifacts/v1/target-1`,
+    endpoint: `${origin}/artifacts/v1/target-1`,
     requests,
     set: (text: string) => void (artifact = text),
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close,
   };
 }
 
-let graphs: Awaited<ReturnType<typeof twoColorGraphs>>;
-before(async () => {
-  graphs = await twoColorGraphs();
-});
-after(() => graphs.close());
+const colorGraphs = twoColorGraphsForFile();
 
 describe('Hive CDN as the supergraph source (Node)', () => {
   test('read with X-Hive-CDN-Key and ETag, a new artifact swapped in; the key is not logged', async () => {
+    const graphs = colorGraphs();
     const cdn = await startHiveCdn('cdn-key-123', graphs.a);
     const gateway = await startGatewayProcess({ HIVE_CDN_ENDPOINT: cdn.endpoint, HIVE_CDN_KEY: 'cdn-key-123', SUPERGRAPH_POLL_SECONDS: '1', RATE_LIMIT_ENABLED: 'false' });
     try {
@@ -66,6 +62,7 @@ describe('Hive CDN as the supergraph source (Node)', () => {
   });
 
   test('a wrong key stops start-up with one tollgate: line naming HIVE_CDN_ENDPOINT and the 403', async () => {
+    const graphs = colorGraphs();
     const cdn = await startHiveCdn('right-key', graphs.a);
     try {
       const { code, stderr } = await runGatewayExpectingFailure({ HIVE_CDN_ENDPOINT: cdn.endpoint, HIVE_CDN_KEY: 'wrong-key' });

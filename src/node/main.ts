@@ -10,7 +10,7 @@ import { createTollgate } from '../tollgate.js';
 import { ListenError, startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
 import { nodeSupergraphSource } from './supergraph.js';
-import { supergraphLocation } from '../supergraph/location.js';
+import { supergraphLocation, type SupergraphLocation } from '../supergraph/location.js';
 import { supergraphMetrics } from '../supergraph/metrics.js';
 
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
@@ -46,7 +46,12 @@ async function main(): Promise<void> {
     const first = tollgate.supergraph.state();
     if (first.version === undefined) {
       await tollgate.close();
-      const what = location.kind === 'hive-cdn' ? 'a Hive CDN endpoint serving a supergraph' : 'a readable supergraph file path or http(s) URL';
+      const what = {
+        'hive-cdn': 'a Hive CDN endpoint serving a supergraph',
+        graphos: 'a graph ref whose supergraph GraphOS Uplink serves with APOLLO_KEY',
+        url: 'a readable supergraph file path or http(s) URL',
+        file: 'a readable supergraph file path or http(s) URL',
+      }[location.kind];
       throw new ConfigError(location.variable, location.value, `${what} (${first.lastUpdate?.error ?? 'not loaded'})`);
     }
     stopWatching = source.watch(() => void tollgate.supergraph.refresh());
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
     gatewayLifecycle: config.gatewayLifecycle,
     store: store.kind,
     rateLimit: config.rateLimitEnabled ? { ...config.policy } : 'off',
-    supergraph: location === undefined ? 'demo' : location.kind === 'hive-cdn' ? `Hive CDN ${location.url}` : location.value,
+    supergraph: describeLocation(location),
     supergraphVersion: tollgate.supergraph.state().version,
     supergraphSource: source ? { kind: source.kind, pollSeconds: config.supergraphSource.pollMs / 1000 } : undefined,
     subgraphs: demo?.subgraphs.map(({ name, url }) => ({ name, url })),
@@ -89,6 +94,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The supergraph's source for the start-up line (never a key). */
+function describeLocation(location: SupergraphLocation | undefined): string {
+  if (location === undefined) return 'demo';
+  if (location.kind === 'hive-cdn') return `Hive CDN ${location.url}`;
+  if (location.kind === 'graphos') return `GraphOS ${location.value} (${location.url})`;
+  return location.value;
 }
 
 /** The lines a person reads at start: where, which mode and how to switch, what to try. */

@@ -59,7 +59,8 @@ export async function fetchSupergraphUrl(options: UrlFetchOptions): Promise<Sour
   }
 }
 
-async function readBounded(response: Response, maxBytes: number): Promise<string> {
+/** The body as text, refused (and the download stopped) past `maxBytes`. */
+export async function readBounded(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -84,7 +85,7 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
 }
 
 /** `fetch failed` says little: add the cause's code (ECONNREFUSED, ENOTFOUND, …) when there is one. */
-function describeFetchError(error: unknown): string {
+export function describeFetchError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as { cause?: unknown }).cause;
   const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;

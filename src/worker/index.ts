@@ -76,7 +76,7 @@ function isolateFor(env: Env): Isolate {
   log.info('started', {
     platform: 'worker',
     store: tollgate.store.kind,
-    supergraph: location === undefined ? 'demo (in-isolate subgraphs)' : location.kind === 'hive-cdn' ? 'HIVE_CDN_ENDPOINT' : 'SUPERGRAPH',
+    supergraph: location === undefined ? 'demo (in-isolate subgraphs)' : location.variable,
     config: effectiveConfig(config),
   });
   return cached;

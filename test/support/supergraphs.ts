@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { after, before } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
@@ -91,6 +92,25 @@ export async function startSupergraphServer(initial: RegistryAnswer): Promise<{
     set: (next) => void (answer = next),
     requests,
     close: () => close(server),
+  };
+}
+
+/** Listens on a free loopback port: the origin (`http://127.0.0.1:port`) and how to close it. */
+export async function listenLoopback(server: Server): Promise<{ origin: string; close(): Promise<void> }> {
+  await listen(server);
+  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => close(server) };
+}
+
+/** The two colour graphs for a test file: started before its tests, closed after them. */
+export function twoColorGraphsForFile(): () => Awaited<ReturnType<typeof twoColorGraphs>> {
+  let graphs: Awaited<ReturnType<typeof twoColorGraphs>> | undefined;
+  before(async () => {
+    graphs = await twoColorGraphs();
+  });
+  after(() => graphs?.close());
+  return () => {
+    if (!graphs) throw new Error('the graphs start before the tests');
+    return graphs;
   };
 }
 
