@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { supergraphVersion } from '../src/supergraph/version.js';
-import { runGatewayExpectingFailure, startGatewayProcess } from './support/process.js';
+import { clusterScript, runGatewayExpectingFailure, startGatewayProcess } from './support/process.js';
+import { freePort } from './support/redis-server.js';
 import { askColor, readiness, startSupergraphServer, twoColorGraphs, waitFor } from './support/supergraphs.js';
 
 let graphs: Awaited<ReturnType<typeof twoColorGraphs>>;
@@ -71,6 +72,24 @@ describe('supergraph reload on Node', () => {
       }
     });
   }
+
+  test('npm run start:cluster (2 workers): every worker converges on the new version', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-reload-cluster-'));
+    const file = join(dir, 'supergraph.graphql');
+    writeFileSync(file, graphs.a);
+    // One port for both workers (node:cluster shares it): a fixed free one.
+    const port = await freePort();
+    const primary = await startGatewayProcess({ SUPERGRAPH: file, CLUSTER_WORKERS: '2', PORT: String(port), RATE_LIMIT_ENABLED: 'false' }, { script: clusterScript, started: 2 });
+    try {
+      const loadedB = () => primary.logs.filter((l) => l['msg'] === 'supergraph loaded' && l['version'] === supergraphVersion(graphs.b));
+      replaceFile(file, graphs.b);
+      await waitFor(() => loadedB().length === 2, 10_000);
+      const answers = await Promise.all(Array.from({ length: 40 }, () => askColor(primary.url)));
+      assert.deepEqual(new Set(answers.map((a) => `${a.status} ${a.color}`)), new Set(['200 b']));
+    } finally {
+      await primary.stop();
+    }
+  });
 
   test('a URL: every kind of bad update keeps the last good graph, logged once per change, counted, on /readiness', async () => {
     const { registry, gateway } = await startOnUrl({ SUPERGRAPH_TIMEOUT_MS: '700', SUPERGRAPH_MAX_BYTES: '1048576', METRICS_PORT: '0' });
