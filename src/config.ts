@@ -24,6 +24,8 @@ export interface Config {
    * which a deployed Worker cannot reach (on in development and tests). Node: always allowed.
    */
   readonly allowPrivateSubgraphs: boolean;
+  /** How the supergraph is fetched and refreshed (`SUPERGRAPH_*`; docs/architecture.md, "Supergraph sources"). */
+  readonly supergraphSource: SupergraphSourceConfig;
   readonly redisUrl: string | undefined;
   /** Redis Cluster seed nodes (`host:port`), instead of `redisUrl`. Node only. */
   readonly redisClusterNodes: readonly string[] | undefined;
@@ -69,6 +71,22 @@ export interface IdentityConfig {
 
 /** Shortest `JWT_SECRET` accepted: HS256 wants a key of at least 256 bits. */
 export const minJwtSecretLength = 32;
+
+/** The `SUPERGRAPH_*` settings (`Config.supergraphSource`). */
+export interface SupergraphSourceConfig {
+  /** A URL is polled this often; on Workers, the age after which the graph is refreshed in the background. */
+  readonly pollMs: number;
+  /** Sent as `Authorization` when fetching a `SUPERGRAPH` URL. */
+  readonly authorization: string | undefined;
+  /** Hive CDN (`HIVE_CDN_ENDPOINT`, `HIVE_CDN_KEY`), instead of `SUPERGRAPH`. */
+  readonly hiveCdn: { readonly endpoint: string; readonly key: string } | undefined;
+  /** Apollo GraphOS (`APOLLO_KEY`, `APOLLO_GRAPH_REF`; `APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT`), instead of `SUPERGRAPH`. */
+  readonly graphos: { readonly apiKey: string; readonly graphRef: string; readonly endpoint: string | undefined } | undefined;
+  /** A larger supergraph is refused (the download is cut off there). */
+  readonly maxBytes: number;
+  /** The deadline of one fetch of a `SUPERGRAPH` URL, headers and body. */
+  readonly timeoutMs: number;
+}
 
 /** The observability settings (`Config.observability`). */
 export interface ObservabilityConfig {
@@ -153,6 +171,16 @@ export function parseConfig(env: Env, platform: Platform): Config {
   if (storeProblem) throw new ConfigError(storeProblem.variable, storeProblem.value, storeProblem.expected);
 
   const supergraph = read('SUPERGRAPH');
+  const [hiveEndpoint, hiveKey] = urlWithSecret(read, 'HIVE_CDN_ENDPOINT', 'HIVE_CDN_KEY', 'HIVE_CDN_*');
+  const apolloKey = read('APOLLO_KEY');
+  const graphRef = read('APOLLO_GRAPH_REF');
+  if ((apolloKey === undefined) !== (graphRef === undefined)) {
+    throw new ConfigError(apolloKey === undefined ? 'APOLLO_KEY' : 'APOLLO_GRAPH_REF', '', 'to be set together with the other of APOLLO_KEY and APOLLO_GRAPH_REF');
+  }
+  const uplink = read('APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT')?.split(',')[0]?.trim();
+  if (uplink !== undefined && !isHttpUrl(uplink)) throw new ConfigError('APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT', uplink, 'an http:// or https:// URL');
+  const sources = [supergraph && 'SUPERGRAPH', hiveEndpoint && 'HIVE_CDN_ENDPOINT', graphRef && 'APOLLO_GRAPH_REF'].filter(Boolean);
+  if (sources.length > 1) throw new ConfigError(String(sources[1]), '', `not to be set together with ${sources[0]}: one supergraph source`);
   const port = int(read, 'PORT', 4000, 0, 65_535);
   const host = read('HOST') ?? '0.0.0.0';
 
@@ -161,6 +189,14 @@ export function parseConfig(env: Env, platform: Platform): Config {
     environment,
     supergraph,
     allowPrivateSubgraphs: bool(read, 'ALLOW_PRIVATE_SUBGRAPHS', development || platform === 'node'),
+    supergraphSource: {
+      pollMs: int(read, 'SUPERGRAPH_POLL_SECONDS', 60, 1, 86_400) * 1000,
+      authorization: read('SUPERGRAPH_AUTHORIZATION'),
+      hiveCdn: hiveEndpoint !== undefined && hiveKey !== undefined ? { endpoint: hiveEndpoint, key: hiveKey } : undefined,
+      graphos: apolloKey !== undefined && graphRef !== undefined ? { apiKey: apolloKey, graphRef, endpoint: uplink } : undefined,
+      maxBytes: int(read, 'SUPERGRAPH_MAX_BYTES', 10 * 1024 * 1024, 1024, 1_073_741_824),
+      timeoutMs: int(read, 'SUPERGRAPH_TIMEOUT_MS', 10_000, 1, 600_000),
+    },
     redisUrl,
     redisClusterNodes: clusterNodes?.length ? clusterNodes : undefined,
     redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? defaultKeyPrefix,
@@ -288,6 +324,17 @@ function identityConfig(read: Read): IdentityConfig {
     throw new ConfigError(variable, read(variable) ?? '', 'API_KEYS to list at least one key');
   }
   return { sources: wanted, jwt, jwtRequired, apiKeyHeader, apiKeys, apiKeyRequired };
+}
+
+/** An http(s) URL and the secret that goes with it: both set or neither. */
+function urlWithSecret(read: Read, urlName: string, secretName: string, family: string): [string | undefined, string | undefined] {
+  const url = read(urlName);
+  const secret = read(secretName);
+  if (url !== undefined && !isHttpUrl(url)) throw new ConfigError(urlName, url, 'an http:// or https:// URL');
+  if ((url === undefined) !== (secret === undefined)) {
+    throw new ConfigError(url === undefined ? urlName : secretName, '', `to be set together with the other ${family} variable`);
+  }
+  return [url, secret];
 }
 
 function oneOf<T extends string>(read: Read, name: string, fallback: T, accepted: Record<string, T>): T {

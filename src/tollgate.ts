@@ -5,12 +5,17 @@ import { createHandler, type Handler, type HandlerDeps } from './lifecycle/handl
 import type { Logger } from './log.js';
 import { createStore, type StoreConfig } from './ratelimit/createStore.js';
 import type { RateLimitStore } from './ratelimit/store.js';
+import { supergraphProblem } from './supergraph/check.js';
+import type { SourceRead } from './supergraph/fetchUrl.js';
+import { createSupergraphReloader, type SupergraphReloader } from './supergraph/reloader.js';
 
 export interface Tollgate<O extends TollgateObservability = TollgateObservability> {
   /** The lifecycle handler, wrapped by the observability's `wrap`. */
   readonly handler: Handler;
   readonly gateway: GatewayProvider;
   readonly store: RateLimitStore;
+  /** The served supergraph: `refresh()` reads the source and swaps a new good graph in. */
+  readonly supergraph: SupergraphReloader;
   /** What the platform's observability factory built (Node: its `/metrics` listener, its metrics). */
   readonly observability: O | undefined;
   /** Disposes the shared runtime and closes the store. */
@@ -32,7 +37,16 @@ export interface TollgateObservability {
  * Platform-independent: the Node and Worker entries pass only what differs between them.
  */
 export interface TollgateDeps<O extends TollgateObservability = TollgateObservability> {
-  readonly supergraphSdl: string;
+  /** A supergraph served from the start (the demo's, or a fixed one), unless `supergraphSource` is given. */
+  readonly supergraphSdl?: string;
+  /**
+   * Where new versions come from (src/supergraph/sources.ts): nothing is served until the first
+   * `supergraph.refresh()` has loaded one. `check` adds the platform's rules to the SDL check.
+   */
+  readonly supergraphSource?: {
+    readonly read: (etag: string | undefined) => Promise<SourceRead>;
+    readonly check?: (sdl: string) => string | undefined;
+  };
   readonly log: Logger;
   /** The rate-limit store; by default the one the configuration names (`createStore`). */
   readonly store?: RateLimitStore;
@@ -59,9 +73,9 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
   const observe = deps.observe ?? seen.observe;
   const graphiql = deps.graphiql ?? seen.graphiql;
   const development = config.environment === 'development';
-  const gateway = createGatewayProvider(config.gatewayLifecycle, () =>
+  const gateway = createGatewayProvider(config.gatewayLifecycle, (supergraph) =>
     createRuntime({
-      supergraphSdl,
+      supergraph,
       development,
       log,
       plugins,
@@ -70,12 +84,25 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
       queryPlanner: config.queryPlanner,
       upstreamDeadline: config.platform === 'node' ? 'shared' : 'per-call',
     }),
+    deps.supergraphSource ? undefined : supergraphSdl,
   );
-  const handler = createHandler({ config, gateway, store, log, routes, observe });
+  const source = deps.supergraphSource;
+  const platformCheck = source?.check;
+  const supergraph = createSupergraphReloader({
+    // Without a source the graph given is the only one: every read finds it unchanged.
+    read: source ? source.read : async () => ({ kind: 'unchanged' }),
+    check: (sdl) => supergraphProblem(sdl) ?? platformCheck?.(sdl),
+    swap: (sdl) => gateway.swap(sdl),
+    log: deps.log,
+    now: Date.now,
+    ...(source || supergraphSdl === undefined ? {} : { initial: supergraphSdl }),
+  });
+  const handler = createHandler({ config, gateway, store, log, routes, observe, supergraph: () => supergraph.state() });
   return {
     handler: observability ? observability.wrap(handler) : handler,
     gateway,
     store,
+    supergraph,
     observability,
     async close() {
       await gateway.dispose();

@@ -15,6 +15,9 @@ const brokenGateway: GatewayProvider = {
   acquire() {
     throw new Error('runtime exploded reading /srv/secret/supergraph.graphql');
   },
+  async swap() {
+    throw new Error('runtime exploded');
+  },
   async dispose() {},
 };
 

@@ -168,7 +168,11 @@ describe('rate limiting through the Node server', () => {
         assert.equal(preflight.status, 204);
       }
       const readiness = (await (await fetch(`${gw.url}/readiness`)).json()) as any;
-      assert.deepEqual(readiness, { status: 'ready', store: { kind: 'memory', status: 'ok' } });
+      const { supergraph, ...rest } = readiness;
+      assert.deepEqual(rest, { status: 'ready', store: { kind: 'memory', status: 'ok' } });
+      assert.match(supergraph.version, /^[0-9a-f]{12}$/);
+      assert.equal(supergraph.lastUpdate.ok, true);
+      assert.equal(supergraph.loadedAt, supergraph.lastUpdate.at);
       const first = await postQuery(gw.url, '{ topProducts { name } }');
       await first.arrayBuffer();
       assert.equal(first.headers.get('ratelimit'), '"default";r=1;t=60');

@@ -82,7 +82,7 @@ describe('the one error shape, wherever an error comes from', () => {
       const nodeEnv = process.env['NODE_ENV'];
       process.env['NODE_ENV'] = 'development';
       const runtime = createRuntime({
-        supergraphSdl: demo.supergraphSdl,
+        supergraph: demo.supergraphSdl,
         development,
         log,
         security: { ...defaultLimits, introspection: development, fieldSuggestions: development },

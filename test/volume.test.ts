@@ -25,6 +25,7 @@ const clients = 100_000;
 /** A gateway that answers at once: the lifecycle without the runtime. */
 const stubGateway: GatewayProvider = {
   lifecycle: 'isolate',
+  swap: async () => {},
   acquire: () => ({
     runtime: { handleRequest: async () => new Response('{"data":{}}', { headers: { 'content-type': 'application/json' } }) } as never,
     release: undefined,

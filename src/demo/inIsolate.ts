@@ -36,7 +36,7 @@ function demoHandlers(): Map<string, FetchHandler> {
  * A runtime plugin that answers fetches to the in-isolate demo URLs itself; every other fetch
  * goes out as usual.
  *
- * @example createRuntime({ supergraphSdl: inIsolateDemoSupergraph, plugins: () => [useInIsolateDemoSubgraphs()] })
+ * @example createRuntime({ supergraph: inIsolateDemoSupergraph, plugins: () => [useInIsolateDemoSubgraphs()] })
  */
 export function useInIsolateDemoSubgraphs(): GatewayPlugin {
   let handlers: Map<string, FetchHandler> | undefined;

@@ -3,6 +3,7 @@ import { createGatewayRuntime, type GatewayConfigBase, type GatewayRuntime } fro
 import http from '@graphql-mesh/transport-http';
 import type { GraphiQLOptions } from 'graphql-yoga';
 import type { Logger } from '../log.js';
+import type { SupergraphInput } from './lifecycle.js';
 import { unifiedGraphHandlerFor, type QueryPlanner } from './planner.js';
 import { defaultLimits, type SecurityLimits } from '../security/limits.js';
 import { securityPlugins } from '../security/plugins.js';
@@ -12,8 +13,11 @@ import { sharedUpstreamDeadline } from './upstreamDeadline.js';
 import { useUpstreamErrors } from './upstreamErrors.js';
 
 export interface RuntimeOptions {
-  /** The supergraph SDL text. */
-  readonly supergraphSdl: string;
+  /**
+   * The supergraph SDL text, or a function the runtime calls when it (re)loads its schema (a swap:
+   * src/gateway/lifecycle.ts). It is never polled by the runtime: Tollgate decides when.
+   */
+  readonly supergraph: SupergraphInput;
   readonly development: boolean;
   readonly log: Logger;
   /** Runtime plugins (envelop/Yoga/gateway) added by other modules: security limits, metrics. */
@@ -58,7 +62,10 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     options.log.warn("the runtime's own request body limit could not be switched off; bodies are read through an extra stream (MAX_BODY_BYTES still applies)"),
   );
   return createGatewayRuntime({
-    supergraph: options.supergraphSdl,
+    supergraph: options.supergraph,
+    // A swapped supergraph: operations in flight finish on the version they started with, which
+    // is disposed after them (or after this long, aborting what is left).
+    gracefulSchemaReload: { drainTimeout: Math.max(30_000, 2 * security.upstreamTimeoutMs) },
     transports: { http },
     logging: new HiveLogger({ level: hiveLevel(options.log), writers: [logWriter(options.log, options.development)] }),
     cors: false,

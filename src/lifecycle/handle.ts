@@ -13,6 +13,7 @@ import { exemptRoutes, type Route } from './steps/exemptRoutes.js';
 import { gateway } from './steps/gateway.js';
 import { credentialRequired, identity } from './steps/identity.js';
 import { rateLimit } from './steps/rateLimit.js';
+import type { SupergraphState } from '../supergraph/state.js';
 import { readiness } from './steps/readiness.js';
 import { requestIdAndTiming } from './steps/requestIdAndTiming.js';
 import { requestLog, type Observer } from './steps/requestLog.js';
@@ -41,6 +42,8 @@ export interface HandlerDeps {
    * request's log line is written; fields it returns are added to that line.
    */
   readonly observe?: Observer;
+  /** The served supergraph's state, for `/readiness` (src/supergraph/state.ts). */
+  readonly supergraph?: () => SupergraphState;
 }
 
 export type Handler = (request: Request, platform: PlatformContext) => Promise<Response>;
@@ -76,7 +79,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     ...(credentialsRequired ? [credentialRequired()] : []), // 401 without a valid token or key (after counting)
     bodyBound(config.security.maxBodyBytes), // 413 before the gateway reads
     clientGone(), // 499 when the client left before the gateway started
-    readiness(store), // /readiness reports the store
+    readiness(store, deps.supergraph), // /readiness reports the store and the supergraph
     gateway({ gateway: deps.gateway, log, now }), // the runtime answers; disposal through waitUntil
   ];
   const lifecycle = compose(steps, errorShape({ development: config.environment === 'development', log }));

@@ -10,7 +10,9 @@ import { createTollgate } from '../tollgate.js';
 import { withFileVariables } from './fileVariables.js';
 import { ListenError, startNodeServer } from './server.js';
 import { takeOverTerminationSignals } from './signals.js';
-import { loadSupergraph } from './supergraph.js';
+import { nodeSupergraphSource } from './supergraph.js';
+import { supergraphLocation, type SupergraphLocation } from '../supergraph/location.js';
+import { supergraphMetrics } from '../supergraph/metrics.js';
 
 /** `npm start`: the gateway on Node, with the demo subgraphs when no SUPERGRAPH is configured. */
 async function main(): Promise<void> {
@@ -26,21 +28,35 @@ async function main(): Promise<void> {
     config = { ...config, queryPlanner: 'js' };
   }
   let demo: DemoSubgraphs | undefined;
-  let supergraphSdl: string;
-  if (config.supergraph === undefined) {
-    demo = await startDemoSubgraphs();
-    supergraphSdl = demo.supergraphSdl;
-  } else {
-    supergraphSdl = await loadSupergraph(config.supergraph);
-  }
+  const location = supergraphLocation(config);
+  if (location === undefined) demo = await startDemoSubgraphs();
+  const source = location === undefined ? undefined : nodeSupergraphSource(location, config.supergraphSource, log);
 
   const tollgate = createTollgate(config, {
-    supergraphSdl,
+    ...(source ? { supergraphSource: { read: (etag: string | undefined) => source.read(etag) } } : { supergraphSdl: demo?.supergraphSdl }),
     log,
     observability: (store) => createNodeObservability(config.observability, config, { log, store }),
   });
   const { store } = tollgate;
   const obs = tollgate.observability!;
+  supergraphMetrics(obs.metrics.registry, () => tollgate.supergraph.state());
+  let stopWatching = (): void => {};
+  if (source && location !== undefined) {
+    // The first load: without it there is nothing to serve, and start-up stops saying why.
+    await tollgate.supergraph.refresh();
+    const first = tollgate.supergraph.state();
+    if (first.version === undefined) {
+      await tollgate.close();
+      const what = {
+        'hive-cdn': 'a Hive CDN endpoint serving a supergraph',
+        graphos: 'a graph ref whose supergraph GraphOS Uplink serves with APOLLO_KEY',
+        url: 'a readable supergraph file path or http(s) URL',
+        file: 'a readable supergraph file path or http(s) URL',
+      }[location.kind];
+      throw new ConfigError(location.variable, location.value, `${what} (${first.lastUpdate?.error ?? 'not loaded'})`);
+    }
+    stopWatching = source.watch(() => void tollgate.supergraph.refresh());
+  }
   // Connected (Cluster slots known, script loaded) before listening: a burst right after start-up
   // is decided by the shared store like any other, not let through while the client connects.
   if (config.rateLimitEnabled) await connectStore(store, config.rateLimitStartupWaitMs, log);
@@ -54,7 +70,9 @@ async function main(): Promise<void> {
     gatewayLifecycle: config.gatewayLifecycle,
     store: store.kind,
     rateLimit: config.rateLimitEnabled ? { ...config.policy } : 'off',
-    supergraph: config.supergraph ?? 'demo',
+    supergraph: describeLocation(location),
+    supergraphVersion: tollgate.supergraph.state().version,
+    supergraphSource: source ? { kind: source.kind, pollSeconds: config.supergraphSource.pollMs / 1000 } : undefined,
     subgraphs: demo?.subgraphs.map(({ name, url }) => ({ name, url })),
     metrics: obs.describe(server.url),
     config: effectiveConfig(config),
@@ -67,6 +85,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutdown', { signal });
+    stopWatching();
     await server.close();
     await obs.close();
     await tollgate.close();
@@ -76,6 +95,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The supergraph's source for the start-up line (never a key). */
+function describeLocation(location: SupergraphLocation | undefined): string {
+  if (location === undefined) return 'demo';
+  if (location.kind === 'hive-cdn') return `Hive CDN ${location.url}`;
+  if (location.kind === 'graphos') return `GraphOS ${location.value} (${location.url})`;
+  return location.value;
 }
 
 /** The lines a person reads at start: where, which mode and how to switch, what to try. */

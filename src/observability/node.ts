@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import type { TollgateDeps } from '../tollgate.js';
 import type { ObservabilityConfig } from '../config.js';
+import { supergraphLocation } from '../supergraph/location.js';
 import { graphiqlOptions, renderOfflineGraphiQL } from './graphiql.js';
 import { metricsPath, metricsRoute, startMetricsServer, type MetricsServer } from './metricsEndpoint.js';
 import { createObservability } from './observability.js';
@@ -68,7 +69,7 @@ export function createNodeObservability(
     tollgate: {
       observe: core.observe,
       plugins: core.plugins,
-      ...(config.graphiql ? { graphiql: { options: graphiqlOptions(gatewayConfig.supergraph === undefined), render: renderOfflineGraphiQL } } : {}),
+      ...(config.graphiql ? { graphiql: { options: graphiqlOptions(supergraphLocation(gatewayConfig) === undefined), render: renderOfflineGraphiQL } } : {}),
       ...(config.metricsEndpoint === 'gateway-port' ? { routes: { [metricsPath]: route } } : {}),
     },
     metrics,

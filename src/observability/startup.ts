@@ -4,9 +4,9 @@ import type { TrustProxy } from '../identity/trustProxy.js';
 
 /**
  * Settings whose values never reach a log line: the line says only whether they are set. By the
- * name's end (`metricsToken`, `upstashToken`, `logSalt`), so that `maxTokens` is shown.
+ * name's end (`metricsToken`, `upstashToken`, `logSalt`, `supergraphSource.authorization`), so that `maxTokens` is shown.
  */
-const secretName = /(token|secret|password|salt|apikey|credentials?)$/i;
+const secretName = /(token|secret|password|salt|apikey|credentials?|authorization|^key)$/i;
 
 /**
  * The effective configuration for the start-up log line, minus secrets: every setting of

@@ -4,8 +4,7 @@
  * module scope); I/O objects such as Redis connections are opened per request by the store.
  * With no SUPERGRAPH the demo graph is served, its subgraphs answered inside the isolate.
  */
-import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import { ConfigError, isUrl, parseConfig, type Config, type Env } from '../config.js';
+import { ConfigError, parseConfig, type Env } from '../config.js';
 import { useInIsolateDemoSubgraphs } from '../demo/inIsolate.js';
 import inIsolateDemoSupergraph from '../demo/supergraph.in-isolate.graphql';
 import { privateSubgraphs } from '../gateway/privateSubgraphs.js';
@@ -14,84 +13,114 @@ import type { Handler } from '../lifecycle/handle.js';
 import { createLogger } from '../log.js';
 import { createObservability } from '../observability/observability.js';
 import { effectiveConfig } from '../observability/startup.js';
-import { createTollgate } from '../tollgate.js';
+import { readRemote, supergraphLocation } from '../supergraph/location.js';
+import { refreshDue } from '../supergraph/refreshPolicy.js';
+import { createTollgate, type Tollgate } from '../tollgate.js';
 
 /** The part of Workers' ExecutionContext Tollgate uses. */
 export interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-let cached: { env: Env; handler: Handler } | undefined;
-/** The supergraph fetched from a `SUPERGRAPH` URL, kept as text (never a shared I/O promise). */
-let fetchedSupergraph: { url: string; sdl: string } | undefined;
+/** The isolate's gateway: built once per `env`, its supergraph refreshed in the background. */
+interface Isolate {
+  readonly env: Env;
+  readonly tollgate: Tollgate;
+  /** Whether the supergraph comes from `SUPERGRAPH` (refreshed), rather than the demo's. */
+  readonly fetched: boolean;
+  readonly ttlMs: number;
+  refresh: { lastStartedAt: number; running: boolean };
+}
+
+let cached: Isolate | undefined;
 
 /** A configuration the Worker cannot serve, with a message safe to show the client. */
 class UnservableConfigError extends Error {
   override readonly name = 'UnservableConfigError';
 }
 
-interface Graph {
-  readonly sdl: string;
-  /** Runtime plugins the graph needs (the in-isolate demo subgraphs). */
-  readonly plugins: readonly GatewayPlugin[];
+/** Why a refreshed supergraph cannot be served from a deployed Worker (its subgraphs on loopback or private addresses). */
+function privateSubgraphProblem(sdl: string): string | undefined {
+  const unreachable = privateSubgraphs(sdl);
+  if (unreachable.length === 0) return undefined;
+  const list = unreachable.map(({ name, url }) => `${name} (${new URL(url).host})`).join(', ');
+  return (
+    `The supergraph names subgraphs on loopback or private addresses, which a deployed Worker cannot reach: ${list}. ` +
+    'Give them public URLs, or set ALLOW_PRIVATE_SUBGRAPHS=true for local development.'
+  );
 }
 
-async function graphFor(config: Config): Promise<Graph> {
-  const source = config.supergraph;
-  if (source === undefined) return { sdl: inIsolateDemoSupergraph, plugins: [useInIsolateDemoSubgraphs()] };
-  if (!isUrl(source)) {
-    throw new ConfigError('SUPERGRAPH', source, 'an http(s) URL on Workers (or unset for the demo supergraph)');
-  }
-  let sdl: string;
-  if (fetchedSupergraph?.url === source) {
-    sdl = fetchedSupergraph.sdl;
-  } else {
-    const response = await fetch(source);
-    if (!response.ok) throw new Error(`Fetching SUPERGRAPH failed: HTTP ${response.status}`);
-    sdl = await response.text();
-    fetchedSupergraph = { url: source, sdl };
-  }
-  const unreachable = config.allowPrivateSubgraphs ? [] : privateSubgraphs(sdl);
-  if (unreachable.length > 0) {
-    const list = unreachable.map(({ name, url }) => `${name} (${new URL(url).host})`).join(', ');
-    throw new UnservableConfigError(
-      `The supergraph names subgraphs on loopback or private addresses, which a deployed Worker cannot reach: ${list}. ` +
-        'Give them public URLs, or set ALLOW_PRIVATE_SUBGRAPHS=true for local development.',
-    );
-  }
-  return { sdl, plugins: [] };
-}
-
-async function handlerFor(env: Env): Promise<Handler> {
-  if (cached?.env === env) return cached.handler;
+function isolateFor(env: Env): Isolate {
+  if (cached?.env === env) return cached;
   const config = parseConfig(env, 'worker');
   const log = createLogger(config.logLevel);
-  const graph = await graphFor(config);
-  // Another request may have built it while this one fetched the supergraph.
-  if (cached?.env === env) return cached.handler;
+  const location = supergraphLocation(config);
+  if (location?.kind === 'file') {
+    throw new ConfigError('SUPERGRAPH', location.value, 'an http(s) URL on Workers (or unset for the demo supergraph)');
+  }
+  const settings = config.supergraphSource;
   // No scrape endpoint on Workers: each request's log line carries the figures (docs/operating.md).
   const tollgate = createTollgate(config, {
-    supergraphSdl: graph.sdl,
+    ...(location === undefined
+      ? { supergraphSdl: inIsolateDemoSupergraph, plugins: () => [useInIsolateDemoSubgraphs()] }
+      : {
+          supergraphSource: {
+            read: (etag: string | undefined) => readRemote(location, settings, etag),
+            ...(config.allowPrivateSubgraphs ? {} : { check: privateSubgraphProblem }),
+          },
+        }),
     log,
-    plugins: () => [...graph.plugins],
     observability: (store) => createObservability(config.observability, { log, store }),
   });
-  const { handler, store } = tollgate;
-  cached = { env, handler };
+  cached = { env, tollgate, fetched: location !== undefined, ttlMs: settings.pollMs, refresh: { lastStartedAt: 0, running: false } };
   log.info('started', {
     platform: 'worker',
-    store: store.kind,
-    supergraph: config.supergraph === undefined ? 'demo (in-isolate subgraphs)' : 'SUPERGRAPH',
+    store: tollgate.store.kind,
+    supergraph: location === undefined ? 'demo (in-isolate subgraphs)' : location.variable,
     config: effectiveConfig(config),
   });
-  return handler;
+  return cached;
+}
+
+/** Runs a refresh of the isolate's supergraph, marking it running (one at a time). */
+function startRefresh(isolate: Isolate): Promise<void> {
+  isolate.refresh = { lastStartedAt: Date.now(), running: true };
+  return isolate.tollgate.supergraph.refresh().finally(() => {
+    isolate.refresh = { ...isolate.refresh, running: false };
+  });
+}
+
+/**
+ * The handler, with a graph loaded. The first load is on the request's path (there is nothing to
+ * serve before it; a failed one is tried again by the next request); after it, a refresh is due
+ * every `SUPERGRAPH_POLL_SECONDS` and runs in the background through `waitUntil`: the request is
+ * answered on the cached graph meanwhile (stale-while-revalidate), and a bad refresh keeps it.
+ */
+async function handlerFor(env: Env, request: Request, ctx: ExecutionContext): Promise<Handler> {
+  const isolate = isolateFor(env);
+  const { tollgate } = isolate;
+  if (!isolate.fetched) return tollgate.handler;
+  if (tollgate.supergraph.state().version === undefined) {
+    // /readiness answers its own 503 shape with no graph.
+    if (new URL(request.url).pathname === '/readiness') return tollgate.handler;
+    await startRefresh(isolate);
+    const state = tollgate.supergraph.state();
+    if (state.version === undefined) {
+      const error = state.lastUpdate?.error ?? 'not loaded';
+      if (error.startsWith('The supergraph names subgraphs')) throw new UnservableConfigError(error);
+      throw new Error(`Fetching SUPERGRAPH failed: ${error}`);
+    }
+    return tollgate.handler;
+  }
+  if (refreshDue(isolate.refresh, Date.now(), isolate.ttlMs)) ctx.waitUntil(startRefresh(isolate));
+  return tollgate.handler;
 }
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     let handler: Handler;
     try {
-      handler = await handlerFor(env);
+      handler = await handlerFor(env, request, ctx);
     } catch (error) {
       // No start-up phase on Workers: a bad configuration answers every request, and says why in the log.
       const requestId = crypto.randomUUID();

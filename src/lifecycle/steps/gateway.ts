@@ -17,7 +17,7 @@ export interface GatewayStepOptions {
  * errors rewritten into the one shape; the time spent is measured. Whatever must be released (a
  * per-request runtime) is handed to `waitUntil`, never awaited before the response.
  *
- * @example gateway({ gateway: createGatewayProvider('isolate', () => createRuntime(options)), log, now })
+ * @example gateway({ gateway: createGatewayProvider('isolate', (supergraph) => createRuntime({ ...options, supergraph })), log, now })
  */
 export function gateway(options: GatewayStepOptions): Step<RequestContext> {
   const { gateway, log, now } = options;

@@ -1,0 +1,86 @@
+/**
+ * `npx tsx bench/supergraph-swap.ts`: what a supergraph swap costs on Node (the built gateway,
+ * `npm run build` first), with the two colour graphs of the tests (one subgraph each, answering
+ * `{ color }` with "a" or "b"), the supergraph a watched file:
+ *
+ * - requests/s and p99 for `SWAP_SECONDS` (default 5) of steady load, then as long with a swap
+ *   every second (`SWAP_CONNECTIONS` connections, default 10), and the non-2xx count;
+ * - the time from the file's change to the first answer on the new graph (median and max of 20);
+ * - RSS and V8 heap (from /metrics) after 1 swap and after 120 more (the load's and the timings'
+ *   swaps included: `afterMany.swaps` says how many).
+ *
+ * Prints the figures; writes nothing. A figure of this machine at this moment, not a target.
+ */
+import autocannon from 'autocannon';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGatewayProcess } from '../test/support/process.js';
+import { askColor, twoColorGraphs } from '../test/support/supergraphs.js';
+
+const seconds = Number(process.env['SWAP_SECONDS'] ?? 5);
+const connections = Number(process.env['SWAP_CONNECTIONS'] ?? 10);
+
+const graphs = await twoColorGraphs();
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-swap-bench-'));
+const file = join(dir, 'supergraph.graphql');
+writeFileSync(file, graphs.a);
+const gateway = await startGatewayProcess({ SUPERGRAPH: file, RATE_LIMIT_ENABLED: 'false', METRICS_PORT: '0', LOG_LEVEL: 'info' });
+const metricsUrl = /http:\/\/\S+\/metrics/.exec(String(gateway.logs.find((l) => l['msg'] === 'started')?.['metrics']))?.[0];
+let current = 'a';
+
+function swap(): string {
+  current = current === 'a' ? 'b' : 'a';
+  writeFileSync(`${file}.tmp`, current === 'a' ? graphs.a : graphs.b);
+  renameSync(`${file}.tmp`, file);
+  return current;
+}
+
+async function load(withSwaps: boolean): Promise<{ rps: number; p99: number; non2xx: number; errors: number }> {
+  const timer = withSwaps ? setInterval(swap, 1000) : undefined;
+  const result = await autocannon({
+    url: `${gateway.url}/graphql`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ color }' }),
+    connections,
+    duration: seconds,
+  });
+  clearInterval(timer);
+  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+async function timeToNewGraph(): Promise<number> {
+  const started = performance.now();
+  const expected = swap();
+  while ((await askColor(gateway.url)).color !== expected) {
+    // Sequential requests: the first answer on the new graph ends the wait.
+  }
+  return performance.now() - started;
+}
+
+async function memory(): Promise<{ rssMiB: number; heapMiB: number }> {
+  await new Promise((r) => setTimeout(r, 2000));
+  const text = await (await fetch(metricsUrl!)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
+  return { rssMiB: read('process_resident_memory_bytes'), heapMiB: read('nodejs_heap_size_used_bytes') };
+}
+
+try {
+  await load(false); // warm-up
+  const steady = await load(false);
+  await timeToNewGraph();
+  const afterOne = await memory();
+  const swapping = await load(true);
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) times.push(await timeToNewGraph());
+  times.sort((x, y) => x - y);
+  for (let i = 0; i < 100; i++) await timeToNewGraph();
+  const loads = gateway.logs.filter((l) => l['msg'] === 'supergraph loaded').length;
+  const afterMany = { swaps: loads - 1, ...(await memory()) };
+  const timeToNewGraphMs = { median: Math.round(times[10]!), max: Math.round(times[19]!) };
+  console.log(JSON.stringify({ connections, seconds, steady, swapping, timeToNewGraphMs, afterOne, afterMany }, null, 2));
+} finally {
+  await gateway.stop();
+  await graphs.close();
+}

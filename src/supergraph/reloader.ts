@@ -1,0 +1,112 @@
+import type { Logger } from '../log.js';
+import type { SourceRead } from './fetchUrl.js';
+import {
+  initialSupergraphState,
+  supergraphFailed,
+  supergraphLoaded,
+  supergraphUnchanged,
+  type SupergraphState,
+} from './state.js';
+import { supergraphVersion } from './version.js';
+
+export interface ReloaderDeps {
+  /** One read of the source; `etag` is the one of the text served (for `If-None-Match`). */
+  readonly read: (etag: string | undefined) => Promise<SourceRead>;
+  /** Why a text is not a servable supergraph (src/supergraph/check.ts plus the platform's own rules), or undefined. */
+  readonly check: (sdl: string) => string | undefined;
+  /** Loads a checked text into the gateway; throws when the runtime refuses it (the served one stays). */
+  readonly swap: (sdl: string) => Promise<void>;
+  readonly log: Logger;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** A graph already served (the demo's, or one given at construction): its text. */
+  readonly initial?: string;
+}
+
+export interface SupergraphReloader {
+  /**
+   * Reads the source once and swaps in a new good supergraph. One read at a time: a call while one
+   * runs waits for it and for one more read after it (the change that caused the call is seen).
+   * Never throws: failures are in the state, logged once per distinct failure and counted.
+   */
+  refresh(): Promise<void>;
+  state(): SupergraphState;
+}
+
+/**
+ * Keeps the last good supergraph: a new text is checked, then loaded by the runtime; any failure
+ * on the way (unreachable, HTTP error, HTML, over the size bound, deadline, invalid SDL, refused by
+ * the runtime) leaves the served graph as it was. A refused version is not offered to the runtime
+ * again (it failed already) until another one was served.
+ */
+export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader {
+  const { log, now } = deps;
+  let state: SupergraphState =
+    deps.initial === undefined ? initialSupergraphState : supergraphLoaded(initialSupergraphState, supergraphVersion(deps.initial), now());
+  let etag: string | undefined;
+  let refused: { version: string; error: string } | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  const fail = (error: string): void => {
+    const next = supergraphFailed(state, error, now());
+    state = next.state;
+    if (next.log) log.warn('supergraph update failed: the last good supergraph is kept', { version: state.version ?? null, error });
+  };
+
+  async function once(): Promise<void> {
+    let read: SourceRead;
+    try {
+      read = await deps.read(etag);
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (read.kind === 'unchanged') {
+      state = supergraphUnchanged(state, now());
+      return;
+    }
+    const version = supergraphVersion(read.sdl);
+    if (version === state.version) {
+      etag = read.etag;
+      state = supergraphUnchanged(state, now());
+      return;
+    }
+    if (refused?.version === version) return fail(refused.error);
+    const problem = deps.check(read.sdl);
+    if (problem !== undefined) {
+      refused = { version, error: problem };
+      return fail(problem);
+    }
+    try {
+      await deps.swap(read.sdl);
+    } catch (error) {
+      refused = { version, error: `the gateway runtime refused it: ${error instanceof Error ? error.message : String(error)}` };
+      return fail(refused.error);
+    }
+    const previous = state.version ?? null;
+    etag = read.etag;
+    refused = undefined;
+    state = supergraphLoaded(state, version, now());
+    log.info('supergraph loaded', { version, previous });
+  }
+
+  return {
+    refresh() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = (async () => {
+        do {
+          again = false;
+          await once();
+        } while (again);
+      })().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    state: () => state,
+  };
+}
