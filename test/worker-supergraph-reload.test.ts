@@ -123,4 +123,27 @@ describe('the supergraph on Workers: cached per isolate, refreshed in the backgr
       await registry.close();
     }
   });
+
+  test('requests that arrive together before the first load: one read, each waits on its own, none hangs', async () => {
+    const registry = await startSupergraphServer({ kind: 'sdl', sdl: graphs.a });
+    const worker = await startWorker({ SUPERGRAPH: registry.url, RATE_LIMIT_ENABLED: 'false' });
+    try {
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => color(worker, `192.0.2.${100 + i}`)));
+      assert.deepEqual(answers, Array(6).fill({ status: 200, color: 'a' }));
+      assert.equal(registry.requests.length, 1, 'one read for all of them');
+    } finally {
+      await worker.dispose();
+      await registry.close();
+    }
+    const hanging = await startSupergraphServer({ kind: 'hang' });
+    const stuck = await startWorker({ SUPERGRAPH: hanging.url, SUPERGRAPH_TIMEOUT_MS: '800', RATE_LIMIT_ENABLED: 'false' });
+    try {
+      // The read's deadline passes: the reader and those waiting beside it are all answered 503.
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => color(stuck, `192.0.2.${110 + i}`)));
+      assert.deepEqual(answers.map((a) => a.status), Array(6).fill(503));
+    } finally {
+      await stuck.dispose();
+      await hanging.close();
+    }
+  });
 });

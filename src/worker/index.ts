@@ -29,6 +29,8 @@ interface Isolate {
   /** Whether the supergraph comes from `SUPERGRAPH` (refreshed), rather than the demo's. */
   readonly fetched: boolean;
   readonly ttlMs: number;
+  /** The deadline of one read of the source (`SUPERGRAPH_TIMEOUT_MS`). */
+  readonly readTimeoutMs: number;
   refresh: { lastStartedAt: number; running: boolean };
 }
 
@@ -72,7 +74,14 @@ function isolateFor(env: Env): Isolate {
     log,
     observability: (store) => createObservability(config.observability, { log, store }),
   });
-  cached = { env, tollgate, fetched: location !== undefined, ttlMs: settings.pollMs, refresh: { lastStartedAt: 0, running: false } };
+  cached = {
+    env,
+    tollgate,
+    fetched: location !== undefined,
+    ttlMs: settings.pollMs,
+    readTimeoutMs: settings.timeoutMs,
+    refresh: { lastStartedAt: 0, running: false },
+  };
   log.info('started', {
     platform: 'worker',
     store: tollgate.store.kind,
@@ -91,6 +100,22 @@ function startRefresh(isolate: Isolate): Promise<void> {
 }
 
 /**
+ * The first load, on the request's path. One request reads; one that arrives meanwhile waits on
+ * timers of its own and looks at the state, rather than awaiting the reading request's promise:
+ * in workerd a promise settled by another request's I/O never settles if that request is
+ * cancelled (its client left), and the waiter would hang. Past the read's deadline (plus a margin)
+ * with nothing loaded, the waiter stops waiting and is answered 503.
+ */
+async function firstLoad(isolate: Isolate): Promise<void> {
+  if (!isolate.refresh.running) return startRefresh(isolate);
+  const giveUpAt = Date.now() + isolate.readTimeoutMs + 1000;
+  while (isolate.refresh.running && isolate.tollgate.supergraph.state().version === undefined) {
+    if (Date.now() >= giveUpAt) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
  * The handler, with a graph loaded. The first load is on the request's path (there is nothing to
  * serve before it; a failed one is tried again by the next request); after it, a refresh is due
  * every `SUPERGRAPH_POLL_SECONDS` and runs in the background through `waitUntil`: the request is
@@ -103,7 +128,7 @@ async function handlerFor(env: Env, request: Request, ctx: ExecutionContext): Pr
   if (tollgate.supergraph.state().version === undefined) {
     // /readiness answers its own 503 shape with no graph.
     if (new URL(request.url).pathname === '/readiness') return tollgate.handler;
-    await startRefresh(isolate);
+    await firstLoad(isolate);
     const state = tollgate.supergraph.state();
     if (state.version === undefined) {
       const error = state.lastUpdate?.error ?? 'not loaded';
