@@ -42,3 +42,21 @@ export function isPrivateUrl(url: string): boolean {
 export function privateSubgraphs(supergraphSdl: string): SubgraphUrl[] {
   return subgraphUrls(supergraphSdl).filter(({ url }) => isPrivateUrl(url));
 }
+
+const problemPrefix = 'The supergraph names subgraphs on loopback or private addresses';
+
+/**
+ * Why a supergraph cannot be served from a deployed Worker (its subgraphs on loopback or private
+ * addresses), in words safe to show the client; undefined when it can.
+ */
+export function privateSubgraphsProblem(supergraphSdl: string): string | undefined {
+  const unreachable = privateSubgraphs(supergraphSdl);
+  if (unreachable.length === 0) return undefined;
+  const list = unreachable.map(({ name, url }) => `${name} (${new URL(url).host})`).join(', ');
+  return `${problemPrefix}, which a deployed Worker cannot reach: ${list}. Give them public URLs, or set ALLOW_PRIVATE_SUBGRAPHS=true for local development.`;
+}
+
+/** Whether a supergraph update's error is `privateSubgraphsProblem`'s (and so safe to show). */
+export function isPrivateSubgraphsProblem(error: string): boolean {
+  return error.startsWith(problemPrefix);
+}

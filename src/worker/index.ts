@@ -7,7 +7,7 @@
 import { ConfigError, parseConfig, type Env } from '../config.js';
 import { useInIsolateDemoSubgraphs } from '../demo/inIsolate.js';
 import inIsolateDemoSupergraph from '../demo/supergraph.in-isolate.graphql';
-import { privateSubgraphs } from '../gateway/privateSubgraphs.js';
+import { isPrivateSubgraphsProblem, privateSubgraphsProblem } from '../gateway/privateSubgraphs.js';
 import { errorBody, jsonResponse } from '../http/errors.js';
 import type { Handler } from '../lifecycle/handle.js';
 import { createLogger } from '../log.js';
@@ -41,17 +41,6 @@ class UnservableConfigError extends Error {
   override readonly name = 'UnservableConfigError';
 }
 
-/** Why a refreshed supergraph cannot be served from a deployed Worker (its subgraphs on loopback or private addresses). */
-function privateSubgraphProblem(sdl: string): string | undefined {
-  const unreachable = privateSubgraphs(sdl);
-  if (unreachable.length === 0) return undefined;
-  const list = unreachable.map(({ name, url }) => `${name} (${new URL(url).host})`).join(', ');
-  return (
-    `The supergraph names subgraphs on loopback or private addresses, which a deployed Worker cannot reach: ${list}. ` +
-    'Give them public URLs, or set ALLOW_PRIVATE_SUBGRAPHS=true for local development.'
-  );
-}
-
 function isolateFor(env: Env): Isolate {
   if (cached?.env === env) return cached;
   const config = parseConfig(env, 'worker');
@@ -68,7 +57,7 @@ function isolateFor(env: Env): Isolate {
       : {
           supergraphSource: {
             read: (etag: string | undefined) => readRemote(location, settings, etag),
-            ...(config.allowPrivateSubgraphs ? {} : { check: privateSubgraphProblem }),
+            ...(config.allowPrivateSubgraphs ? {} : { check: privateSubgraphsProblem }),
           },
         }),
     log,
@@ -132,7 +121,7 @@ async function handlerFor(env: Env, request: Request, ctx: ExecutionContext): Pr
     const state = tollgate.supergraph.state();
     if (state.version === undefined) {
       const error = state.lastUpdate?.error ?? 'not loaded';
-      if (error.startsWith('The supergraph names subgraphs')) throw new UnservableConfigError(error);
+      if (isPrivateSubgraphsProblem(error)) throw new UnservableConfigError(error);
       throw new Error(`Fetching SUPERGRAPH failed: ${error}`);
     }
     return tollgate.handler;
