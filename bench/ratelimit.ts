@@ -17,6 +17,7 @@ import { defaultPolicy } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
 import { startRedisServer } from '../test/support/redis-server.js';
+import { decideOne } from '../src/ratelimit/store.js';
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -46,8 +47,8 @@ const resilient = new ResilientStore(new RedisStore({ url: server.url, keyPrefix
 });
 const admin = new Redis(server.url, { lazyConnect: true });
 await admin.connect();
-await store.decide('warm-up', defaultPolicy); // connects; loads the script
-await resilient.decide('warm-up', defaultPolicy);
+await decideOne(store, 'warm-up', defaultPolicy); // connects; loads the script
+await decideOne(resilient, 'warm-up', defaultPolicy);
 
 // The same ioredis client (same settings, same connection) for rate-limiter-flexible, the same policy.
 const rlfLimiter = (keyPrefix: string, cache: { inMemoryBlockOnConsumed?: number; inMemoryBlockDuration?: number } = {}) =>
@@ -75,9 +76,9 @@ const consume = (limiter: RateLimiterRedis) => (key: string) =>
   );
 
 const contenders: Contender[] = [
-  { name: 'RedisStore', decide: async (key) => (await store.decide(key, defaultPolicy)).allowed },
+  { name: 'RedisStore', decide: async (key) => (await decideOne(store, key, defaultPolicy)).allowed },
   { name: 'rate-limiter-flexible', decide: consume(rlf) },
-  { name: 'ResilientStore(RedisStore)', decide: async (key) => (await resilient.decide(key, defaultPolicy)).allowed },
+  { name: 'ResilientStore(RedisStore)', decide: async (key) => (await decideOne(resilient, key, defaultPolicy)).allowed },
   { name: 'rate-limiter-flexible, inMemoryBlockOnConsumed', decide: consume(rlfCached) },
 ];
 
@@ -186,9 +187,9 @@ for (const workload of workloads) {
 await admin.config('RESETSTAT');
 const cachedBefore = resilient.stats().cachedBlocked;
 const blockedKey = `cached-${Date.now()}`;
-for (let i = 0; i < 51; i++) await resilient.decide(blockedKey, defaultPolicy);
+for (let i = 0; i < 51; i++) await decideOne(resilient, blockedKey, defaultPolicy);
 await admin.config('RESETSTAT');
-for (let i = 0; i < 10_000; i++) await resilient.decide(blockedKey, defaultPolicy);
+for (let i = 0; i < 10_000; i++) await decideOne(resilient, blockedKey, defaultPolicy);
 const stats = (await admin.info('commandstats')).match(/cmdstat_(evalsha|eval):calls=(\d+)/g) ?? [];
 console.log(
   `cached-blocked: ${resilient.stats().cachedBlocked - cachedBefore} decisions answered locally, ` +

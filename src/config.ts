@@ -2,6 +2,7 @@ import { logLevels, type LogLevel } from './log.js';
 import { defaultGatewayLifecycle, type GatewayLifecycle } from './gateway/lifecycle.js';
 import type { QueryPlanner } from './gateway/planner.js';
 import type { RateLimitPolicy } from './ratelimit/policy.js';
+import { defaultPolicies, parsePolicies, PolicyError, type PolicySpec } from './ratelimit/policies.js';
 import { defaultKeyPrefix } from './ratelimit/redis/decideScript.js';
 import { storeSettingsProblem } from './ratelimit/storeSettings.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
@@ -33,7 +34,10 @@ export interface Config {
   readonly upstashUrl: string | undefined;
   readonly upstashToken: string | undefined;
   readonly rateLimitEnabled: boolean;
+  /** The `RATE_LIMIT_*` figures: the `default` policy when `RATE_LIMIT_POLICIES` is unset. */
   readonly policy: RateLimitPolicy;
+  /** `RATE_LIMIT_POLICIES`, or the one `default` policy on the address from `policy`. */
+  readonly policies: readonly PolicySpec[];
   readonly rateLimitTimeoutMs: number;
   /** Node: how long start-up waits for the shared store to connect before serving anyway. */
   readonly rateLimitStartupWaitMs: number;
@@ -183,6 +187,11 @@ export function parseConfig(env: Env, platform: Platform): Config {
   if (sources.length > 1) throw new ConfigError(String(sources[1]), '', `not to be set together with ${sources[0]}: one supergraph source`);
   const port = int(read, 'PORT', 4000, 0, 65_535);
   const host = read('HOST') ?? '0.0.0.0';
+  const policy: RateLimitPolicy = {
+    limit: int(read, 'RATE_LIMIT_MAX_REQUESTS', 50, 1, 1_000_000_000),
+    windowMs: int(read, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400 * 365) * 1000,
+    penaltyMs: int(read, 'RATE_LIMIT_PENALTY_SECONDS', 40, 0, 86_400 * 365) * 1000,
+  };
 
   return {
     platform,
@@ -203,11 +212,8 @@ export function parseConfig(env: Env, platform: Platform): Config {
     upstashUrl,
     upstashToken,
     rateLimitEnabled: bool(read, 'RATE_LIMIT_ENABLED', !development),
-    policy: {
-      limit: int(read, 'RATE_LIMIT_MAX_REQUESTS', 50, 1, 1_000_000_000),
-      windowMs: int(read, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400 * 365) * 1000,
-      penaltyMs: int(read, 'RATE_LIMIT_PENALTY_SECONDS', 40, 0, 86_400 * 365) * 1000,
-    },
+    policy,
+    policies: policiesConfig(env['RATE_LIMIT_POLICIES'], policy),
     rateLimitTimeoutMs: int(read, 'RATE_LIMIT_TIMEOUT_MS', 50, 1, 60_000),
     rateLimitStartupWaitMs: int(read, 'RATE_LIMIT_STARTUP_WAIT_MS', 5000, 0, 600_000),
     corsOrigins: corsOrigins(read('CORS_ORIGINS')),
@@ -234,6 +240,24 @@ export function parseConfig(env: Env, platform: Platform): Config {
     },
     observability: observabilityConfig(read, { development, port, host, platform }),
   };
+}
+
+/**
+ * `RATE_LIMIT_POLICIES`: JSON text (a file's, on Node), or on Workers a JSON variable, which
+ * arrives parsed. Unset: the one `default` policy from the `RATE_LIMIT_*` figures.
+ */
+function policiesConfig(value: unknown, policy: RateLimitPolicy): readonly PolicySpec[] {
+  const text = typeof value === 'string' ? value.trim() : value === undefined || value === null ? '' : JSON.stringify(value);
+  if (text === '') return defaultPolicies(policy);
+  try {
+    return parsePolicies(text);
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+    const problem = new ConfigError('RATE_LIMIT_POLICIES', shown, 'a valid policy list');
+    problem.message = `Invalid RATE_LIMIT_POLICIES: ${error.message}`;
+    throw problem;
+  }
 }
 
 function observabilityConfig(

@@ -15,7 +15,8 @@ import { rateLimit } from '../src/lifecycle/steps/rateLimit.js';
 import { parseTrustProxy } from '../src/identity/trustProxy.js';
 import { silentLogger } from '../src/log.js';
 import { MemoryStore } from '../src/ratelimit/memoryStore.js';
-import { defaultPolicy, type RateLimitPolicy } from '../src/ratelimit/policy.js';
+import { defaultPolicy, type Check } from '../src/ratelimit/policy.js';
+import { defaultPolicies } from '../src/ratelimit/policies.js';
 import { createObservability } from '../src/observability/observability.js';
 import { signingKey, signToken, startJwksServer, type JwksServer, type SigningKey } from './support/jwks.js';
 
@@ -24,9 +25,9 @@ const secret = 'a-test-secret-of-at-least-32-bytes!!';
 /** A memory store that remembers every key it was asked about. */
 class RecordingStore extends MemoryStore {
   readonly keys = new Set<string>();
-  override async decide(key: string, policy: RateLimitPolicy) {
+  override async decide(key: string, checks: readonly Check[]) {
     this.keys.add(key);
-    return super.decide(key, policy);
+    return super.decide(key, checks);
   }
 }
 
@@ -39,7 +40,7 @@ function lifecycle(config: IdentityConfig, store = new RecordingStore(), now?: (
   const steps: Step<RequestContext>[] = [
     clientIdentity(parseTrustProxy('none')!),
     identity(config, { now }),
-    rateLimit({ store, policy: defaultPolicy, log: silentLogger, now: () => performance.now() }),
+    rateLimit({ store, policies: defaultPolicies(defaultPolicy), log: silentLogger, now: () => performance.now() }),
     credentialRequired(),
     async (c) => {
       c.response = new Response('{"data":{}}', { status: 200 });

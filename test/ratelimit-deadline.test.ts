@@ -12,6 +12,7 @@ import { defaultPolicy } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
 import { startSilentListener, usePrivateRedis } from './support/redis-server.js';
+import { decideOne } from '../src/ratelimit/store.js';
 
 const timeoutMs = 50;
 /** How long the loop is held: three deadlines. */
@@ -85,7 +86,7 @@ describe('a blocked event loop and a healthy Redis', () => {
       // More blocked decisions than the breaker's threshold: a bare timer race would have opened it.
       for (let i = 1; i <= 8; i++) {
         await afterCheckPhase();
-        const pending = store.decide('client', defaultPolicy);
+        const pending = decideOne(store, 'client', defaultPolicy);
         blockLoop(blockMs);
         const decision = await pending;
         assert.deepEqual(
@@ -114,7 +115,7 @@ describe('a blocked event loop and a healthy Redis', () => {
       await store.connect(AbortSignal.timeout(5000));
       await redis.admin.script('FLUSH');
       await afterCheckPhase();
-      const pending = store.decide('client', defaultPolicy);
+      const pending = decideOne(store, 'client', defaultPolicy);
       blockLoop(blockMs);
       const decision = await pending;
       assert.equal(decision.source, 'store');
@@ -133,7 +134,7 @@ describe('a silent store after a blocked loop', () => {
     try {
       await afterCheckPhase();
       const started = performance.now();
-      const pending = store.decide('client', defaultPolicy);
+      const pending = decideOne(store, 'client', defaultPolicy);
       blockLoop(blockMs);
       const decision = await pending;
       const ms = performance.now() - started;

@@ -8,7 +8,7 @@ import { createLogger } from '../src/log.js';
 import { defaultPolicy } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
-import type { StoreDecision } from '../src/ratelimit/store.js';
+import { decideOne, type StoreDecision } from '../src/ratelimit/store.js';
 import { startRedisServer, startSilentListener, type RedisServer } from './support/redis-server.js';
 
 const timeoutMs = 50;
@@ -39,7 +39,7 @@ describe('redis-server killed mid-run, then restarted', () => {
         breaker: { failureThreshold: 5, coolDownMs },
       });
       try {
-        for (let i = 0; i < 10; i++) assert.equal((await store.decide('before', defaultPolicy)).source, 'store');
+        for (let i = 0; i < 10; i++) assert.equal((await decideOne(store, 'before', defaultPolicy)).source, 'store');
 
         // Decisions keep flowing (20 in flight at a time) while the server is killed.
         const results: { decision: StoreDecision; ms: number }[] = [];
@@ -48,7 +48,7 @@ describe('redis-server killed mid-run, then restarted', () => {
         const load = (async () => {
           while (!stop) {
             const batch = await Promise.all(
-              Array.from({ length: 20 }, () => timed(() => store.decide(`load-${n++}`, defaultPolicy))),
+              Array.from({ length: 20 }, () => timed(() => decideOne(store, `load-${n++}`, defaultPolicy))),
             );
             results.push(...batch);
             await sleep(5);
@@ -72,11 +72,11 @@ describe('redis-server killed mid-run, then restarted', () => {
 
         // The per-instance limiter enforces the policy meanwhile.
         for (let i = 1; i <= 50; i++) {
-          const { decision, ms } = await timed(() => store.decide('flood', defaultPolicy));
+          const { decision, ms } = await timed(() => decideOne(store, 'flood', defaultPolicy));
           assert.ok(ms < timeoutMs + marginMs);
           assert.deepEqual(decision, { ...decision, allowed: true, source: 'fallback' });
         }
-        assert.deepEqual(await store.decide('flood', defaultPolicy), {
+        assert.deepEqual(await decideOne(store, 'flood', defaultPolicy), {
           allowed: false,
           reason: 'limited',
           retryAfterMs: 40_000,
@@ -88,7 +88,7 @@ describe('redis-server killed mid-run, then restarted', () => {
         const deadline = Date.now() + coolDownMs + 6000;
         let decision: StoreDecision | undefined;
         while (Date.now() < deadline) {
-          const result = await timed(() => store.decide('after', defaultPolicy));
+          const result = await timed(() => decideOne(store, 'after', defaultPolicy));
           assert.ok(result.ms < timeoutMs + marginMs, `${result.ms} ms`);
           decision = result.decision;
           if (decision.source === 'store') break;
@@ -122,7 +122,7 @@ describe('a listener that accepts and never answers', () => {
       try {
         const results: { decision: StoreDecision; ms: number }[] = [];
         for (let round = 0; round < 6; round++) {
-          results.push(...(await Promise.all(Array.from({ length: 10 }, () => timed(() => store.decide('c', defaultPolicy))))));
+          results.push(...(await Promise.all(Array.from({ length: 10 }, () => timed(() => decideOne(store, 'c', defaultPolicy))))));
           await sleep(60);
         }
         const slowest = Math.max(...results.map((r) => r.ms));

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log.js';
 import { defaultPolicy, type RateLimitPolicy } from '../src/ratelimit/policy.js';
 import { createHash } from 'node:crypto';
-import { clientKeys, decideScript, decideScriptSha1, toDecision } from '../src/ratelimit/redis/decideScript.js';
+import { clientKeys, decideScript, decideScriptSha1, toDecisions } from '../src/ratelimit/redis/decideScript.js';
 import { reconnectDelay, redisOptionsFromUrl, RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
 import { createStore } from '../src/ratelimit/createStore.js';
@@ -24,6 +24,7 @@ import {
   uniquePrefix,
   usePrivateRedis,
 } from './support/redis-server.js';
+import { decideOne } from '../src/ratelimit/store.js';
 
 /** Short enough to wait out, long enough for 50 requests on a loaded machine. */
 const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 3000, penaltyMs: 1000 };
@@ -37,13 +38,18 @@ describe('decide script helpers', () => {
   });
 
   test('replies map to decisions; anything else throws', () => {
-    assert.deepEqual(toDecision([0, 49, 60000]), { allowed: true, remaining: 49, resetMs: 60000, source: 'store' });
-    assert.deepEqual(toDecision([1, 40000, 0]), { allowed: false, reason: 'limited', retryAfterMs: 40000, source: 'store' });
-    assert.deepEqual(toDecision([2, '1234', '0']), { allowed: false, reason: 'blocked', retryAfterMs: 1234, source: 'store' });
-    assert.throws(() => toDecision([0, 1.5, 0]), TypeError);
-    assert.throws(() => toDecision(null), TypeError);
-    assert.throws(() => toDecision([3, 0, 0]), TypeError);
-    assert.throws(() => toDecision(['x', 1, 2]), TypeError);
+    assert.deepEqual(toDecisions([0, 49, 60000], 1), [{ allowed: true, remaining: 49, resetMs: 60000 }]);
+    assert.deepEqual(toDecisions([1, 40000, 0], 1), [{ allowed: false, reason: 'limited', retryAfterMs: 40000 }]);
+    assert.deepEqual(toDecisions([2, '1234', '0'], 1), [{ allowed: false, reason: 'blocked', retryAfterMs: 1234 }]);
+    assert.deepEqual(toDecisions([0, 1, 2, 1, 5, 0], 2), [
+      { allowed: true, remaining: 1, resetMs: 2 },
+      { allowed: false, reason: 'limited', retryAfterMs: 5 },
+    ]);
+    assert.throws(() => toDecisions([0, 1.5, 0], 1), TypeError);
+    assert.throws(() => toDecisions(null, 1), TypeError);
+    assert.throws(() => toDecisions([3, 0, 0], 1), TypeError);
+    assert.throws(() => toDecisions(['x', 1, 2], 1), TypeError);
+    assert.throws(() => toDecisions([0, 1, 2], 2), TypeError, 'one decision short');
   });
 
   test('redis:// and rediss:// URLs with user, password and db', () => {
@@ -99,7 +105,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
     const clientKey = 'scenario-client';
     await runPolicyScenario({
       policy: shortPolicy,
-      decide: () => stores[0]!.decide(clientKey, shortPolicy),
+      decide: () => decideOne(stores[0]!, clientKey, shortPolicy),
       ...realClock,
     });
   });
@@ -107,16 +113,16 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
   test('penalty: after the 51st the block key lives ≈ 40 s and the counter is gone', async () => {
     const clientKey = 'penalty-client';
     const [blockKey, countKey] = clientKeys(prefix, clientKey);
-    for (let i = 0; i < 50; i++) assert.equal((await stores[0]!.decide(clientKey, defaultPolicy)).allowed, true);
+    for (let i = 0; i < 50; i++) assert.equal((await decideOne(stores[0]!, clientKey, defaultPolicy)).allowed, true);
     const counterTtl = await admin.pttl(countKey);
     assert.ok(counterTtl > 59_000 && counterTtl <= 60_000, `counter PTTL ${counterTtl}`);
-    const limited = await stores[1]!.decide(clientKey, defaultPolicy);
+    const limited = await decideOne(stores[1]!, clientKey, defaultPolicy);
     assert.deepEqual(limited, { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'store' });
     const blockTtl = await admin.pttl(blockKey);
     assert.ok(blockTtl > 39_000 && blockTtl <= 40_000, `block PTTL ${blockTtl}`);
     assert.equal(await admin.exists(countKey), 0, 'the counter is deleted');
     await sleep(30);
-    const blocked = await stores[2]!.decide(clientKey, defaultPolicy);
+    const blocked = await decideOne(stores[2]!, clientKey, defaultPolicy);
     assert.ok(!blocked.allowed && blocked.reason === 'blocked');
     assert.ok(blocked.retryAfterMs < 40_000 && blocked.retryAfterMs > 39_000, `${blocked.retryAfterMs}`);
     assert.ok((await admin.pttl(blockKey)) <= blocked.retryAfterMs, 'the block was not extended');
@@ -133,11 +139,11 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
     const clientKey = 'no-expiry';
     const [blockKey, countKey] = clientKeys(prefix, clientKey);
     await admin.set(countKey, '10');
-    const decision = await stores[0]!.decide(clientKey, defaultPolicy);
+    const decision = await decideOne(stores[0]!, clientKey, defaultPolicy);
     assert.deepEqual(decision, { allowed: true, remaining: 39, resetMs: 60_000, source: 'store' });
     assert.ok((await admin.pttl(countKey)) > 0);
     await admin.set(blockKey, '1');
-    assert.equal((await stores[0]!.decide(clientKey, defaultPolicy)).allowed, true);
+    assert.equal((await decideOne(stores[0]!, clientKey, defaultPolicy)).allowed, true);
     assert.equal(await admin.exists(blockKey), 0);
   });
 
@@ -147,7 +153,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
     const waitUntil = (promise: Promise<unknown>): void => void pending.push(promise);
     try {
       const decisions = await Promise.all(
-        Array.from({ length: 60 }, () => perRequest.decide('per-request', defaultPolicy, { waitUntil })),
+        Array.from({ length: 60 }, () => decideOne(perRequest, 'per-request', defaultPolicy, { waitUntil })),
       );
       assert.equal(decisions.filter((d) => d.allowed).length, 50);
       assert.equal(pending.length, 60, 'every connection handed to waitUntil');
@@ -164,7 +170,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
     try {
       assert.ok(store instanceof ResilientStore);
       assert.equal(store.kind, 'redis');
-      const decision = await store.decide('created', defaultPolicy);
+      const decision = await decideOne(store, 'created', defaultPolicy);
       assert.deepEqual(decision, { allowed: true, remaining: 49, resetMs: 60_000, source: 'store' });
       assert.deepEqual(store.health?.(), { status: 'ok' });
     } finally {
@@ -185,16 +191,16 @@ describe('RedisStore on a private redis-server', () => {
     const inner = new RedisStore({ url: redis.server.url });
     const store = new ResilientStore(inner, { timeoutMs: 500, log: silentLogger });
     try {
-      await store.decide('warm-up', defaultPolicy); // loads the script (EVALSHA → NOSCRIPT → EVAL)
+      await decideOne(store, 'warm-up', defaultPolicy); // loads the script (EVALSHA → NOSCRIPT → EVAL)
       await redis.admin.config('RESETSTAT');
-      for (let i = 0; i < 50; i++) assert.equal((await store.decide('rt', defaultPolicy)).source, 'store');
+      for (let i = 0; i < 50; i++) assert.equal((await decideOne(store, 'rt', defaultPolicy)).source, 'store');
       let stats = await commandStats(redis.admin);
       assert.equal(stats.evalsha, 50, 'one EVALSHA per allowed decision');
       assert.equal(stats.eval, undefined);
-      const limited = await store.decide('rt', defaultPolicy);
+      const limited = await decideOne(store, 'rt', defaultPolicy);
       assert.ok(!limited.allowed && limited.reason === 'limited' && limited.source === 'store');
       for (let i = 0; i < 100; i++) {
-        const decision = await store.decide('rt', defaultPolicy);
+        const decision = await decideOne(store, 'rt', defaultPolicy);
         assert.equal(decision.source, 'local-cache');
         assert.ok(!decision.allowed && decision.reason === 'blocked');
       }
@@ -203,7 +209,7 @@ describe('RedisStore on a private redis-server', () => {
       assert.deepEqual(clientCommands(stats), { evalsha: 51 }, 'nothing else was sent');
       assert.equal(store.stats().cachedBlocked, 100);
       // A plain RedisStore (no block cache) does ask Redis for a blocked client: one EVALSHA.
-      await inner.decide('rt', defaultPolicy);
+      await decideOne(inner, 'rt', defaultPolicy);
       assert.equal((await commandStats(redis.admin)).evalsha, 52);
     } finally {
       await store.close();
@@ -213,15 +219,15 @@ describe('RedisStore on a private redis-server', () => {
   test('NOSCRIPT: after SCRIPT FLUSH the store falls back to EVAL once, then EVALSHA again', async () => {
     const store = new RedisStore({ url: redis.server.url });
     try {
-      await store.decide('ns', defaultPolicy);
+      await decideOne(store, 'ns', defaultPolicy);
       await redis.admin.script('FLUSH');
       await redis.admin.config('RESETSTAT');
-      const first = await store.decide('ns', defaultPolicy);
+      const first = await decideOne(store, 'ns', defaultPolicy);
       assert.deepEqual(first, { ...first, allowed: true, remaining: 48 });
       let stats = await commandStats(redis.admin);
       assert.equal(stats.eval, 1, 'EVAL after NOSCRIPT');
       assert.equal(stats.evalsha, 1, 'the EVALSHA that got NOSCRIPT');
-      await store.decide('ns', defaultPolicy);
+      await decideOne(store, 'ns', defaultPolicy);
       stats = await commandStats(redis.admin);
       assert.equal(stats.eval, 1);
       assert.equal(stats.evalsha, 2);
@@ -241,11 +247,11 @@ describe('RedisStore on a private redis-server', () => {
     const check = new Redis({ port: secured.port, password: 's3cret', db: 3, lazyConnect: true });
     try {
       await check.connect();
-      assert.equal((await store.decide('c', defaultPolicy)).allowed, true);
-      assert.equal((await perRequest.decide('c', defaultPolicy)).allowed, true);
+      assert.equal((await decideOne(store, 'c', defaultPolicy)).allowed, true);
+      assert.equal((await decideOne(perRequest, 'c', defaultPolicy)).allowed, true);
       assert.equal(await check.get('p:{c}:count'), '2');
       const wrong = new RedisStore({ url: `redis://:nope@127.0.0.1:${secured.port}/3`, connectionPerRequest: true });
-      await assert.rejects(wrong.decide('c', defaultPolicy), /WRONGPASS|NOAUTH|invalid/i);
+      await assert.rejects(decideOne(wrong, 'c', defaultPolicy), /WRONGPASS|NOAUTH|invalid|unauthenticated/i);
       await wrong.close();
     } finally {
       check.disconnect();
@@ -257,14 +263,14 @@ describe('RedisStore on a private redis-server', () => {
   test('per-request connections: one EVAL each (no NOSCRIPT round trip, even after SCRIPT FLUSH), all closed afterwards', async () => {
     const store = new RedisStore({ url: redis.server.url, connectionPerRequest: true });
     const warmUp: Promise<unknown>[] = [];
-    await store.decide('warm-up', defaultPolicy, { waitUntil: (p) => void warmUp.push(p) });
+    await decideOne(store, 'warm-up', defaultPolicy, { waitUntil: (p) => void warmUp.push(p) });
     await Promise.all(warmUp);
     const clientsBefore = String(await redis.admin.client('LIST')).trim().split('\n').length;
     await redis.admin.script('FLUSH');
     await redis.admin.config('RESETSTAT');
     const pending: Promise<unknown>[] = [];
     await Promise.all(
-      Array.from({ length: 20 }, () => store.decide('pr', defaultPolicy, { waitUntil: (p) => void pending.push(p) })),
+      Array.from({ length: 20 }, () => decideOne(store, 'pr', defaultPolicy, { waitUntil: (p) => void pending.push(p) })),
     );
     await Promise.all(pending);
     // A new connection costs no command of its own (no INFO ready check, no CLIENT SETINFO).

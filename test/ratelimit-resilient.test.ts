@@ -4,9 +4,9 @@ import { describe, test } from 'node:test';
 import { createLogger } from '../src/log.js';
 import { BlockCache } from '../src/ratelimit/blockCache.js';
 import { closedBreaker, failed, route, succeeded, type Breaker } from '../src/ratelimit/circuitBreaker.js';
-import { defaultPolicy, type Decision, type RateLimitPolicy } from '../src/ratelimit/policy.js';
+import { defaultPolicy, type Check, type Decision, type RateLimitPolicy } from '../src/ratelimit/policy.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
-import type { DecideOptions, RateLimitStore, StoreDecision } from '../src/ratelimit/store.js';
+import { decideOne, type DecideOptions, type RateLimitStore, type StoreVerdict } from '../src/ratelimit/store.js';
 
 /** An inner store whose answers the test scripts, recording every call. */
 class ScriptedStore implements RateLimitStore {
@@ -18,9 +18,9 @@ class ScriptedStore implements RateLimitStore {
     resetMs: 1000,
   });
   closed = false;
-  async decide(clientKey: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<StoreDecision> {
+  async decide(clientKey: string, checks: readonly Check[], options: DecideOptions = {}): Promise<StoreVerdict> {
     this.calls.push({ clientKey, signal: options.signal });
-    return this.answer(clientKey, policy, options);
+    return { decisions: [await this.answer(clientKey, checks[0]!.limit as RateLimitPolicy, options)] };
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -106,15 +106,15 @@ describe('ResilientStore', () => {
   test('remembers blocks and answers them without calling the store', async () => {
     const { store, inner, advance } = setup();
     inner.answer = async () => ({ allowed: false, reason: 'limited', retryAfterMs: 40_000 });
-    assert.deepEqual(await store.decide('c', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'store' });
+    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'store' });
     advance(10_000);
-    assert.deepEqual(await store.decide('c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 30_000, source: 'local-cache' });
+    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 30_000, source: 'local-cache' });
     advance(29_999);
-    assert.deepEqual(await store.decide('c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 1, source: 'local-cache' });
+    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 1, source: 'local-cache' });
     assert.equal(inner.calls.length, 1);
     advance(1);
     inner.answer = async () => ({ allowed: true, remaining: 49, resetMs: 60_000 });
-    assert.equal((await store.decide('c', defaultPolicy)).source, 'store');
+    assert.equal((await decideOne(store, 'c', defaultPolicy)).source, 'store');
     assert.equal(inner.calls.length, 2);
     assert.deepEqual(store.stats(), {
       allowed: 1, limited: 1, cachedBlocked: 2, failedOpen: 0, failedOpenTimeout: 0, failedOpenError: 0,
@@ -126,9 +126,9 @@ describe('ResilientStore', () => {
   test('the block cache is bounded', async () => {
     const { store, inner } = setup({ maxBlockedCache: 2 });
     inner.answer = async () => ({ allowed: false, reason: 'blocked', retryAfterMs: 40_000 });
-    for (const key of ['a', 'b', 'c']) await store.decide(key, defaultPolicy);
-    assert.equal((await store.decide('c', defaultPolicy)).source, 'local-cache');
-    const sources = [(await store.decide('a', defaultPolicy)).source, (await store.decide('b', defaultPolicy)).source];
+    for (const key of ['a', 'b', 'c']) await decideOne(store, key, defaultPolicy);
+    assert.equal((await decideOne(store, 'c', defaultPolicy)).source, 'local-cache');
+    const sources = [(await decideOne(store, 'a', defaultPolicy)).source, (await decideOne(store, 'b', defaultPolicy)).source];
     assert.ok(sources.includes('store'), `one of a, b was dropped: ${sources.join()}`);
   });
 
@@ -136,7 +136,7 @@ describe('ResilientStore', () => {
     const { store, inner } = setup({ timeoutMs: 30 });
     inner.answer = () => new Promise<never>(() => {});
     const started = performance.now();
-    const decision = await store.decide('slow', defaultPolicy);
+    const decision = await decideOne(store, 'slow', defaultPolicy);
     const elapsed = performance.now() - started;
     assert.deepEqual(decision, { allowed: true, remaining: 50, resetMs: 60_000, source: 'failed-open', cause: 'timeout' });
     assert.ok(elapsed >= 25 && elapsed < 200, `${elapsed} ms`);
@@ -148,7 +148,7 @@ describe('ResilientStore', () => {
     const { store, inner } = setup({ timeoutMs: 5000 });
     inner.answer = () => new Promise<never>(() => {});
     const controller = new AbortController();
-    const pending = store.decide('gone', defaultPolicy, { signal: controller.signal });
+    const pending = decideOne(store, 'gone', defaultPolicy, { signal: controller.signal });
     controller.abort();
     assert.deepEqual(await pending, { allowed: true, remaining: 50, resetMs: 60_000, source: 'failed-open', cause: 'aborted' });
     assert.equal(inner.calls[0]!.signal?.aborted, true);
@@ -159,28 +159,28 @@ describe('ResilientStore', () => {
   test('breaker: 5 failures open it, the fallback limiter enforces the policy, a probe closes it', async () => {
     const { store, inner, lines, advance } = setup({ coolDownMs: 5000 });
     inner.answer = failing;
-    for (let i = 0; i < 5; i++) assert.equal((await store.decide(`f${i}`, defaultPolicy)).source, 'failed-open');
+    for (let i = 0; i < 5; i++) assert.equal((await decideOne(store, `f${i}`, defaultPolicy)).source, 'failed-open');
     assert.equal(store.stats().breakerState, 'open');
     assert.equal(store.health().status, 'degraded');
     const callsWhenOpen = inner.calls.length;
     for (let i = 1; i <= 50; i++) {
-      const decision = await store.decide('flood', defaultPolicy);
+      const decision = await decideOne(store, 'flood', defaultPolicy);
       assert.deepEqual(decision, { allowed: true, remaining: 50 - i, resetMs: 60_000, source: 'fallback' });
     }
-    assert.deepEqual(await store.decide('flood', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'fallback' });
+    assert.deepEqual(await decideOne(store, 'flood', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'fallback' });
     assert.equal(inner.calls.length, callsWhenOpen, 'the store is left alone while open');
 
     // Cool-down over: one probe, which fails: open again.
     advance(5000);
-    assert.equal((await store.decide('p', defaultPolicy)).source, 'failed-open');
+    assert.equal((await decideOne(store, 'p', defaultPolicy)).source, 'failed-open');
     assert.equal(inner.calls.length, callsWhenOpen + 1);
     assert.equal(store.stats().breakerState, 'open');
-    assert.equal((await store.decide('p', defaultPolicy)).source, 'fallback');
+    assert.equal((await decideOne(store, 'p', defaultPolicy)).source, 'fallback');
 
     // Next probe succeeds: closed, logged once.
     advance(5000);
     inner.answer = async () => ({ allowed: true, remaining: 49, resetMs: 60_000 });
-    assert.equal((await store.decide('p', defaultPolicy)).source, 'store');
+    assert.equal((await decideOne(store, 'p', defaultPolicy)).source, 'store');
     assert.equal(store.stats().breakerState, 'closed');
     assert.deepEqual(store.health(), { status: 'ok' });
     assert.equal(lines.filter((l) => l.msg === 'store recovered').length, 1);
@@ -194,14 +194,14 @@ describe('ResilientStore', () => {
   test('a probe in flight: everyone else uses the fallback meanwhile', async () => {
     const { store, inner, advance } = setup({ coolDownMs: 1000, timeoutMs: 1000 });
     inner.answer = failing;
-    for (let i = 0; i < 5; i++) await store.decide('x', defaultPolicy);
+    for (let i = 0; i < 5; i++) await decideOne(store, 'x', defaultPolicy);
     advance(1000);
     let release!: () => void;
     inner.answer = () => new Promise((resolve) => (release = () => resolve({ allowed: true, remaining: 1, resetMs: 1 })));
-    const probe = store.decide('x', defaultPolicy);
+    const probe = decideOne(store, 'x', defaultPolicy);
     assert.equal(store.stats().breakerState, 'half-open');
     assert.equal(store.health().status, 'degraded');
-    assert.equal((await store.decide('y', defaultPolicy)).source, 'fallback');
+    assert.equal((await decideOne(store, 'y', defaultPolicy)).source, 'fallback');
     release();
     assert.equal((await probe).source, 'store');
     assert.equal(store.stats().breakerState, 'closed');
@@ -211,7 +211,7 @@ describe('ResilientStore', () => {
     const { store, inner, lines, advance } = setup({ coolDownMs: 1 });
     inner.answer = failing;
     for (let i = 0; i < 200; i++) {
-      await store.decide(`k${i}`, defaultPolicy);
+      await decideOne(store, `k${i}`, defaultPolicy);
       advance(10); // 2 s in all: the breaker keeps probing and failing
     }
     const summaries = lines.filter((l) => l.msg === 'store failing; requests let through');
@@ -220,7 +220,7 @@ describe('ResilientStore', () => {
     assert.deepEqual(summaries[0]!.lastError, { name: 'Error', message: 'ECONNREFUSED' });
     assert.deepEqual(summaries[0]!.failedOpen, { timeout: 0, error: 1 }, 'the summary says why requests were let through');
     advance(10_000);
-    await store.decide('later', defaultPolicy);
+    await decideOne(store, 'later', defaultPolicy);
     const later = lines.filter((l) => l.msg === 'store failing; requests let through');
     assert.equal(later.length, 2);
     assert.ok((later[1]!.failures as number) > 1, 'the second line counts the failures since the first');
@@ -231,7 +231,7 @@ describe('ResilientStore', () => {
     assert.equal(store.health().status, 'degraded');
     await store.connect();
     assert.equal(store.health().status, 'degraded', 'an inner store without connect has not answered');
-    assert.equal((await store.decide('first', defaultPolicy)).source, 'store');
+    assert.equal((await decideOne(store, 'first', defaultPolicy)).source, 'store');
     assert.deepEqual(store.health(), { status: 'ok' });
 
     const connecting = setup();

@@ -16,6 +16,7 @@ import { realClock, runPolicyScenario } from './support/ratelimit-scenario.js';
 import { assertExactlyLimitAllowed } from './support/redis-exactness.js';
 import { clientCommands, commandStats, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startUpstashRestServer, type UpstashRestServer } from './support/upstash-rest-server.js';
+import { decideOne } from '../src/ratelimit/store.js';
 
 /** Short enough to wait out, long enough for 50 requests on a loaded machine. */
 const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 3000, penaltyMs: 1000 };
@@ -55,15 +56,15 @@ describe('UpstashStore over REST', () => {
   test('the documented scenario with the real script (window 3 s, penalty 1 s)', async () => {
     await runPolicyScenario({
       policy: shortPolicy,
-      decide: () => stores[0]!.decide('scenario', shortPolicy),
+      decide: () => decideOne(stores[0]!, 'scenario', shortPolicy),
       ...realClock,
     });
   });
 
   test('penalty: block key ≈ 40 s, counter gone', async () => {
     const [blockKey, countKey] = clientKeys('up:', 'penalty');
-    for (let i = 0; i < 50; i++) assert.equal((await stores[i % 8]!.decide('penalty', defaultPolicy)).allowed, true);
-    assert.deepEqual(await stores[0]!.decide('penalty', defaultPolicy), {
+    for (let i = 0; i < 50; i++) assert.equal((await decideOne(stores[i % 8]!, 'penalty', defaultPolicy)).allowed, true);
+    assert.deepEqual(await decideOne(stores[0]!, 'penalty', defaultPolicy), {
       allowed: false,
       reason: 'limited',
       retryAfterMs: 40_000,
@@ -82,19 +83,19 @@ describe('UpstashStore over REST', () => {
 
   test('one request and one EVALSHA per decision; NOSCRIPT after SCRIPT FLUSH → EVAL once', async () => {
     const store = stores[0]!;
-    await store.decide('rt', defaultPolicy);
+    await decideOne(store, 'rt', defaultPolicy);
     await admin.config('RESETSTAT');
     const before = rest.requests['/'] ?? 0;
-    for (let i = 0; i < 10; i++) await store.decide('rt', defaultPolicy);
+    for (let i = 0; i < 10; i++) await decideOne(store, 'rt', defaultPolicy);
     assert.equal((rest.requests['/'] ?? 0) - before, 10, 'one HTTP request per decision');
     assert.deepEqual(clientCommands(await commandStats(admin)), { evalsha: 10 });
 
     await admin.script('FLUSH');
     await admin.config('RESETSTAT');
-    const decision = await store.decide('rt', defaultPolicy);
+    const decision = await decideOne(store, 'rt', defaultPolicy);
     assert.deepEqual(decision, { allowed: true, remaining: 38, resetMs: decision.allowed ? decision.resetMs : 0, source: 'store' });
     assert.deepEqual(clientCommands(await commandStats(admin)), { evalsha: 1, eval: 1 });
-    await store.decide('rt', defaultPolicy);
+    await decideOne(store, 'rt', defaultPolicy);
     assert.deepEqual(clientCommands(await commandStats(admin)), { evalsha: 2, eval: 1 });
   });
 
@@ -103,7 +104,7 @@ describe('UpstashStore over REST', () => {
     await admin.script('FLUSH');
     await admin.config('RESETSTAT');
     const before = rest.requests['/'] ?? 0;
-    for (let i = 0; i < 5; i++) assert.equal((await store.decide('rt-eval', defaultPolicy)).allowed, true);
+    for (let i = 0; i < 5; i++) assert.equal((await decideOne(store, 'rt-eval', defaultPolicy)).allowed, true);
     assert.equal((rest.requests['/'] ?? 0) - before, 5, 'one HTTP request per decision');
     assert.deepEqual(clientCommands(await commandStats(admin)), { eval: 5 });
     await store.close();
@@ -112,20 +113,20 @@ describe('UpstashStore over REST', () => {
   test('an aborted signal rejects the call', async () => {
     const controller = new AbortController();
     controller.abort(new Error('deadline'));
-    await assert.rejects(stores[0]!.decide('abort', defaultPolicy, { signal: controller.signal }), /deadline/);
+    await assert.rejects(decideOne(stores[0]!, 'abort', defaultPolicy, { signal: controller.signal }), /deadline/);
     const late = new AbortController();
-    const pending = stores[0]!.decide('abort', defaultPolicy, { signal: late.signal });
+    const pending = decideOne(stores[0]!, 'abort', defaultPolicy, { signal: late.signal });
     late.abort(new Error('late deadline'));
     await assert.rejects(pending, /late deadline/);
   });
 
   test('wrong token: the store rejects; ResilientStore fails open and logs once', async () => {
     const wrong = new UpstashStore({ url: rest.url, token: 'wrong-token', keyPrefix: 'up:' });
-    await assert.rejects(wrong.decide('x', defaultPolicy), /Unauthorized/);
+    await assert.rejects(decideOne(wrong, 'x', defaultPolicy), /Unauthorized/);
     const lines: string[] = [];
     const resilient = new ResilientStore(wrong, { timeoutMs: 500, log: createLogger('info', (line) => lines.push(line)) });
     for (let i = 0; i < 3; i++) {
-      const decision = await resilient.decide('x', defaultPolicy);
+      const decision = await decideOne(resilient, 'x', defaultPolicy);
       assert.equal(decision.source, 'failed-open');
       assert.equal(decision.allowed, true);
     }
@@ -139,7 +140,7 @@ describe('UpstashStore over REST', () => {
   test('createStore with UPSTASH_REDIS_REST_URL/TOKEN', async () => {
     const store = createStore({ upstashUrl: rest.url, upstashToken: rest.token, keyPrefix: 'up:', timeoutMs: 500 }, { log: silentLogger });
     assert.equal(store.kind, 'upstash');
-    assert.deepEqual(await store.decide('created', defaultPolicy), { allowed: true, remaining: 49, resetMs: 60_000, source: 'store' });
+    assert.deepEqual(await decideOne(store, 'created', defaultPolicy), { allowed: true, remaining: 49, resetMs: 60_000, source: 'store' });
     await store.close();
   });
 });

@@ -75,7 +75,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     requestIdAndTiming(now), // X-Request-Id, X-Processing-Time, Server-Timing
     exemptRoutes(deps.routes), // /healthcheck, /readiness, /metrics: never rate limited
     ...(config.rateLimitEnabled || credentialsRequired ? identitySteps : []),
-    ...(config.rateLimitEnabled ? [rateLimit({ store, policy: config.policy, log, now })] : []), // the one result; 429; RateLimit headers
+    ...(config.rateLimitEnabled ? [rateLimit({ store, policies: config.policies, log, now })] : []), // the one result; 429; RateLimit headers
     ...(credentialsRequired ? [credentialRequired()] : []), // 401 without a valid token or key (after counting)
     bodyBound(config.security.maxBodyBytes), // 413 before the gateway reads
     clientGone(), // 499 when the client left before the gateway started

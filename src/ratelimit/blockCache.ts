@@ -1,15 +1,21 @@
 import { MapSweeper } from './mapSweeper.js';
 
+/** A remembered rejection: until when, and by which policy. */
+export interface KnownBlock {
+  readonly until: number;
+  readonly policy: string;
+}
+
 /**
- * The blocks this instance has seen from the shared store, kept until they end, so that a
- * blocked client costs the store nothing (docs/architecture.md, "Resilience":
+ * The blocks this instance has seen from the shared store (one per client key: the policy that
+ * rejected it and until when), kept until they end, so that a blocked client costs the store nothing (docs/architecture.md, "Resilience":
  * the local block cache). Bounded: ended blocks are swept a few at a time as new ones arrive, and past
  * `maxEntries` the oldest goes. O(1) amortised per call.
  */
 export class BlockCache {
-  readonly #until = new Map<string, number>();
+  readonly #until = new Map<string, KnownBlock>();
   readonly #maxEntries: number;
-  readonly #sweeper = new MapSweeper<string, number>(this.#until, (until, now) => until <= now);
+  readonly #sweeper = new MapSweeper<string, KnownBlock>(this.#until, (block, now) => block.until <= now);
 
   constructor(maxEntries = 10_000) {
     if (!(maxEntries >= 1)) throw new RangeError('BlockCache: maxEntries must be at least 1');
@@ -20,20 +26,26 @@ export class BlockCache {
     return this.#until.size;
   }
 
-  /** Milliseconds left of the client's block, or undefined when it is not known to be blocked. */
-  retryAfterMs(clientKey: string, now: number): number | undefined {
-    const until = this.#until.get(clientKey);
-    if (until === undefined) return undefined;
-    if (until > now) return until - now;
+  /** The client's block, or undefined when it is not known to be blocked. */
+  lookup(clientKey: string, now: number): KnownBlock | undefined {
+    const block = this.#until.get(clientKey);
+    if (block === undefined) return undefined;
+    if (block.until > now) return block;
     this.#until.delete(clientKey);
     return undefined;
   }
 
-  /** Remembers that the client is blocked until `until` (epoch ms). */
-  add(clientKey: string, until: number, now: number): void {
+  /** Milliseconds left of the client's block, or undefined when it is not known to be blocked. */
+  retryAfterMs(clientKey: string, now: number): number | undefined {
+    const block = this.lookup(clientKey, now);
+    return block && block.until - now;
+  }
+
+  /** Remembers that `policy` rejects the client until `until` (epoch ms). */
+  add(clientKey: string, until: number, now: number, policy = 'default'): void {
     if (until <= now) return;
     if (!this.#until.has(clientKey)) this.#sweeper.makeRoom(now, this.#maxEntries, 2);
-    this.#until.set(clientKey, until);
+    this.#until.set(clientKey, { until, policy });
   }
 
   clear(): void {

@@ -13,10 +13,10 @@ import {
 } from './circuitBreaker.js';
 import { defaultLagToleranceMs, defaultMaxWaitMs, type DeadlineOptions } from './deadline.js';
 import { MemoryStore } from './memoryStore.js';
-import type { RateLimitPolicy } from './policy.js';
+import type { Check, Decision } from './policy.js';
 import { failedOpen } from './result.js';
 import { StoreCall } from './storeCall.js';
-import type { DecideOptions, FailOpenCause, RateLimitStore, StoreDecision, StoreHealth } from './store.js';
+import type { DecideOptions, FailOpenCause, RateLimitStore, StoreHealth, StoreVerdict } from './store.js';
 
 export interface ResilientStoreOptions {
   /** Deadline of every call to the inner store (`RATE_LIMIT_TIMEOUT_MS`); what it measures: deadline.ts. */
@@ -43,7 +43,7 @@ export interface ResilientStoreOptions {
 export interface ResilientStoreStats {
   /** Requests the store allowed. */
   readonly allowed: number;
-  /** Requests the store rejected (`limited` or `blocked`). */
+  /** Requests the store rejected (an enforced policy `limited` or `blocked` them). */
   readonly limited: number;
   /** Requests rejected from this instance's memory of blocks, without a store call. */
   readonly cachedBlocked: number;
@@ -142,46 +142,51 @@ export class ResilientStore implements RateLimitStore {
     this.#logIntervalMs = options.logIntervalMs ?? 10_000;
   }
 
-  async decide(clientKey: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<StoreDecision> {
+  async decide(clientKey: string, checks: readonly Check[], options: DecideOptions = {}): Promise<StoreVerdict> {
     const now = this.#now();
-    const cached = this.#blocks.retryAfterMs(clientKey, now);
-    if (cached !== undefined) {
-      this.#counters.cachedBlocked++;
-      return { allowed: false, reason: 'blocked', retryAfterMs: cached, source: 'local-cache' };
+    const known = this.#blocks.lookup(clientKey, now);
+    if (known !== undefined) {
+      const index = checks.findIndex((check) => check.name === known.policy && !check.shadow);
+      if (index >= 0) {
+        this.#counters.cachedBlocked++;
+        const blocked: Decision = { allowed: false, reason: 'blocked', retryAfterMs: known.until - now };
+        return { decisions: checks.map((_, i) => (i === index ? blocked : undefined)), source: 'local-cache' };
+      }
     }
     let probe = false;
     if (this.#breaker.state !== 'closed') {
       const next = route(this.#breaker, now);
       this.#breaker = next.breaker;
-      if (next.route === 'fallback') return this.#decideLocally(clientKey, policy);
+      if (next.route === 'fallback') return this.#decideLocally(clientKey, checks);
       probe = next.route === 'probe';
     }
 
     // The inner store's decision within the deadline (and the caller's signal, if any).
     const call = new StoreCall(options, this.#deadline, monotonicNow);
     try {
-      const decision = await call.run(this.#inner, clientKey, policy);
+      const verdict = await call.run(this.#inner, clientKey, checks);
       call.done();
       if (call.late) this.#lateReply(call.lagMs);
       this.#recovered();
-      if (decision.allowed) {
+      const block = rememberedBlock(checks, verdict.decisions);
+      if (block === undefined) {
         this.#counters.allowed++;
       } else {
         this.#counters.limited++;
         // Measured from before the call: never remembered longer than the store holds it.
-        this.#blocks.add(clientKey, now + decision.retryAfterMs, this.#now());
+        if (block.index >= 0) this.#blocks.add(clientKey, now + block.retryAfterMs, this.#now(), checks[block.index]!.name);
       }
-      return decision.source === 'store' ? decision : { ...decision, source: 'store' };
+      return verdict.source === 'store' ? verdict : { decisions: verdict.decisions, source: 'store' };
     } catch (error) {
       call.done();
       if (options.signal?.aborted) {
         // The caller gave up (client gone): not the store's fault.
         if (probe) this.#breaker = { ...this.#breaker, state: 'open', probeAt: this.#now() };
-        return this.#failedOpen(policy, 'aborted');
+        return this.#failedOpen(checks, 'aborted');
       }
-      const decision = this.#failedOpen(policy, error instanceof StoreTimeoutError ? 'timeout' : 'error');
+      const verdict = this.#failedOpen(checks, error instanceof StoreTimeoutError ? 'timeout' : 'error');
       this.#failed(error);
-      return decision;
+      return verdict;
     }
   }
 
@@ -218,19 +223,19 @@ export class ResilientStore implements RateLimitStore {
     await Promise.all([this.#inner.close(), this.#fallback.close()]);
   }
 
-  #decideLocally(clientKey: string, policy: RateLimitPolicy): StoreDecision {
-    const decision = this.#fallback.decideNow(clientKey, policy);
+  #decideLocally(clientKey: string, checks: readonly Check[]): StoreVerdict {
+    const decisions = this.#fallback.decideNow(clientKey, checks);
     this.#counters.fallback++;
-    if (!decision.allowed) this.#counters.fallbackLimited++;
-    return { ...decision, source: 'fallback' };
+    if (decisions.some((d, i) => !d.allowed && !checks[i]!.shadow)) this.#counters.fallbackLimited++;
+    return { decisions, source: 'fallback' };
   }
 
-  #failedOpen(policy: RateLimitPolicy, cause: FailOpenCause): StoreDecision {
+  #failedOpen(checks: readonly Check[], cause: FailOpenCause): StoreVerdict {
     this.#counters.failedOpen++;
     if (cause === 'timeout') this.#counters.failedOpenTimeout++;
     else if (cause === 'error') this.#counters.failedOpenError++;
     else this.#counters.failedOpenAborted++;
-    return failedOpen(policy, cause);
+    return { decisions: checks.map((check) => failedOpen(check.limit)), source: 'failed-open', cause };
   }
 
   #recovered(): void {
@@ -301,6 +306,32 @@ export class ResilientStore implements RateLimitStore {
       this.#lastReportAt = now;
     }
   }
+}
+
+/**
+ * Whether an enforced check rejected the request and, if so, the rejection this instance may
+ * remember (`index` -1 when none may): the longest retry-after among the rejecting checks that
+ * cost 1. Any request of such a check is rejected until then whatever other instances do (they
+ * can only spend more); a check that charges a varying cost would let a cheaper request through
+ * sooner, so its rejections are not remembered.
+ */
+function rememberedBlock(
+  checks: readonly Check[],
+  decisions: readonly (Decision | undefined)[],
+): { index: number; retryAfterMs: number } | undefined {
+  let rejected = false;
+  let index = -1;
+  let retryAfterMs = 0;
+  decisions.forEach((d, i) => {
+    const check = checks[i]!;
+    if (!d || d.allowed || check.shadow) return;
+    rejected = true;
+    if (check.cost === 1 && d.retryAfterMs > retryAfterMs) {
+      index = i;
+      retryAfterMs = d.retryAfterMs;
+    }
+  });
+  return rejected ? { index, retryAfterMs } : undefined;
 }
 
 function monotonicNow(): number {

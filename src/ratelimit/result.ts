@@ -1,4 +1,4 @@
-import type { Decision, RateLimitPolicy } from './policy.js';
+import { windowMsOf, type Decision, type Limit } from './policy.js';
 
 /**
  * Why the rate limiter answered a request as it did: the one list that the headers, the request's
@@ -26,17 +26,42 @@ export type DecisionSource = Exclude<RateLimitSource, 'disabled' | 'exempt'>;
  */
 export type FailOpenCause = 'timeout' | 'error' | 'aborted';
 
-/** The policy a result was decided under, with the name the `RateLimit` headers give it. */
-export interface NamedPolicy extends RateLimitPolicy {
+/**
+ * One policy as it applies to one request: its figures for the request's tier.
+ * (`RATE_LIMIT_POLICIES`; src/ratelimit/policies.ts.)
+ */
+export interface AppliedPolicy {
   readonly name: string;
+  /** What it counts under: the client's address, or its identity. */
+  readonly key: 'ip' | 'identity';
+  readonly limit: Limit;
+  /** The tier whose figures apply: the identity's, if the policy names it, else `default`. */
+  readonly tier: string;
+  /** `mode: shadow`: decided, counted and logged; never rejects. */
+  readonly shadow: boolean;
 }
 
-/** A request the rate limiter decided: allowed (remaining, reset) or rejected (retry-after). */
+/** What one policy decided for one request. */
+export interface PolicyOutcome {
+  readonly policy: AppliedPolicy;
+  readonly decision: Decision;
+  readonly source: DecisionSource;
+  readonly cause?: FailOpenCause;
+}
+
+/**
+ * A request the rate limiter decided: the reported decision — the rejecting enforced policy's
+ * (the longest retry-after) on a rejection, else the enforced policy with the smallest remaining
+ * share — with its source and policy, and every policy's outcome.
+ */
 export type RateLimitDecided = Decision & {
   readonly source: DecisionSource;
   /** With `source: 'failed-open'` only: why the store did not decide. */
   readonly cause?: FailOpenCause;
-  readonly policy: NamedPolicy;
+  /** The reported policy: what the `RateLimit` header and a 429 name. */
+  readonly policy: AppliedPolicy;
+  /** Every policy that was decided, shadow ones included. */
+  readonly outcomes: readonly PolicyOutcome[];
 };
 
 /** A request the rate limiter did not look at. */
@@ -65,13 +90,44 @@ export function wasDecided(result: RateLimitResult): result is RateLimitDecided 
 
 /**
  * The decision when the store could not decide: let the request through. The store's count is
- * unknown, so the figures are the policy's (a full window).
+ * unknown, so the figures are the policy's (a whole quota).
  */
-export function failedOpen(
-  policy: RateLimitPolicy,
-  cause: FailOpenCause,
-): Decision & { readonly source: 'failed-open'; readonly cause: FailOpenCause } {
-  return { allowed: true, remaining: policy.limit, resetMs: policy.windowMs, source: 'failed-open', cause };
+export function failedOpen(limit: Limit): Decision {
+  return { allowed: true, remaining: limit.limit, resetMs: windowMsOf(limit) };
+}
+
+/**
+ * The outcomes' one reported result: a rejection by an enforced policy (the longest retry-after
+ * among them) rejects the request; otherwise the enforced policy with the smallest remaining
+ * share (remaining / limit) is reported; with only shadow policies, the first.
+ */
+export function combineOutcomes(outcomes: readonly PolicyOutcome[]): RateLimitDecided {
+  let reported: PolicyOutcome | undefined;
+  let share = Number.POSITIVE_INFINITY;
+  for (const outcome of outcomes) {
+    if (outcome.policy.shadow) continue;
+    const d = outcome.decision;
+    if (!d.allowed) {
+      const best = reported?.decision;
+      if (!best || best.allowed || d.retryAfterMs > best.retryAfterMs) reported = outcome;
+      share = Number.NEGATIVE_INFINITY;
+    } else if (share !== Number.NEGATIVE_INFINITY) {
+      const s = d.remaining / outcome.policy.limit.limit;
+      if (s < share) {
+        share = s;
+        reported = outcome;
+      }
+    }
+  }
+  reported ??= outcomes[0];
+  if (!reported) throw new Error('no rate-limit outcome to report');
+  return {
+    ...reported.decision,
+    source: reported.source,
+    ...(reported.cause !== undefined && { cause: reported.cause }),
+    policy: reported.policy,
+    outcomes,
+  };
 }
 
 /**

@@ -1,16 +1,26 @@
-import type { Decision, RateLimitPolicy } from './policy.js';
+import type { Check, Decision, RateLimitPolicy } from './policy.js';
 import type { DecisionSource, FailOpenCause } from './result.js';
 
 export type { DecisionSource, FailOpenCause } from './result.js';
+export type { Check } from './policy.js';
 
 /**
- * What a store answers: the policy's decision and, from stores that can answer without deciding
- * (`ResilientStore`), how it was reached. The rate-limit step turns it into the request's
+ * What a store answers for one key: a decision per check, in the checks' order, and, from stores
+ * that can answer without deciding (`ResilientStore`), how it was reached. A decision is
+ * `undefined` for a check that was not decided (an instance that remembers a block of one policy
+ * answers that policy's rejection alone). The rate-limit step turns verdicts into the request's
  * `RateLimitResult` (result.ts), whose list of sources this shares.
  */
-export type StoreDecision = Decision & {
+export interface StoreVerdict {
+  readonly decisions: readonly (Decision | undefined)[];
   readonly source?: DecisionSource;
   /** With `source: 'failed-open'`: why. */
+  readonly cause?: FailOpenCause;
+}
+
+/** One decision with how it was reached (`decideOne`): `store` unless the verdict says otherwise. */
+export type StoreDecision = Decision & {
+  readonly source?: DecisionSource;
   readonly cause?: FailOpenCause;
 };
 
@@ -22,14 +32,15 @@ export interface DecideOptions {
 }
 
 /**
- * Where rate-limit state lives. Every store makes the whole decision for one request atomically
- * (docs/architecture.md: one round trip on Redis), with the semantics of `decide` in policy.ts.
+ * Where rate-limit state lives. Every store decides all the checks of one key for one request
+ * atomically (docs/architecture.md: one round trip on Redis), with the semantics of `decideAll`
+ * in policy.ts.
  */
 export interface RateLimitStore {
   /** Short name for logs and readiness: `memory`, `redis`, `upstash`. */
   readonly kind: string;
-  /** Decides one request of `clientKey` under `policy`. May reject on store failure. */
-  decide(clientKey: string, policy: RateLimitPolicy, options?: DecideOptions): Promise<StoreDecision>;
+  /** Decides one request of `clientKey` under `checks` (at least one). May reject on store failure. */
+  decide(clientKey: string, checks: readonly Check[], options?: DecideOptions): Promise<StoreVerdict>;
   /**
    * Makes the connection and whatever else the first decision would wait for (a Cluster's slots,
    * the decide script loaded), so that a burst right after start-up is decided like any other.
@@ -46,4 +57,29 @@ export interface RateLimitStore {
 export interface StoreHealth {
   readonly status: 'ok' | 'degraded';
   readonly detail?: string;
+}
+
+const singleChecks = new WeakMap<RateLimitPolicy, readonly Check[]>();
+
+/**
+ * One request of `clientKey` under one fixed-window policy named `default`: the seed's decision,
+ * for callers (tools, benchmarks, tests) that have no policy list.
+ *
+ * @example const decision = await decideOne(store, '203.0.113.7', defaultPolicy);
+ */
+export async function decideOne(
+  store: RateLimitStore,
+  clientKey: string,
+  policy: RateLimitPolicy,
+  options?: DecideOptions,
+): Promise<StoreDecision> {
+  let checks = singleChecks.get(policy);
+  if (!checks) {
+    checks = [{ name: 'default', limit: policy, cost: 1 }];
+    singleChecks.set(policy, checks);
+  }
+  const verdict = await store.decide(clientKey, checks, options);
+  const decision = verdict.decisions[0];
+  if (!decision) throw new Error('store answered no decision');
+  return { ...decision, source: verdict.source ?? 'store', ...(verdict.cause && { cause: verdict.cause }) };
 }

@@ -1,7 +1,7 @@
 import { abortReason, StoreTimeoutError } from './abort.js';
 import { afterExpiry, busyMs, lagMs, type DeadlineOptions } from './deadline.js';
-import type { RateLimitPolicy } from './policy.js';
-import type { DecideOptions, RateLimitStore, StoreDecision } from './store.js';
+import type { Check } from './policy.js';
+import type { DecideOptions, RateLimitStore, StoreVerdict } from './store.js';
 
 /** Runs `callback(arg)` after the poll phase of this turn (setImmediate; a zero timer where there is none). */
 const afterPoll: <T>(callback: (arg: T) => void, arg: T) => void =
@@ -17,7 +17,7 @@ const afterPoll: <T>(callback: (arg: T) => void, arg: T) => void =
  *
  * @example
  * const call = new StoreCall(options, { timeoutMs: 50, lagToleranceMs: 10 }, performance.now.bind(performance));
- * try { decision = await call.run(store, key, policy); } finally { call.done(); }
+ * try { decision = await call.run(store, key, checks); } finally { call.done(); }
  */
 export class StoreCall implements DecideOptions {
   readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
@@ -49,8 +49,8 @@ export class StoreCall implements DecideOptions {
   }
 
   /** The store's decision; a StoreTimeoutError when the deadline passes, the caller's reason when it aborts. */
-  run(store: RateLimitStore, clientKey: string, policy: RateLimitPolicy): Promise<StoreDecision> {
-    return new Promise<StoreDecision>((resolve, reject) => {
+  run(store: RateLimitStore, clientKey: string, checks: readonly Check[]): Promise<StoreVerdict> {
+    return new Promise<StoreVerdict>((resolve, reject) => {
       this.#reject = reject;
       this.#startedAt = this.#now();
       this.#arm();
@@ -59,10 +59,10 @@ export class StoreCall implements DecideOptions {
         if (caller.aborted) return this.abort(abortReason(caller));
         caller.addEventListener('abort', this, { once: true });
       }
-      store.decide(clientKey, policy, this).then(
-        (decision) => {
+      store.decide(clientKey, checks, this).then(
+        (verdict) => {
           this.#settle();
-          resolve(decision);
+          resolve(verdict);
         },
         (error: unknown) => {
           this.#settle();

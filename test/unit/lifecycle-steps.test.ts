@@ -17,6 +17,7 @@ import { parseTrustProxy } from '../../src/identity/trustProxy.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { MemoryStore } from '../../src/ratelimit/memoryStore.js';
 import { defaultPolicy } from '../../src/ratelimit/policy.js';
+import { defaultPolicies } from '../../src/ratelimit/policies.js';
 import { exempt } from '../../src/ratelimit/result.js';
 import type { RateLimitStore } from '../../src/ratelimit/store.js';
 
@@ -152,7 +153,7 @@ describe('steps alone', () => {
   });
 
   test('rate limit: allowed goes on with the RateLimit headers; over the limit is 429 with Retry-After and goes no further', async () => {
-    const step = rateLimit({ store: new MemoryStore(), policy: { limit: 1, windowMs: 60_000, penaltyMs: 40_000 }, log: silentLogger, now: () => 0 });
+    const step = rateLimit({ store: new MemoryStore(), policies: defaultPolicies({ limit: 1, windowMs: 60_000, penaltyMs: 40_000 }), log: silentLogger, now: () => 0 });
     const first = contextFor();
     first.clientKey = 'k';
     assert.equal((await run(step, first)).nextCalled, true);
@@ -182,7 +183,7 @@ describe('steps alone', () => {
       },
       close: async () => {},
     };
-    const step = rateLimit({ store: throwing, policy: defaultPolicy, log: createLogger('warn', (l) => lines.push(l)), now: () => 0 });
+    const step = rateLimit({ store: throwing, policies: defaultPolicies(defaultPolicy), log: createLogger('warn', (l) => lines.push(l)), now: () => 0 });
     for (let i = 0; i < 3; i++) {
       const c = contextFor();
       c.clientKey = 'k';
@@ -197,13 +198,13 @@ describe('steps alone', () => {
   test('rate limit: an exempt path is not decided and gets no RateLimit headers', async () => {
     let decided = 0;
     const store = new MemoryStore();
-    const counting: RateLimitStore = { kind: 'memory', decide: (key, policy) => {
+    const counting: RateLimitStore = { kind: 'memory', decide: (key, checks) => {
         decided++;
-        return store.decide(key, policy);
+        return store.decide(key, checks);
       }, close: async () => {} };
     const c = contextFor({ path: '/healthcheck' });
     c.rateLimit = exempt;
-    await run(rateLimit({ store: counting, policy: defaultPolicy, log: silentLogger, now: () => 0 }), c);
+    await run(rateLimit({ store: counting, policies: defaultPolicies(defaultPolicy), log: silentLogger, now: () => 0 }), c);
     assert.equal(decided, 0);
     assert.equal(c.response.headers.get('ratelimit'), null);
   });
@@ -254,7 +255,9 @@ describe('steps alone', () => {
     const events: RequestEvent[] = [];
     const c = contextFor();
     c.requestId = 'r';
-    c.rateLimit = { allowed: false, reason: 'blocked', retryAfterMs: 5000, source: 'local-cache', policy: { name: 'default', ...defaultPolicy } };
+    const blocked = { allowed: false, reason: 'blocked', retryAfterMs: 5000 } as const;
+    const policy = { name: 'default', key: 'ip', limit: defaultPolicy, tier: 'default', shadow: false } as const;
+    c.rateLimit = { ...blocked, source: 'local-cache', policy, outcomes: [{ policy, decision: blocked, source: 'local-cache' }] };
     c.rateLimitMs = 0.123;
     await run(requestLog({ log, observe: (e) => {
       events.push(e);

@@ -1,7 +1,7 @@
 // The one rate-limit result and what is read off it: the metric's label and the log line's fields.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultPolicy } from '../../src/ratelimit/policy.js';
+import { defaultPolicy, type Decision } from '../../src/ratelimit/policy.js';
 import {
   calledStore,
   decisionLabel,
@@ -10,23 +10,33 @@ import {
   exempt,
   failedOpen,
   rateLimitLogFields,
+  type AppliedPolicy,
+  type DecisionSource,
+  type FailOpenCause,
+  type RateLimitDecided,
   type RateLimitResult,
 } from '../../src/ratelimit/result.js';
 
-const policy = { name: 'default', ...defaultPolicy };
+const policy: AppliedPolicy = { name: 'default', key: 'ip', limit: defaultPolicy, tier: 'default', shadow: false };
+
+/** The result of one policy's decision. */
+function one(decision: Decision, source: DecisionSource, cause?: FailOpenCause): RateLimitDecided {
+  const outcome = { policy, decision, source, ...(cause && { cause }) };
+  return { ...decision, source, ...(cause && { cause }), policy, outcomes: [outcome] };
+}
 const allowed = { allowed: true, remaining: 3, resetMs: 1000 } as const;
 const limited = { allowed: false, reason: 'limited', retryAfterMs: 40_000 } as const;
 const blocked = { allowed: false, reason: 'blocked', retryAfterMs: 9000 } as const;
 
 /** Every kind of result, with the label, `rateLimit` field and store call it must give. */
 const table: [RateLimitResult, string | undefined, string, boolean][] = [
-  [{ ...allowed, source: 'store', policy }, 'allowed', 'allowed', true],
-  [{ ...limited, source: 'store', policy }, 'limited', 'limited', true],
-  [{ ...blocked, source: 'store', policy }, 'blocked', 'blocked', true],
-  [{ ...blocked, source: 'local-cache', policy }, 'blocked_local_cache', 'blocked', false],
-  [{ ...allowed, source: 'fallback', policy }, 'fallback_allowed', 'allowed', false],
-  [{ ...limited, source: 'fallback', policy }, 'fallback_limited', 'limited', false],
-  [{ ...failedOpen(defaultPolicy, 'timeout'), policy }, 'failed_open', 'failed-open', true],
+  [one(allowed, 'store'), 'allowed', 'allowed', true],
+  [one(limited, 'store'), 'limited', 'limited', true],
+  [one(blocked, 'store'), 'blocked', 'blocked', true],
+  [one(blocked, 'local-cache'), 'blocked_local_cache', 'blocked', false],
+  [one(allowed, 'fallback'), 'fallback_allowed', 'allowed', false],
+  [one(limited, 'fallback'), 'fallback_limited', 'limited', false],
+  [one(failedOpen(defaultPolicy), 'failed-open', 'timeout'), 'failed_open', 'failed-open', true],
   [disabled, undefined, 'disabled', false],
   [exempt, undefined, 'exempt', false],
 ];
@@ -43,14 +53,8 @@ describe('the rate-limit result', () => {
   });
 
   test('failed open: the policy’s full window, with the cause on the log line', () => {
-    const result = { ...failedOpen(defaultPolicy, 'aborted'), policy };
-    assert.deepEqual(failedOpen(defaultPolicy, 'aborted'), {
-      allowed: true,
-      remaining: 50,
-      resetMs: 60_000,
-      source: 'failed-open',
-      cause: 'aborted',
-    });
+    const result = one(failedOpen(defaultPolicy), 'failed-open', 'aborted');
+    assert.deepEqual(failedOpen(defaultPolicy), { allowed: true, remaining: 50, resetMs: 60_000 });
     assert.deepEqual(rateLimitLogFields(result, 0.456), {
       rateLimit: 'failed-open',
       rateLimitSource: 'failed-open',
@@ -61,7 +65,7 @@ describe('the rate-limit result', () => {
   });
 
   test('a store decision carries no rateLimitSource (store is the usual case); a skipped one only rateLimit', () => {
-    assert.deepEqual(rateLimitLogFields({ ...allowed, source: 'store', policy }, 0.1), {
+    assert.deepEqual(rateLimitLogFields(one(allowed, 'store'), 0.1), {
       rateLimit: 'allowed',
       rateLimitDecision: 'allowed',
       rateLimitMs: 0.1,

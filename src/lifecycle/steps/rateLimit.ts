@@ -1,14 +1,23 @@
+import { defaultTier } from '../../identity/identity.js';
 import { errorBody, jsonResponse } from '../../http/errors.js';
 import type { Logger } from '../../log.js';
-import { toSeconds, type RateLimitPolicy } from '../../ratelimit/policy.js';
-import { failedOpen, type NamedPolicy, type RateLimitDecided } from '../../ratelimit/result.js';
-import type { RateLimitStore, StoreDecision } from '../../ratelimit/store.js';
+import { planner, type PolicySpec, type TierPlan } from '../../ratelimit/policies.js';
+import { toSeconds, windowMsOf, type Check } from '../../ratelimit/policy.js';
+import {
+  combineOutcomes,
+  failedOpen,
+  type AppliedPolicy,
+  type PolicyOutcome,
+  type RateLimitDecided,
+} from '../../ratelimit/result.js';
+import type { RateLimitStore, StoreVerdict } from '../../ratelimit/store.js';
 import type { Step } from '../compose.js';
 import type { RequestContext } from '../context.js';
 
 export interface RateLimitOptions {
   readonly store: RateLimitStore;
-  readonly policy: RateLimitPolicy;
+  /** `RATE_LIMIT_POLICIES` (or the one `default` policy): src/ratelimit/policies.ts. */
+  readonly policies: readonly PolicySpec[];
   /** Where a store that throws is reported (at most one line per 10 s). */
   readonly log: Logger;
   /** A monotonic clock in milliseconds, for `rateLimitMs`. */
@@ -16,57 +25,87 @@ export interface RateLimitOptions {
 }
 
 /**
- * The rate limit: one decision from the store for the client's key, turned here, once, into the
- * request's `RateLimitResult` (src/ratelimit/result.ts) that the headers, the log line and the
- * metrics read. Rejected: 429 with `Retry-After`, and the rest of the lifecycle (body, gateway) is
- * never reached. Either way the `RateLimit-Policy` and `RateLimit` headers (IETF httpapi
- * ratelimit-headers draft) go on whatever comes back. Exempt paths pass by.
+ * The rate limit: every policy decided for the request's tier — those on the client's address in
+ * one store call, those on its identity in another, in parallel (one call when the identity is
+ * the address) — and turned here, once, into the request's `RateLimitResult`
+ * (src/ratelimit/result.ts) that the headers, the log line and the metrics read. Rejected by an
+ * enforced policy: 429 with `Retry-After` and `extensions.policy`, and the rest of the lifecycle
+ * (body, gateway) is never reached. Either way the `RateLimit-Policy` and `RateLimit` headers
+ * (draft-ietf-httpapi-ratelimit-headers) go on whatever comes back. Exempt paths pass by.
  *
- * @example rateLimit({ store: new MemoryStore(), policy: defaultPolicy, log, now: () => performance.now() })
+ * @example rateLimit({ store: new MemoryStore(), policies: defaultPolicies(defaultPolicy), log, now: () => performance.now() })
  */
 export function rateLimit(options: RateLimitOptions): Step<RequestContext> {
   const { store, log, now } = options;
-  const policy: NamedPolicy = { name: 'default', ...options.policy };
-  const policyHeader = rateLimitPolicyHeader(policy);
+  const planFor = planner(options.policies, rateLimitPolicyHeader);
   const storeFailed = throttledWarning(log, 10_000);
 
-  async function decide(c: RequestContext): Promise<RateLimitDecided> {
-    let decision: StoreDecision;
+  async function call(
+    c: RequestContext,
+    key: string,
+    checks: readonly Check[],
+    policies: readonly AppliedPolicy[],
+  ): Promise<PolicyOutcome[]> {
+    let verdict: StoreVerdict;
     try {
-      decision = await store.decide(c.clientKey ?? '', policy, { waitUntil: (p) => c.platform.waitUntil(p) });
+      verdict = await store.decide(key, checks, { waitUntil: (p) => c.platform.waitUntil(p) });
     } catch (error) {
       // Stores with their own deadline and breaker never get here; this is the last guard.
       storeFailed(error);
-      decision = failedOpen(policy, 'error');
+      verdict = { decisions: checks.map((check) => failedOpen(check.limit)), source: 'failed-open', cause: 'error' };
     }
-    return { ...decision, source: decision.source ?? 'store', policy };
+    const source = verdict.source ?? 'store';
+    const outcomes: PolicyOutcome[] = [];
+    verdict.decisions.forEach((decision, i) => {
+      if (decision) outcomes.push({ policy: policies[i]!, decision, source, ...(verdict.cause && { cause: verdict.cause }) });
+    });
+    return outcomes;
+  }
+
+  function decide(c: RequestContext, plan: TierPlan): Promise<PolicyOutcome[]> {
+    const address = c.address ?? c.clientKey ?? '';
+    const identity = c.clientKey ?? address;
+    if (plan.identity.length === 0) return call(c, address, plan.ipChecks, plan.ip);
+    if (plan.ip.length === 0) return call(c, identity, plan.identityChecks, plan.identity);
+    if (identity === address) return call(c, address, plan.allChecks, plan.all);
+    return Promise.all([call(c, address, plan.ipChecks, plan.ip), call(c, identity, plan.identityChecks, plan.identity)]).then(
+      ([ip, id]) => [...ip, ...id],
+    );
   }
 
   return async (c, next) => {
     if (c.rateLimit.source === 'exempt') return next();
     const started = now();
-    const result = (c.rateLimit = await decide(c));
+    const plan = planFor(c.identity?.tier ?? defaultTier);
+    const result = (c.rateLimit = combineOutcomes(await decide(c, plan)));
     c.rateLimitMs = now() - started;
-    if (result.allowed) {
+    if (result.allowed || result.policy.shadow) {
       await next();
     } else {
       const retryAfter = toSeconds(result.retryAfterMs);
       c.response = jsonResponse(
         429,
-        errorBody(`Too many requests: retry in ${retryAfter} s.`, 'RATE_LIMITED', c.requestId, { retryAfter }),
+        errorBody(`Too many requests: retry in ${retryAfter} s.`, 'RATE_LIMITED', c.requestId, {
+          retryAfter,
+          policy: result.policy.name,
+        }),
       );
     }
-    setRateLimitHeaders(c.response.headers, policyHeader, result);
+    setRateLimitHeaders(c.response.headers, plan.header, result);
   };
 }
 
-/** `RateLimit-Policy: "default";q=50;w=60`. */
-export function rateLimitPolicyHeader(policy: NamedPolicy): string {
-  return `"${policy.name}";q=${policy.limit};w=${toSeconds(policy.windowMs)}`;
+/** `RateLimit-Policy: "ip";q=300;w=60, "user";q=1000;w=60`: each enforced policy, its quota and window. */
+export function rateLimitPolicyHeader(policies: readonly AppliedPolicy[]): string {
+  return policies.map((p) => `"${p.name}";q=${p.limit.limit};w=${toSeconds(windowMsOf(p.limit))}`).join(', ');
 }
 
-/** `RateLimit: "default";r=<remaining>;t=<seconds>`, and `Retry-After` on a rejection. */
+/**
+ * `RateLimit: "<policy>";r=<remaining>;t=<seconds>` for the reported policy, and `Retry-After` on
+ * a rejection (its `t` the same). None when only shadow policies apply.
+ */
 export function setRateLimitHeaders(headers: Headers, policyHeader: string, result: RateLimitDecided): void {
+  if (result.policy.shadow) return;
   headers.set('RateLimit-Policy', policyHeader);
   if (result.allowed) {
     headers.set('RateLimit', `"${result.policy.name}";r=${result.remaining};t=${toSeconds(result.resetMs)}`);

@@ -1,17 +1,9 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '../../log.js';
 import { abortable } from '../abort.js';
-import type { RateLimitPolicy } from '../policy.js';
-import type { DecideOptions, RateLimitStore, StoreDecision, StoreHealth } from '../store.js';
-import {
-  clientKeys,
-  decideScript,
-  decideScriptSha1,
-  defaultKeyPrefix,
-  isNoScriptError,
-  scriptArgs,
-  toDecision,
-} from './decideScript.js';
+import type { Check } from '../policy.js';
+import type { DecideOptions, RateLimitStore, StoreHealth, StoreVerdict } from '../store.js';
+import { decideScript, defaultKeyPrefix, scriptCall, toDecisions } from './decideScript.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Ignored with `cluster`. */
@@ -44,23 +36,36 @@ export interface RedisStoreOptions {
 
 type Client = Redis | Cluster;
 
+/** A client with the decide script defined as a command (`defineCommand`). */
+type Deciding = { tollgateDecide(numKeys: number, ...keysAndArgs: string[]): Promise<unknown> };
+
 /**
- * Rate limiting in Redis over TCP with ioredis: each decision is one EVALSHA of the decide
- * script (EVAL when the server answers NOSCRIPT), so one round trip, atomic across instances.
- * With `connectionPerRequest`, each decision is one EVAL on its fresh connection: still one round
- * trip after the connection, whatever the server's script cache holds.
+ * Defines the decide script on a client: ioredis then sends EVAL with the script's text the first
+ * time on each connection and EVALSHA after it (EVAL again on NOSCRIPT), so every decision is one
+ * round trip, a fresh connection's too.
+ */
+function withDecide<C extends Client>(client: C): C & Deciding {
+  client.defineCommand('tollgateDecide', { lua: decideScript });
+  return client as C & Deciding;
+}
+
+/**
+ * Rate limiting in Redis over TCP with ioredis: each decision is one call of the decide script
+ * (EVAL on a connection's first use, EVALSHA after: `withDecide`), so one round trip, atomic
+ * across instances. With `connectionPerRequest`, each decision is one EVAL on its fresh
+ * connection: still one round trip after the connection, whatever the server's script cache holds.
  * Fails fast: no offline queue, no retries of a command, reconnects with capped, jittered
  * backoff. Wrap it in `ResilientStore` for deadlines, fail-open and the circuit breaker.
  *
  * @example
  * const store = new RedisStore({ url: 'redis://:secret@10.0.0.5:6379/2' });
- * const decision = await store.decide('203.0.113.7', defaultPolicy, { signal });
+ * const verdict = await store.decide('203.0.113.7', [{ name: 'default', limit: defaultPolicy, cost: 1 }], { signal });
  */
 export class RedisStore implements RateLimitStore {
   readonly kind = 'redis';
   readonly #prefix: string;
   readonly #log: Logger;
-  readonly #shared: Client | undefined;
+  readonly #shared: (Client & Deciding) | undefined;
   readonly #perRequestOptions: RedisOptions | undefined;
   readonly #perRequestClients = new Set<Redis>();
   #ready: Promise<void> | undefined;
@@ -92,7 +97,7 @@ export class RedisStore implements RateLimitStore {
         slotsRefreshTimeout: options.connectTimeoutMs ?? 1000,
         redisOptions: { ...base, ...nodeOptions, ...options.redisOptions },
       };
-      this.#shared = this.#watch(new Cluster(nodes, clusterOptions));
+      this.#shared = withDecide(this.#watch(new Cluster(nodes, clusterOptions)));
     } else {
       if (!options.url) throw new Error('RedisStore: url or cluster is required');
       const fromUrl = redisOptionsFromUrl(options.url);
@@ -105,7 +110,7 @@ export class RedisStore implements RateLimitStore {
           ...options.redisOptions,
         };
       } else {
-        this.#shared = this.#watch(new Redis({ ...base, ...fromUrl, ...options.redisOptions }));
+        this.#shared = withDecide(this.#watch(new Redis({ ...base, ...fromUrl, ...options.redisOptions })));
       }
     }
   }
@@ -117,24 +122,23 @@ export class RedisStore implements RateLimitStore {
    * hot path free of AbortSignal listeners, which cost more than the rest of a decision.)
    * With `connectionPerRequest`, an abort closes the connection at once.
    */
-  async decide(clientKey: string, policy: RateLimitPolicy, options?: DecideOptions): Promise<StoreDecision> {
+  async decide(clientKey: string, checks: readonly Check[], options?: DecideOptions): Promise<StoreVerdict> {
     if (this.#closed) throw new Error('RedisStore is closed');
-    const [blockKey, countKey] = clientKeys(this.#prefix, clientKey);
-    const args = scriptArgs(policy);
+    const { keys, args } = scriptCall(this.#prefix, clientKey, checks);
     const client = this.#shared;
     if (client) {
       if (client.status !== 'ready') await abortable(this.#whenReady(client), options?.signal);
-      return toDecision(await evalDecide(client, blockKey, countKey, args));
+      return { decisions: toDecisions(await client.tollgateDecide(keys.length, ...keys, ...args), checks.length) };
     }
-    return this.#decideOnNewConnection(blockKey, countKey, args, options ?? {});
+    return this.#decideOnNewConnection(keys, args, checks.length, options ?? {});
   }
 
   async #decideOnNewConnection(
-    blockKey: string,
-    countKey: string,
-    args: readonly [string, string, string],
+    keys: readonly string[],
+    args: readonly string[],
+    count: number,
     options: DecideOptions,
-  ): Promise<StoreDecision> {
+  ): Promise<StoreVerdict> {
     const { signal, waitUntil } = options;
     signal?.throwIfAborted();
     const client = this.#connect();
@@ -142,12 +146,10 @@ export class RedisStore implements RateLimitStore {
     signal?.addEventListener('abort', closeOnAbort, { once: true });
     try {
       await abortable(client.connect(), signal);
-      // EVAL, not EVALSHA: a fresh connection may reach a server whose script cache does not hold
-      // the script (after a restart or SCRIPT FLUSH, or on first use), and NOSCRIPT then EVAL
-      // would be a second round trip. The script's text costs under a kilobyte more.
-      return toDecision(
-        await abortable(client.eval(decideScript, 2, blockKey, countKey, args[0], args[1], args[2]), signal),
-      );
+      // A fresh connection's first call of the script is an EVAL (withDecide): one round trip
+      // whatever the server's script cache holds.
+      const reply = await abortable(client.tollgateDecide(keys.length, ...keys, ...args), signal);
+      return { decisions: toDecisions(reply, count) };
     } finally {
       signal?.removeEventListener('abort', closeOnAbort);
       const closed = this.#release(client);
@@ -156,10 +158,10 @@ export class RedisStore implements RateLimitStore {
   }
 
   /**
-   * Connects the shared client (a Cluster's slots discovered) and loads the decide script on
-   * every master, so the first decisions need one round trip each like any other; waits through
-   * reconnection attempts until `signal` aborts. With `connectionPerRequest`, opens one
-   * connection to load the script and closes it.
+   * Connects the shared client (a Cluster's slots discovered), so the first decisions need one
+   * round trip each like any other; waits through reconnection attempts until `signal` aborts.
+   * With `connectionPerRequest`, opens one connection (the address and credentials work) and
+   * closes it.
    */
   async connect(signal?: AbortSignal): Promise<void> {
     if (this.#closed) throw new Error('RedisStore is closed');
@@ -168,15 +170,13 @@ export class RedisStore implements RateLimitStore {
       const connection = this.#connect();
       try {
         await abortable(connection.connect(), signal);
-        await abortable(connection.script('LOAD', decideScript), signal);
+        await abortable(connection.ping(), signal);
       } finally {
         await this.#release(connection);
       }
       return;
     }
     if (client.status !== 'ready') await untilReady(client, signal, () => this.#lastError);
-    const masters = client instanceof Cluster ? client.nodes('master') : [client];
-    await abortable(Promise.all(masters.map((node) => node.script('LOAD', decideScript))), signal);
   }
 
   health(): StoreHealth {
@@ -209,8 +209,8 @@ export class RedisStore implements RateLimitStore {
     return this.#shared;
   }
 
-  #connect(): Redis {
-    const client = new Redis(this.#perRequestOptions!);
+  #connect(): Redis & Deciding {
+    const client = withDecide(new Redis(this.#perRequestOptions!));
     client.on('error', (error: Error) => (this.#lastError = error.message));
     this.#perRequestClients.add(client);
     return client;
@@ -295,21 +295,6 @@ function untilReady(client: Client, signal: AbortSignal | undefined, lastError: 
     signal?.addEventListener('abort', onAbort, { once: true });
     if (client.status === 'wait') client.connect().catch(() => {});
   });
-}
-
-/** EVALSHA the decide script; EVAL it (which also loads it) when the server answers NOSCRIPT. */
-async function evalDecide(
-  client: Client,
-  blockKey: string,
-  countKey: string,
-  args: readonly [string, string, string],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(decideScriptSha1, 2, blockKey, countKey, args[0], args[1], args[2]);
-  } catch (error) {
-    if (!isNoScriptError(error)) throw error;
-    return await client.eval(decideScript, 2, blockKey, countKey, args[0], args[1], args[2]);
-  }
 }
 
 /**

@@ -2,17 +2,9 @@
 // workerd rejects); it runs on Node 20 too.
 import { Redis, type RedisConfigCloudflare } from '@upstash/redis/cloudflare';
 import { abortable } from '../abort.js';
-import type { RateLimitPolicy } from '../policy.js';
-import type { DecideOptions, RateLimitStore, StoreDecision } from '../store.js';
-import {
-  clientKeys,
-  decideScript,
-  decideScriptSha1,
-  defaultKeyPrefix,
-  isNoScriptError,
-  scriptArgs,
-  toDecision,
-} from './decideScript.js';
+import type { Check } from '../policy.js';
+import type { DecideOptions, RateLimitStore, StoreVerdict } from '../store.js';
+import { decideScript, decideScriptSha1, defaultKeyPrefix, isNoScriptError, scriptCall, toDecisions } from './decideScript.js';
 
 export interface UpstashStoreOptions {
   /** `UPSTASH_REDIS_REST_URL`. */
@@ -62,26 +54,25 @@ export class UpstashStore implements RateLimitStore {
     this.#evalOnly = options.evalOnly ?? false;
   }
 
-  async decide(clientKey: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<StoreDecision> {
+  async decide(clientKey: string, checks: readonly Check[], options: DecideOptions = {}): Promise<StoreVerdict> {
     const { signal } = options;
     signal?.throwIfAborted();
-    const keys = clientKeys(this.#prefix, clientKey);
-    const args = scriptArgs(policy);
+    const { keys, args } = scriptCall(this.#prefix, clientKey, checks);
     // @upstash/redis takes a signal per client, not per command; a client is a few µs to make.
     // (Given as a function, an abort rejects the request instead of resolving it with a dummy.)
     const redis = signal ? new Redis({ ...this.#config, signal: () => signal }) : this.#redis;
     const run = async (): Promise<unknown> => {
       try {
-        if (this.#evalOnly) return await redis.eval(decideScript, keys, [...args]);
-        return await redis.evalsha(decideScriptSha1, keys, [...args]);
+        if (this.#evalOnly) return await redis.eval(decideScript, keys, args);
+        return await redis.evalsha(decideScriptSha1, keys, args);
       } catch (error) {
         if (this.#evalOnly || !isNoScriptError(error)) throw withoutCommand(error);
-        return await redis.eval(decideScript, keys, [...args]).catch((error: unknown) => {
+        return await redis.eval(decideScript, keys, args).catch((error: unknown) => {
           throw withoutCommand(error);
         });
       }
     };
-    return toDecision(await abortable(run(), signal));
+    return { decisions: toDecisions(await abortable(run(), signal), checks.length) };
   }
 
   /** Loads the decide script (one request), so the first decisions need no EVAL. */
