@@ -91,6 +91,7 @@ describe('request lines', () => {
           operation: 'TopProducts',
           rateLimitDecision: 'allowed',
           rateLimitMs: undefined,
+          rateLimitPolicy: 'default',
           gatewayMs: undefined,
           client,
         },

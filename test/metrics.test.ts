@@ -136,6 +136,11 @@ describe('/metrics on Node after known traffic (in-memory store, production, MET
         'path=/metrics,status=401,operation=(none)': 2,
       });
       assert.deepEqual(samples(metrics, 'tollgate_rate_limit_decisions_total'), decisions({ allowed: 50, limited: 1, blocked: 1 }));
+      assert.deepEqual(samples(metrics, 'tollgate_rate_limit_policy_decisions_total'), {
+        'policy=default,tier=default,mode=enforce,decision=allowed': 50,
+        'policy=default,tier=default,mode=enforce,decision=limited': 1,
+        'policy=default,tier=default,mode=enforce,decision=blocked': 1,
+      });
 
       // The processing-time histogram holds exactly the X-Processing-Time figures (rounded there to 0.01 ms).
       const processing = histogram(metrics, 'tollgate_processing_time_seconds', { path: '/graphql' });
@@ -168,6 +173,33 @@ describe('/metrics on Node after known traffic (in-memory store, production, MET
       const again = await scrape(`${gw.url}/metrics`);
       assert.equal(samples(again, 'tollgate_requests_total')['path=/metrics,status=200,operation=(none)'], 1);
       assert.deepEqual(samples(again, 'tollgate_rate_limit_decisions_total'), decisions({ allowed: 50, limited: 1, blocked: 1 }));
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('policies are counted by name, tier and mode; a shadow policy’s rejections apart, never a 429', async () => {
+    const gw = await startObservedGateway({
+      ENVIRONMENT: 'production',
+      METRICS_TOKEN: token,
+      RATE_LIMIT_POLICIES: JSON.stringify([
+        { name: 'ip', key: 'ip', limit: 100, window: 60 },
+        { name: 'strict', key: 'ip', limit: 2, window: 60, mode: 'shadow' },
+      ]),
+    });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const response = await postQuery(gw.url, '{ __typename }');
+        await response.arrayBuffer();
+        assert.equal(response.status, 200);
+      }
+      const metrics = await scrape(`${gw.url}/metrics`);
+      assert.deepEqual(samples(metrics, 'tollgate_rate_limit_policy_decisions_total'), {
+        'policy=ip,tier=default,mode=enforce,decision=allowed': 4,
+        'policy=strict,tier=default,mode=shadow,decision=allowed': 2,
+        'policy=strict,tier=default,mode=shadow,decision=limited': 2,
+      });
+      assert.deepEqual(samples(metrics, 'tollgate_rate_limit_decisions_total'), decisions({ allowed: 4 }));
     } finally {
       await gw.close();
     }

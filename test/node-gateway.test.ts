@@ -94,7 +94,10 @@ describe('rate limiting through the Node server', () => {
         const response = await postQuery(gw.url, '{ topProducts { name } }');
         await response.arrayBuffer();
         assert.equal(response.status, 200, `request ${i + 1}`);
-        assert.equal(response.headers.get('ratelimit'), `"default";r=${49 - i};t=60`);
+        // t counts down from 60 as the window passes (50 requests take a while on a loaded machine).
+        const [, remaining, t] = /^"default";r=(\d+);t=(\d+)$/.exec(response.headers.get('ratelimit') ?? '') ?? [];
+        assert.equal(Number(remaining), 49 - i);
+        assert.ok(Number(t) >= 50 && Number(t) <= 60, `t=${t}`);
       }
       const limited = await postQuery(gw.url, '{ topProducts { name } }', { origin: 'https://app.example' });
       assert.equal(limited.status, 429);

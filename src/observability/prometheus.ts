@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RequestEvent } from '../lifecycle/handle.js';
 import type { ResilientStoreStats } from '../ratelimit/resilientStore.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
-import { calledStore, decisionLabel, decisionLabels } from '../ratelimit/result.js';
+import { calledStore, decisionLabel, decisionLabels, policyDecisionLabel, wasDecided } from '../ratelimit/result.js';
 import { storeStats, type MetricsSink } from './observability.js';
 import type { RequestDetails, SubgraphCall } from './requestTracker.js';
 
@@ -74,6 +74,12 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
   });
   // Present from the start, so ratios and alerts on them have a series to read.
   for (const decision of decisionLabels) decisions.inc({ decision }, 0);
+  const policyDecisions = new Counter({
+    name: 'tollgate_rate_limit_policy_decisions_total',
+    help: 'Each policy decided for a request (RATE_LIMIT_POLICIES): by policy, tier whose figures applied, mode (enforce, shadow: never rejects) and decision (allowed, limited, blocked, failed_open).',
+    labelNames: ['policy', 'tier', 'mode', 'decision'],
+    registers,
+  });
   const storeDuration = new Histogram({
     name: 'tollgate_rate_limit_store_duration_seconds',
     help: 'Rate-limit decisions that called the store: time until the decision, by result (ok, failed: let through).',
@@ -176,6 +182,12 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
       const decision = decisionLabel(event.rateLimit);
       if (decision !== undefined) {
         decisions.inc({ decision });
+        if (wasDecided(event.rateLimit)) {
+          for (const outcome of event.rateLimit.outcomes) {
+            const { name, tier, shadow } = outcome.policy;
+            policyDecisions.inc({ policy: name, tier, mode: shadow ? 'shadow' : 'enforce', decision: policyDecisionLabel(outcome) });
+          }
+        }
         if (calledStore(event.rateLimit)) {
           storeDuration.observe(
             { store: store.kind, result: event.rateLimit.source === 'failed-open' ? 'failed' : 'ok' },

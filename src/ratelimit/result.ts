@@ -1,3 +1,4 @@
+import { defaultTier } from '../identity/identity.js';
 import { windowMsOf, type Decision, type Limit } from './policy.js';
 
 /**
@@ -179,6 +180,18 @@ export function decisionLabel(result: RateLimitResult): DecisionLabel | undefine
   }
 }
 
+/**
+ * The `decision` label of `tollgate_rate_limit_policy_decisions_total`, one per policy decided:
+ * `allowed`, `limited`, `blocked` (in a block already, from the store or this instance's memory
+ * of it) or `failed_open`. A shadow policy's `limited` did not reject the request.
+ */
+export type PolicyDecisionLabel = 'allowed' | 'limited' | 'blocked' | 'failed_open';
+
+export function policyDecisionLabel(outcome: PolicyOutcome): PolicyDecisionLabel {
+  if (outcome.source === 'failed-open') return 'failed_open';
+  return outcome.decision.allowed ? 'allowed' : outcome.decision.reason;
+}
+
 /** Whether reaching the result took a call to the store (whose latency is then worth measuring). */
 export function calledStore(result: RateLimitResult): boolean {
   return result.source === 'store' || result.source === 'failed-open';
@@ -190,7 +203,10 @@ export function calledStore(result: RateLimitResult): boolean {
  * - `rateLimit`: `exempt`, `disabled`, `allowed`, `limited`, `blocked` or `failed-open`;
  * - `rateLimitSource`: the source, when it is not `store` (`local-cache`, `fallback`, `failed-open`);
  * - `rateLimitCause`: with `failed-open`, `timeout`, `error` or `aborted`;
- * - `rateLimitDecision`: the metric's label (`decisionLabel`) and `rateLimitMs`, when decided.
+ * - `rateLimitDecision`: the metric's label (`decisionLabel`) and `rateLimitMs`, when decided;
+ * - `rateLimitPolicy`: the reported policy (the one a 429 names), and `rateLimitTier` when its
+ *   figures are a named tier's;
+ * - `rateLimitShadow`: the shadow policies that would have rejected the request, when any.
  */
 export function rateLimitLogFields(result: RateLimitResult, rateLimitMs: number): Record<string, unknown> {
   if (!wasDecided(result)) return { rateLimit: result.source };
@@ -201,5 +217,12 @@ export function rateLimitLogFields(result: RateLimitResult, rateLimitMs: number)
   if (result.cause !== undefined) fields['rateLimitCause'] = result.cause;
   fields['rateLimitDecision'] = decisionLabel(result);
   fields['rateLimitMs'] = Number(rateLimitMs.toFixed(2));
+  fields['rateLimitPolicy'] = result.policy.name;
+  if (result.policy.tier !== defaultTier) fields['rateLimitTier'] = result.policy.tier;
+  let shadow: string[] | undefined;
+  for (const outcome of result.outcomes) {
+    if (outcome.policy.shadow && !outcome.decision.allowed) (shadow ??= []).push(outcome.policy.name);
+  }
+  if (shadow) fields['rateLimitShadow'] = shadow;
   return fields;
 }

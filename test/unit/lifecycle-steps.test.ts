@@ -277,6 +277,7 @@ describe('steps alone', () => {
       rateLimitSource: 'local-cache',
       rateLimitDecision: 'blocked_local_cache',
       rateLimitMs: 0.12,
+      rateLimitPolicy: 'default',
       operation: 'Op',
     });
 

@@ -61,6 +61,7 @@ describe('the rate-limit result', () => {
       rateLimitCause: 'aborted',
       rateLimitDecision: 'failed_open',
       rateLimitMs: 0.46,
+      rateLimitPolicy: 'default',
     });
   });
 
@@ -69,6 +70,7 @@ describe('the rate-limit result', () => {
       rateLimit: 'allowed',
       rateLimitDecision: 'allowed',
       rateLimitMs: 0.1,
+      rateLimitPolicy: 'default',
     });
     assert.deepEqual(rateLimitLogFields(exempt, 0), { rateLimit: 'exempt' });
   });
