@@ -19,7 +19,7 @@ export interface TestWorker {
 
 /** Loads the built bundle (`npm run build:worker`) in workerd through Miniflare, offline (a fixed `cf`). */
 export async function startWorker(
-  bindings: Record<string, string>,
+  bindings: Record<string, string | object>,
   options: { outboundService?: (request: Request) => Response | Promise<Response> } = {},
 ): Promise<TestWorker> {
   if (!existsSync(workerBundle)) throw new Error(`${workerBundle} is missing: run npm run build:worker first`);
