@@ -11,6 +11,10 @@ import { noApiKeys, parseApiKeys, type ApiKeyTable } from './identity/apiKeys.js
 import type { JwtConfig } from './identity/jwt.js';
 import { defaultLimits, type SecurityLimits } from './security/limits.js';
 
+/** The rate-limit stores `RATE_LIMIT_STORE` names. */
+export const storeKinds = ['memory', 'redis', 'upstash', 'durable-object'] as const;
+export type StoreKind = (typeof storeKinds)[number];
+
 /** Where the gateway runs: decides the defaults that differ between Node and Workers. */
 export type Platform = 'node' | 'worker';
 
@@ -33,6 +37,10 @@ export interface Config {
   readonly redisKeyPrefix: string;
   readonly upstashUrl: string | undefined;
   readonly upstashToken: string | undefined;
+  /** `RATE_LIMIT_STORE`: where limits are kept; inferred from the settings present when unset. */
+  readonly rateLimitStore: StoreKind;
+  /** `RATE_LIMIT_DURABLE_OBJECT`: the Durable Object namespace binding of the `durable-object` store. */
+  readonly durableObjectBinding: string;
   readonly rateLimitEnabled: boolean;
   /** The `RATE_LIMIT_*` figures: the `default` policy when `RATE_LIMIT_POLICIES` is unset. */
   readonly policy: RateLimitPolicy;
@@ -173,6 +181,10 @@ export function parseConfig(env: Env, platform: Platform): Config {
   const upstashToken = read('UPSTASH_REDIS_REST_TOKEN');
   const storeProblem = storeSettingsProblem({ redisUrl, redisClusterNodes: clusterNodes, upstashUrl, upstashToken });
   if (storeProblem) throw new ConfigError(storeProblem.variable, storeProblem.value, storeProblem.expected);
+  const rateLimitStore = storeKind(read('RATE_LIMIT_STORE'), platform, {
+    redis: redisUrl !== undefined || clusterNodes !== undefined,
+    upstash: upstashUrl !== undefined,
+  });
 
   const supergraph = read('SUPERGRAPH');
   const [hiveEndpoint, hiveKey] = urlWithSecret(read, 'HIVE_CDN_ENDPOINT', 'HIVE_CDN_KEY', 'HIVE_CDN_*');
@@ -211,6 +223,8 @@ export function parseConfig(env: Env, platform: Platform): Config {
     redisKeyPrefix: read('REDIS_KEY_PREFIX') ?? defaultKeyPrefix,
     upstashUrl,
     upstashToken,
+    rateLimitStore,
+    durableObjectBinding: read('RATE_LIMIT_DURABLE_OBJECT') ?? 'RATE_LIMITER',
     rateLimitEnabled: bool(read, 'RATE_LIMIT_ENABLED', !development),
     policy,
     policies: policiesConfig(env['RATE_LIMIT_POLICIES'], policy),
@@ -240,6 +254,20 @@ export function parseConfig(env: Env, platform: Platform): Config {
     },
     observability: observabilityConfig(read, { development, port, host, platform }),
   };
+}
+
+/**
+ * `RATE_LIMIT_STORE`, checked against the settings it needs; unset: Upstash when its settings are
+ * there, Redis when `REDIS_URL` or `REDIS_CLUSTER_NODES` is, else memory.
+ */
+function storeKind(value: string | undefined, platform: Platform, present: { redis: boolean; upstash: boolean }): StoreKind {
+  if (value === undefined) return present.upstash ? 'upstash' : present.redis ? 'redis' : 'memory';
+  const kind = storeKinds.find((k) => k === value.toLowerCase());
+  if (kind === undefined) throw new ConfigError('RATE_LIMIT_STORE', value, storeKinds.join(', '));
+  if (kind === 'redis' && !present.redis) throw new ConfigError('RATE_LIMIT_STORE', value, 'REDIS_URL or REDIS_CLUSTER_NODES to be set for redis');
+  if (kind === 'upstash' && !present.upstash) throw new ConfigError('RATE_LIMIT_STORE', value, 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN to be set for upstash');
+  if (kind === 'durable-object' && platform !== 'worker') throw new ConfigError('RATE_LIMIT_STORE', value, 'durable-object only on Workers');
+  return kind;
 }
 
 /**

@@ -3,7 +3,7 @@ import { createGatewayProvider, type GatewayProvider } from './gateway/lifecycle
 import { createRuntime, type RuntimeOptions } from './gateway/runtime.js';
 import { createHandler, type Handler, type HandlerDeps } from './lifecycle/handle.js';
 import type { Logger } from './log.js';
-import { createStore, type StoreConfig } from './ratelimit/createStore.js';
+import { createStore, type StoreConfig, type StoreDeps } from './ratelimit/createStore.js';
 import type { RateLimitStore } from './ratelimit/store.js';
 import { supergraphProblem } from './supergraph/check.js';
 import type { SourceRead } from './supergraph/fetchUrl.js';
@@ -50,6 +50,8 @@ export interface TollgateDeps<O extends TollgateObservability = TollgateObservab
   readonly log: Logger;
   /** The rate-limit store; by default the one the configuration names (`createStore`). */
   readonly store?: RateLimitStore;
+  /** Workers: the Durable Object namespace of the `durable-object` store (`RATE_LIMIT_DURABLE_OBJECT`). */
+  readonly durableObjects?: StoreDeps['durableObjects'];
   /** The platform's observability, built over the store (Node: Prometheus; Workers: request lines). */
   readonly observability?: (store: RateLimitStore) => O;
   /** Extra exempt endpoints and an observer of every request (see HandlerDeps), besides the observability's. */
@@ -64,7 +66,10 @@ export interface TollgateDeps<O extends TollgateObservability = TollgateObservab
 export function createTollgate<O extends TollgateObservability>(config: Config, deps: TollgateDeps<O>): Tollgate<O> {
   const { supergraphSdl } = deps;
   // Workers: a TCP connection per request (workerd forbids sharing sockets between requests).
-  const store = deps.store ?? createStore(storeConfig(config, config.platform === 'worker'), { log: deps.log });
+  const store = deps.store ?? createStore(storeConfig(config, config.platform === 'worker'), {
+      log: deps.log,
+      ...(deps.durableObjects && { durableObjects: deps.durableObjects }),
+    });
   const observability = deps.observability?.(store);
   const seen = observability?.tollgate ?? {};
   const log = observability?.log ?? deps.log;
@@ -124,6 +129,7 @@ export function storeConfig(config: Config, connectionPerRequest = false): Store
     redisClusterNodes: config.redisClusterNodes,
     upstashUrl: config.upstashUrl,
     upstashToken: config.upstashToken,
+    kind: config.rateLimitStore,
     keyPrefix: config.redisKeyPrefix,
     timeoutMs: config.rateLimitTimeoutMs,
     connectionPerRequest,

@@ -64,6 +64,27 @@ describe('configuration', () => {
     assert.equal(storeConfig(cluster, true).connectionPerRequest, true);
   });
 
+  test('RATE_LIMIT_STORE: inferred from the settings present; an explicit choice needs its settings and its platform', () => {
+    assert.equal(parseConfig({}, 'node').rateLimitStore, 'memory');
+    assert.equal(parseConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'node').rateLimitStore, 'redis');
+    assert.equal(parseConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, 'node').rateLimitStore, 'redis');
+    const upstash = { UPSTASH_REDIS_REST_URL: 'https://db.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't' };
+    assert.equal(parseConfig(upstash, 'worker').rateLimitStore, 'upstash');
+    assert.equal(parseConfig({ RATE_LIMIT_STORE: 'durable-object' }, 'worker').rateLimitStore, 'durable-object');
+    assert.equal(parseConfig({ RATE_LIMIT_STORE: 'durable-object' }, 'worker').durableObjectBinding, 'RATE_LIMITER');
+    assert.equal(parseConfig({ RATE_LIMIT_STORE: 'Memory', REDIS_URL: 'redis://h:6379' }, 'node').rateLimitStore, 'memory');
+    assert.equal(storeConfig(parseConfig({ RATE_LIMIT_STORE: 'memory', REDIS_URL: 'redis://h:6379' }, 'node')).kind, 'memory');
+    const refused: [Record<string, string>, 'node' | 'worker', RegExp][] = [
+      [{ RATE_LIMIT_STORE: 'dynamo' }, 'node', /RATE_LIMIT_STORE="dynamo": expected memory, redis, upstash, durable-object/],
+      [{ RATE_LIMIT_STORE: 'redis' }, 'node', /REDIS_URL or REDIS_CLUSTER_NODES/],
+      [{ RATE_LIMIT_STORE: 'upstash' }, 'worker', /UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN/],
+      [{ RATE_LIMIT_STORE: 'durable-object' }, 'node', /only on Workers/],
+    ];
+    for (const [env, platform, message] of refused) {
+      assert.throws(() => parseConfig(env, platform), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+    }
+  });
+
   test('a bad value throws a ConfigError naming the variable and what it expects', () => {
     const cases: [Record<string, string>, string, RegExp][] = [
       [{ RATE_LIMIT_MAX_REQUESTS: 'abc' }, 'RATE_LIMIT_MAX_REQUESTS', /whole number/],

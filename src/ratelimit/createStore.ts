@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { DurableObjectStore, type RateLimiterNamespace } from './durableObject/store.js';
 import { MemoryStore } from './memoryStore.js';
 import { RedisStore } from './redis/redisStore.js';
 import { UpstashStore } from './redis/upstashStore.js';
@@ -7,6 +8,8 @@ import type { RateLimitStore } from './store.js';
 import { storeSettingsProblem, type StoreSettings } from './storeSettings.js';
 
 export interface StoreConfig extends StoreSettings {
+  /** `RATE_LIMIT_STORE`; default: inferred from the settings (Upstash, Redis, else memory). */
+  readonly kind?: 'memory' | 'redis' | 'upstash' | 'durable-object';
   /** `REDIS_KEY_PREFIX`; default `tollgate:`. */
   readonly keyPrefix?: string;
   /** `RATE_LIMIT_TIMEOUT_MS`: deadline of every shared-store call before failing open. */
@@ -23,12 +26,15 @@ export interface StoreDeps {
   readonly now?: () => number;
   /** Breaker, cache and logging settings of the ResilientStore (tests). */
   readonly resilience?: Omit<ResilientStoreOptions, 'timeoutMs' | 'log' | 'now'>;
+  /** Workers: the Durable Object namespace binding of the `durable-object` store. */
+  readonly durableObjects?: RateLimiterNamespace;
 }
 
 /**
- * The configured store: in memory when no Redis is configured, else Redis over TCP or over
- * Upstash's REST protocol, wrapped in a `ResilientStore` (deadline, fail-open, circuit breaker,
- * local memory of blocks). Throws on a configuration it cannot honour, naming the variable.
+ * The configured store: in memory, or Redis over TCP, over Upstash's REST protocol, or a Durable
+ * Object per client key, each shared store wrapped in a `ResilientStore` (deadline, fail-open,
+ * circuit breaker, local memory of blocks). Throws on a configuration it cannot honour, naming the
+ * variable.
  *
  * @example
  * const store = createStore({ redisUrl: env.REDIS_URL, timeoutMs: 50 }, { log });
@@ -36,10 +42,17 @@ export interface StoreDeps {
 export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStore {
   const problem = storeSettingsProblem(config);
   if (problem) throw new Error(`${problem.variable}: expected ${problem.expected}`);
-  if (!config.redisUrl && !config.redisClusterNodes?.length && !config.upstashUrl) return new MemoryStore(deps.now ? { now: deps.now } : {});
+  const kind = config.kind ?? (config.upstashUrl ? 'upstash' : config.redisUrl || config.redisClusterNodes?.length ? 'redis' : 'memory');
+  if (kind === 'memory') return new MemoryStore(deps.now ? { now: deps.now } : {});
   const keyPrefix = config.keyPrefix;
   let inner: RateLimitStore;
-  if (config.upstashUrl && config.upstashToken) {
+  if (kind === 'durable-object') {
+    if (!deps.durableObjects) {
+      throw new Error('RATE_LIMIT_STORE=durable-object: no Durable Object namespace bound (RATE_LIMIT_DURABLE_OBJECT, wrangler.toml)');
+    }
+    inner = new DurableObjectStore(deps.durableObjects);
+  } else if (kind === 'upstash') {
+    if (!config.upstashUrl || !config.upstashToken) throw new Error('RATE_LIMIT_STORE=upstash: UPSTASH_REDIS_REST_URL and _TOKEN are not set');
     // On Workers (a connection per request) nothing loads the script at start: EVAL every time.
     inner = new UpstashStore({
       url: config.upstashUrl,

@@ -1,5 +1,6 @@
-import { decideAll, type AnyState, type Check, type Decision } from './policy.js';
+import type { Check, Decision } from './policy.js';
 import { MapSweeper } from './mapSweeper.js';
+import { decideEntries, type EntryMap, type StateEntry } from './stateTable.js';
 import type { RateLimitStore, StoreVerdict } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -9,11 +10,6 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-interface Entry {
-  state: AnyState;
-  expiresAt: number;
-}
-
 /**
  * The embedded store: one process or isolate only. Bounded in size; entries whose window, block
  * or refill have ended are swept incrementally as new ones arrive (no timers, so it also runs in
@@ -21,10 +17,21 @@ interface Entry {
  */
 export class MemoryStore implements RateLimitStore {
   readonly kind = 'memory';
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, StateEntry>();
   readonly #maxEntries: number;
   readonly #now: () => number;
-  readonly #sweeper = new MapSweeper<string, Entry>(this.#entries, (entry, now) => entry.expiresAt <= now);
+  readonly #sweeper = new MapSweeper<string, StateEntry>(this.#entries, (entry, now) => entry.expiresAt <= now);
+
+  /** The clock's reading for the decision under way. */
+  #decidingAt = 0;
+  /** The map as `decideEntries` sees it: a new entry first makes room. */
+  readonly #table: EntryMap = {
+    get: (key) => this.#entries.get(key),
+    add: (key, entry) => {
+      this.#makeRoom(this.#decidingAt);
+      this.#entries.set(key, entry);
+    },
+  };
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 100_000;
@@ -38,22 +45,8 @@ export class MemoryStore implements RateLimitStore {
   /** `decide`, synchronously. */
   decideNow(clientKey: string, checks: readonly Check[]): Decision[] {
     const now = this.#now();
-    const keys = checks.map((check) => entryKey(clientKey, check));
-    const entries = keys.map((key) => this.#entries.get(key));
-    const states = entries.map((entry) => (entry && entry.expiresAt > now ? entry.state : undefined));
-    const { decisions, writes } = decideAll(checks, states, now);
-    writes.forEach((write, i) => {
-      if (!write?.next) return;
-      const entry = entries[i];
-      if (entry) {
-        entry.state = write.next;
-        entry.expiresAt = write.expiresAt;
-      } else {
-        this.#makeRoom(now);
-        this.#entries.set(keys[i]!, { state: write.next, expiresAt: write.expiresAt });
-      }
-    });
-    return decisions;
+    this.#decidingAt = now;
+    return decideEntries(this.#table, clientKey, checks, now).decisions;
   }
 
   async decide(clientKey: string, checks: readonly Check[]): Promise<StoreVerdict> {
@@ -65,14 +58,10 @@ export class MemoryStore implements RateLimitStore {
     this.#sweeper.reset();
   }
 
+
   /** Sweeps a few entries per insert; when full, sweeps more (never the whole map), then evicts. */
   #makeRoom(now: number): void {
     const full = this.#entries.size >= this.#maxEntries;
     this.#sweeper.makeRoom(now, this.#maxEntries, full ? 8 : 4);
   }
-}
-
-/** One entry per client, policy and algorithm (a policy whose algorithm changes starts afresh). */
-function entryKey(clientKey: string, check: Check): string {
-  return `${check.limit.algorithm ?? 'fixed-window'} ${check.name} ${clientKey}`;
 }

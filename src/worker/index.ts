@@ -15,7 +15,11 @@ import { createObservability } from '../observability/observability.js';
 import { effectiveConfig } from '../observability/startup.js';
 import { readRemote, supergraphLocation } from '../supergraph/location.js';
 import { refreshDue } from '../supergraph/refreshPolicy.js';
+import type { RateLimiterNamespace } from '../ratelimit/durableObject/store.js';
 import { createTollgate, type Tollgate } from '../tollgate.js';
+
+/** The rate-limit Durable Object class, exported for the `durable_objects` binding in wrangler.toml. */
+export { RateLimiterObject } from './rateLimiterObject.js';
 
 /** The part of Workers' ExecutionContext Tollgate uses. */
 export interface ExecutionContext {
@@ -62,6 +66,7 @@ function isolateFor(env: Env): Isolate {
         }),
     log,
     observability: (store) => createObservability(config.observability, { log, store }),
+    ...(config.rateLimitStore === 'durable-object' && { durableObjects: durableObjectNamespace(env, config.durableObjectBinding) }),
   });
   cached = {
     env,
@@ -78,6 +83,15 @@ function isolateFor(env: Env): Isolate {
     config: effectiveConfig(config),
   });
   return cached;
+}
+
+/** The Durable Object namespace bound as `name`, or a configuration error naming the variable. */
+function durableObjectNamespace(env: Env, name: string): RateLimiterNamespace {
+  const binding = env[name] as Partial<RateLimiterNamespace> | undefined;
+  if (typeof binding?.idFromName !== 'function' || typeof binding.get !== 'function') {
+    throw new ConfigError('RATE_LIMIT_DURABLE_OBJECT', name, 'the name of a Durable Object binding of RateLimiterObject (wrangler.toml)');
+  }
+  return binding as RateLimiterNamespace;
 }
 
 /** Runs a refresh of the isolate's supergraph, marking it running (one at a time). */

@@ -20,7 +20,15 @@ export interface TestWorker {
 /** Loads the built bundle (`npm run build:worker`) in workerd through Miniflare, offline (a fixed `cf`). */
 export async function startWorker(
   bindings: Record<string, string | object>,
-  options: { outboundService?: (request: Request) => Response | Promise<Response> } = {},
+  options: {
+    outboundService?: (request: Request) => Response | Promise<Response>;
+    /** Durable Object bindings, e.g. `{ RATE_LIMITER: { className: 'RateLimiterObject', useSQLite: true } }`. */
+    durableObjects?: Record<string, { className: string; useSQLite?: boolean; scriptName?: string }>;
+    /** A directory where storage (Durable Objects') persists across `startWorker` calls. */
+    persistPath?: string;
+    /** More Workers beside the bundle (ES module source), e.g. one whose Durable Objects misbehave. */
+    extraWorkers?: { name: string; script: string; durableObjects?: Record<string, string> }[];
+  } = {},
 ): Promise<TestWorker> {
   if (!existsSync(workerBundle)) throw new Error(`${workerBundle} is missing: run npm run build:worker first`);
   const logs: Record<string, unknown>[] = [];
@@ -36,7 +44,8 @@ export async function startWorker(
       }
     }
   };
-  const mf = new Miniflare(convertV4MiniflareOptions({
+  const main = {
+    name: 'tollgate',
     // The bundle and the text modules wrangler emitted beside it, listed (Miniflare would
     // otherwise walk the imports and refuse the runtime's dynamic `import()` calls).
     modulesRoot: bundleDir,
@@ -50,14 +59,34 @@ export async function startWorker(
     compatibilityFlags: ['nodejs_compat'],
     // The tests' subgraphs run on loopback, which a deployed Worker refuses unless told otherwise.
     bindings: { ALLOW_PRIVATE_SUBGRAPHS: 'true', ...bindings },
+    ...(options.durableObjects ? { durableObjects: options.durableObjects } : {}),
+    ...(options.outboundService ? { outboundService: options.outboundService as never } : {}),
+  };
+  const shared = {
     // A fixed `request.cf` as Cloudflare's edge sets it (a record: nothing is fetched). The runtime's
     // HTTP executor looks at `request.cf` to know it must not share an AbortController between
     // requests, which workerd forbids (`cf: false` would hide exactly that).
     cf: { colo: 'TST', country: 'XX', asn: 64496 },
-    handleStructuredLogs: ({ message }) => collect(message),
-    ...(options.outboundService ? { outboundService: options.outboundService as never } : {}),
+    handleStructuredLogs: ({ message }: { message: string }) => collect(message),
+    ...(options.persistPath ? { resourcePersistencePath: options.persistPath } : {}),
+  };
+  const extra = (options.extraWorkers ?? []).map(({ name, script, durableObjects }) => ({
+    name,
+    modules: true,
+    script,
+    ...(durableObjects ? { durableObjects } : {}),
+    compatibilityDate: '2026-11-17',
+    compatibilityFlags: ['nodejs_compat'],
   }));
-  await mf.ready;
+  const mf = new Miniflare(
+    convertV4MiniflareOptions((extra.length > 0 ? { ...shared, workers: [main, ...extra] } : { ...shared, ...main }) as never),
+  );
+  try {
+    await mf.ready;
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
+  }
   return {
     mf,
     logs,
