@@ -22,6 +22,12 @@ declare module 'autocannon' {
     idReplacement?: boolean;
     timeout?: number;
     pipelining?: number;
+    /** Requests in turn; `setupRequest` may rewrite each before it is sent. */
+    requests?: { setupRequest?: (request: RequestData) => RequestData }[];
+  }
+  interface RequestData {
+    headers: Record<string, string>;
+    [key: string]: unknown;
   }
   interface Result {
     latency: Histogram;

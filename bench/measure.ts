@@ -36,13 +36,21 @@ export interface PointResult {
 export interface RoundSettings {
   readonly rampSeconds: number;
   readonly windowSeconds: number;
+  /** Headers for each request (`load`); none by default. */
+  readonly requestHeaders?: RequestHeaders;
 }
 
 /** Requests the subgraphs have received so far (all four together). */
 export type SubgraphCallCounter = () => Promise<number>;
 
-/** autocannon against a gateway, every request with its own `x-bench-request` value. */
-export function load(url: string, connections: number, seconds: number) {
+/** Headers added to each request in turn (a pool of bearer tokens), or none. */
+export type RequestHeaders = () => Record<string, string>;
+
+/**
+ * autocannon against a gateway, every request with its own `x-bench-request` value, and with
+ * `requestHeaders`' headers when given (asked again for every request).
+ */
+export function load(url: string, connections: number, seconds: number, requestHeaders?: RequestHeaders) {
   return autocannon({
     url,
     connections,
@@ -52,6 +60,9 @@ export function load(url: string, connections: number, seconds: number) {
     body: deepQueryBody,
     idReplacement: true,
     timeout: 30,
+    ...(requestHeaders && {
+      requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...requestHeaders() } }) }],
+    }),
   });
 }
 
@@ -91,7 +102,7 @@ export async function round(
   let bytes = 0;
   let open = false;
   let peak = 0;
-  const instance = load(url, connections, settings.rampSeconds + settings.windowSeconds + 0.3);
+  const instance = load(url, connections, settings.rampSeconds + settings.windowSeconds + 0.3, settings.requestHeaders);
   const emitter = instance as unknown as NodeJS.EventEmitter;
   emitter.on('response', (_client: unknown, status: number, responseBytes: number, responseTime: number) => {
     if (!open) return;

@@ -12,7 +12,7 @@
  * single start would measure that start.
  */
 import { start, processTree, type BenchContext, type Contender, type Running } from './gateways/contenders.js';
-import { load, round } from './measure.js';
+import { load, round, type RequestHeaders } from './measure.js';
 
 export interface PairedResult {
   /** The contender measured, and its baseline. */
@@ -37,6 +37,8 @@ export interface PairedSettings {
   readonly connections: number;
   readonly rampSeconds: number;
   readonly windowSeconds: number;
+  /** Headers for each request, the same for both sides (bench/measure.ts `load`). */
+  readonly requestHeaders?: RequestHeaders;
 }
 
 /** The q-quantile of the values (linear between the nearest ranks). */
@@ -115,7 +117,7 @@ export async function measureFreshPairs(
     let rb: Running | undefined;
     try {
       rb = await start(b.contender, b.ctx, body);
-      await Promise.all([ra, rb].map((r) => load(r.url, settings.connections, settings.warmupSeconds)));
+      await Promise.all([ra, rb].map((r) => load(r.url, settings.connections, settings.warmupSeconds, settings.requestHeaders)));
       const result = await measurePair(ra, rb, subgraphPid, settings);
       ratios.push(...result.ratios);
       cpuRatios.push(...result.cpuRatios);

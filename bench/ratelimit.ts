@@ -1,36 +1,57 @@
 /**
- * Rate-limit decisions per second and Redis commands per decision: RedisStore (one EVALSHA of
- * the decide script) vs rate-limiter-flexible's RateLimiterRedis with the same policy (points 50,
- * duration 60 s, blockDuration 40 s), on one private redis-server, through the same ioredis
- * client, the same keys and the same concurrency, runs alternating. Also ResilientStore around
- * RedisStore (the production path), whose cached blocks cost no command at all, set against
- * rate-limiter-flexible with its own in-memory block cache (`inMemoryBlockOnConsumed`): cache
- * against cache, not cache against none.
+ * Rate-limit decisions per second against Redis, per algorithm, beside rate-limiter-flexible's
+ * nearest equivalent, on one private redis-server, through the same ioredis client, the same keys
+ * and the same concurrency, in the same run: the contenders of an algorithm take turns in rounds
+ * (order reversed every round) and the figure is the median of the per-round ratios.
  *
- *   npx tsx bench/ratelimit.ts            (about 20 s)
+ * - Fixed window (points 50, 60 s, a 40 s block): RedisStore (one EVALSHA of the decide script)
+ *   against `RateLimiterRedis` with `blockDuration`; and ResilientStore around RedisStore (the
+ *   production path: blocks it has seen are answered locally) against `RateLimiterRedis` with
+ *   `blockDuration` and its own in-memory block cache (`inMemoryBlockOnConsumed`): cache against
+ *   cache, never a cache against none.
+ * - Token bucket (50 tokens, 1 per second): RedisStore against `BurstyRateLimiter` (a limiter of
+ *   1 point per second, then a burst limiter of 50 points per 50 s: its way to a bucket, two
+ *   calls when the first rejects), and ResilientStore against the same with both limiters'
+ *   in-memory block caches.
+ * - Sliding window (50 per 60 s): rate-limiter-flexible has none; ours alone.
+ *
+ * Workloads: mostly allowed (1000 keys × 50 decisions: within every limit) and mostly over the
+ * limit (200 keys × 200: 50 allowed, then rejected). Redis commands per decision are counted
+ * with MONITOR (script-internal calls apart).
+ *
+ *   npx tsx bench/ratelimit.ts            (about 2 minutes)
  *   BENCH_ROUNDS=9 BENCH_CONCURRENCY=100 npx tsx bench/ratelimit.ts
+ *
+ * Also a section of `npm run bench` (BENCH_SECTIONS=ratelimit; BENCH_RL_ROUNDS there).
  */
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { BurstyRateLimiter, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { silentLogger } from '../src/log.js';
-import { defaultPolicy } from '../src/ratelimit/policy.js';
+import { defaultPolicy, type Check } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
-import { startRedisServer } from '../test/support/redis-server.js';
-import { decideOne } from '../src/ratelimit/store.js';
+import type { RateLimitStore } from '../src/ratelimit/store.js';
+import { quantile } from './paired.js';
 
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 50);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+export interface RateLimitSettings {
+  readonly rounds: number;
+  readonly concurrency: number;
+}
+
+export const defaultRateLimitSettings = (env: NodeJS.ProcessEnv = process.env, roundsVariable = 'BENCH_ROUNDS'): RateLimitSettings => ({
+  rounds: Number(env[roundsVariable] ?? 5),
+  concurrency: Number(env['BENCH_CONCURRENCY'] ?? 50),
+});
 
 interface Workload {
   readonly name: string;
   readonly keys: number;
   readonly perKey: number;
 }
-/** Under the limit: every decision allowed. Over it: 50 allowed, 1 limited, 149 blocked per key. */
 const workloads: Workload[] = [
-  { name: 'under limit', keys: 1000, perKey: 50 },
-  { name: 'over limit', keys: 200, perKey: 200 },
+  { name: 'mostly allowed', keys: 1000, perKey: 50 },
+  { name: 'mostly over the limit', keys: 200, perKey: 200 },
 ];
 
 type Decide = (key: string) => Promise<boolean>;
@@ -38,35 +59,58 @@ interface Contender {
   readonly name: string;
   readonly decide: Decide;
 }
+/** Ours against theirs (or ours alone), compared per round. */
+interface Comparison {
+  readonly algorithm: string;
+  readonly what: string;
+  readonly ours: Contender;
+  readonly theirs?: Contender;
+}
 
-const server = await startRedisServer();
-const store = new RedisStore({ url: server.url, keyPrefix: 'bench:' });
-const resilient = new ResilientStore(new RedisStore({ url: server.url, keyPrefix: 'bench-r:' }), {
-  timeoutMs: 1000,
-  log: silentLogger,
-});
-const admin = new Redis(server.url, { lazyConnect: true });
-await admin.connect();
-await decideOne(store, 'warm-up', defaultPolicy); // connects; loads the script
-await decideOne(resilient, 'warm-up', defaultPolicy);
+export interface ContenderFigures {
+  readonly name: string;
+  /** Decisions/s per round. */
+  readonly rates: readonly number[];
+  readonly median: number;
+  readonly allowed: number;
+  readonly total: number;
+  readonly commandsPerDecision: number;
+  readonly commands: Readonly<Record<string, number>>;
+}
 
-// The same ioredis client (same settings, same connection) for rate-limiter-flexible, the same policy.
-const rlfLimiter = (keyPrefix: string, cache: { inMemoryBlockOnConsumed?: number; inMemoryBlockDuration?: number } = {}) =>
-  new RateLimiterRedis({
-    storeClient: store.client!,
-    keyPrefix,
-    points: defaultPolicy.limit,
-    duration: defaultPolicy.windowMs / 1000,
-    blockDuration: defaultPolicy.penaltyMs / 1000,
-    ...cache,
-  });
-const rlf = rlfLimiter('bench-rlf');
-// With its own in-memory block cache, the like of ResilientStore's: blocked from the first denial.
-const rlfCached = rlfLimiter('bench-rlf-cached', {
-  inMemoryBlockOnConsumed: defaultPolicy.limit + 1,
-  inMemoryBlockDuration: defaultPolicy.penaltyMs / 1000,
-});
-const consume = (limiter: RateLimiterRedis) => (key: string) =>
+export interface ComparisonResult {
+  readonly algorithm: string;
+  readonly what: string;
+  readonly workload: string;
+  readonly ours: ContenderFigures;
+  readonly theirs?: ContenderFigures;
+  /** Ours over theirs, per round, and their median and middle half. */
+  readonly ratios?: readonly number[];
+  readonly median?: number;
+  readonly q1?: number;
+  readonly q3?: number;
+}
+
+export interface RateLimitResult {
+  readonly rounds: number;
+  readonly concurrency: number;
+  readonly versions: { readonly rateLimiterFlexible: string; readonly redis: string };
+  readonly comparisons: readonly ComparisonResult[];
+  /** Decisions ResilientStore answered from its block cache for one blocked key, and the script calls Redis saw meanwhile. */
+  readonly cachedBlocked: { readonly decisions: number; readonly scriptCalls: number };
+}
+
+const fixed: Check[] = [{ name: 'default', limit: defaultPolicy, cost: 1 }];
+const bucket: Check[] = [{ name: 'bucket', limit: { algorithm: 'token-bucket', limit: 50, refillPerSecond: 1 }, cost: 1 }];
+const sliding: Check[] = [{ name: 'sliding', limit: { algorithm: 'sliding-window', limit: 50, windowMs: 60_000 }, cost: 1 }];
+
+const ours = (store: RateLimitStore, checks: Check[]): Decide => async (key) => {
+  const verdict = await store.decide(key, checks);
+  const decision = verdict.decisions.find((d) => d !== undefined);
+  if (!decision) throw new Error('no decision');
+  return decision.allowed;
+};
+const consume = (limiter: RateLimiterRedis | BurstyRateLimiter): Decide => (key) =>
   limiter.consume(key).then(
     () => true,
     (rejection: unknown) => {
@@ -75,17 +119,10 @@ const consume = (limiter: RateLimiterRedis) => (key: string) =>
     },
   );
 
-const contenders: Contender[] = [
-  { name: 'RedisStore', decide: async (key) => (await decideOne(store, key, defaultPolicy)).allowed },
-  { name: 'rate-limiter-flexible', decide: consume(rlf) },
-  { name: 'ResilientStore(RedisStore)', decide: async (key) => (await decideOne(resilient, key, defaultPolicy)).allowed },
-  { name: 'rate-limiter-flexible, inMemoryBlockOnConsumed', decide: consume(rlfCached) },
-];
-
 let runId = 0;
 
 /** `perKey` decisions for each of `keys` fresh keys, `concurrency` in flight, interleaved keys. */
-async function runWorkload(contender: Contender, workload: Workload): Promise<{ ms: number; allowed: number; total: number }> {
+async function runWorkload(decide: Decide, workload: Workload, concurrency: number): Promise<{ ms: number; allowed: number; total: number }> {
   const run = runId++;
   const total = workload.keys * workload.perKey;
   let next = 0;
@@ -95,7 +132,7 @@ async function runWorkload(contender: Contender, workload: Workload): Promise<{ 
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         const i = next++;
-        if (await contender.decide(`r${run}-k${i % workload.keys}`)) allowed++;
+        if (await decide(`r${run}-k${i % workload.keys}`)) allowed++;
       }
     }),
   );
@@ -103,7 +140,7 @@ async function runWorkload(contender: Contender, workload: Workload): Promise<{ 
 }
 
 /** Commands clients sent, counted with MONITOR (which tells script-internal calls apart). */
-async function commandsPerDecision(contender: Contender, workload: Workload): Promise<{ total: number; byName: Record<string, number> }> {
+async function commandsPerDecision(admin: Redis, decide: Decide, workload: Workload, concurrency: number): Promise<{ total: number; byName: Record<string, number> }> {
   const monitor = await admin.monitor();
   const byName: Record<string, number> = {};
   let count = 0;
@@ -115,87 +152,169 @@ async function commandsPerDecision(contender: Contender, workload: Workload): Pr
   });
   await new Promise((resolve) => setTimeout(resolve, 50));
   const small = { ...workload, keys: Math.max(10, workload.keys / 20) };
-  const { total } = await runWorkload(contender, small);
+  const { total } = await runWorkload(decide, small, concurrency);
   await new Promise((resolve) => setTimeout(resolve, 100));
   monitor.disconnect();
   for (const name of Object.keys(byName)) byName[name] = byName[name]! / total;
   return { total: count / total, byName };
 }
 
-// Warm-up (JIT, connections, script caches).
-for (const contender of contenders) await runWorkload(contender, { name: 'warm-up', keys: 100, perKey: 60 });
+export async function measureRateLimit(settings: RateLimitSettings, log: (message: string) => void = () => {}): Promise<RateLimitResult> {
+  const { startRedisServer } = await import('../test/support/redis-server.js');
+  const server = await startRedisServer();
+  const store = new RedisStore({ url: server.url, keyPrefix: 'bench:' });
+  const resilient = new ResilientStore(new RedisStore({ url: server.url, keyPrefix: 'bench-r:' }), { timeoutMs: 1000, log: silentLogger });
+  const admin = new Redis(server.url, { lazyConnect: true });
+  try {
+    await admin.connect();
+    const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
+    await store.decide('warm-up', fixed); // connects; loads the script
+    await resilient.decide('warm-up', fixed);
+    const client = store.client!;
 
-const results = new Map<string, { rates: number[]; allowed: number; total: number }>();
-for (let round = 0; round < rounds; round++) {
-  for (const workload of workloads) {
-    // Alternate the order each round so neither side always runs first.
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
-    for (const contender of order) {
-      const { ms, allowed, total } = await runWorkload(contender, workload);
-      const key = `${workload.name}|${contender.name}`;
-      const entry = results.get(key) ?? { rates: [], allowed, total };
-      entry.rates.push((total / ms) * 1000);
-      results.set(key, entry);
+    // The same ioredis client (same settings, same connection) for rate-limiter-flexible.
+    const rlf = (keyPrefix: string, points: number, durationSeconds: number, blockSeconds: number, cache: boolean) =>
+      new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix,
+        points,
+        duration: durationSeconds,
+        ...(blockSeconds > 0 && { blockDuration: blockSeconds }),
+        // Blocked from the first denial on, until the block (or the window) ends: like the block cache.
+        ...(cache && { inMemoryBlockOnConsumed: points + 1, inMemoryBlockDuration: blockSeconds > 0 ? blockSeconds : durationSeconds }),
+      });
+    const fixedArgs = [defaultPolicy.limit, defaultPolicy.windowMs / 1000, defaultPolicy.penaltyMs / 1000] as const;
+    const bursty = (prefix: string, cache: boolean) =>
+      new BurstyRateLimiter(rlf(`${prefix}`, 1, 1, 0, cache), rlf(`${prefix}-burst`, 50, 50, 0, cache));
+
+    const comparisons: Comparison[] = [
+      {
+        algorithm: 'fixed window, penalty block',
+        what: 'store against limiter',
+        ours: { name: 'RedisStore', decide: ours(store, fixed) },
+        theirs: { name: 'RateLimiterRedis, blockDuration', decide: consume(rlf('rlf-fixed', ...fixedArgs, false)) },
+      },
+      {
+        algorithm: 'fixed window, penalty block',
+        what: 'both with their block cache',
+        ours: { name: 'ResilientStore(RedisStore)', decide: ours(resilient, fixed) },
+        theirs: { name: 'RateLimiterRedis, blockDuration, inMemoryBlockOnConsumed', decide: consume(rlf('rlf-fixed-cached', ...fixedArgs, true)) },
+      },
+      {
+        algorithm: 'token bucket',
+        what: 'store against limiter',
+        ours: { name: 'RedisStore', decide: ours(store, bucket) },
+        theirs: { name: 'BurstyRateLimiter (2 × RateLimiterRedis)', decide: consume(bursty('rlf-bursty', false)) },
+      },
+      {
+        algorithm: 'token bucket',
+        what: 'both with their block cache',
+        ours: { name: 'ResilientStore(RedisStore)', decide: ours(resilient, bucket) },
+        theirs: { name: 'BurstyRateLimiter, inMemoryBlockOnConsumed on both', decide: consume(bursty('rlf-bursty-cached', true)) },
+      },
+      { algorithm: 'sliding window', what: 'rate-limiter-flexible has none', ours: { name: 'RedisStore', decide: ours(store, sliding) } },
+      { algorithm: 'sliding window', what: 'rate-limiter-flexible has none', ours: { name: 'ResilientStore(RedisStore)', decide: ours(resilient, sliding) } },
+    ];
+    const sides = (c: Comparison) => (c.theirs ? [c.ours, c.theirs] : [c.ours]);
+
+    // Warm-up (JIT, connections, script caches).
+    for (const c of comparisons) for (const s of sides(c)) await runWorkload(s.decide, { name: 'warm-up', keys: 100, perKey: 60 }, settings.concurrency);
+
+    const runs = new Map<Contender, Map<Workload, { rates: number[]; allowed: number; total: number }>>();
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const workload of workloads) {
+        for (const c of comparisons) {
+          // The two sides of a comparison back to back, the order reversed each round.
+          const order = round % 2 === 0 ? sides(c) : sides(c).reverse();
+          for (const s of order) {
+            const { ms, allowed, total } = await runWorkload(s.decide, workload, settings.concurrency);
+            const byWorkload = runs.get(s) ?? new Map();
+            runs.set(s, byWorkload);
+            const entry = byWorkload.get(workload) ?? { rates: [], allowed, total };
+            entry.rates.push((total / ms) * 1000);
+            byWorkload.set(workload, entry);
+          }
+        }
+      }
+      log(`ratelimit: round ${round + 1}/${settings.rounds} done`);
     }
+
+    const results: ComparisonResult[] = [];
+    for (const workload of workloads) {
+      for (const c of comparisons) {
+        const figures = async (s: Contender): Promise<ContenderFigures> => {
+          const entry = runs.get(s)!.get(workload)!;
+          const commands = await commandsPerDecision(admin, s.decide, workload, settings.concurrency);
+          return {
+            name: s.name,
+            rates: entry.rates,
+            median: quantile(entry.rates, 0.5),
+            allowed: entry.allowed,
+            total: entry.total,
+            commandsPerDecision: commands.total,
+            commands: commands.byName,
+          };
+        };
+        const o = await figures(c.ours);
+        if (!c.theirs) {
+          results.push({ algorithm: c.algorithm, what: c.what, workload: workload.name, ours: o });
+          continue;
+        }
+        const t = await figures(c.theirs);
+        const ratios = o.rates.map((rate, i) => rate / t.rates[i]!);
+        results.push({
+          algorithm: c.algorithm,
+          what: c.what,
+          workload: workload.name,
+          ours: o,
+          theirs: t,
+          ratios,
+          median: quantile(ratios, 0.5),
+          q1: quantile(ratios, 0.25),
+          q3: quantile(ratios, 0.75),
+        });
+      }
+    }
+
+    // Cached blocks: a client this instance already knows is blocked costs no command.
+    const cachedBefore = resilient.stats().cachedBlocked;
+    const blockedKey = `cached-${Date.now()}`;
+    for (let i = 0; i < 51; i++) await resilient.decide(blockedKey, fixed);
+    await admin.config('RESETSTAT');
+    for (let i = 0; i < 10_000; i++) await resilient.decide(blockedKey, fixed);
+    const stats = [...(await admin.info('commandstats')).matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)];
+    const cachedBlocked = {
+      decisions: resilient.stats().cachedBlocked - cachedBefore,
+      scriptCalls: stats.reduce((sum, m) => sum + Number(m[1]), 0),
+    };
+
+    for (const r of results) {
+      log(
+        `ratelimit ${r.workload} | ${r.algorithm} | ${r.ours.name} ${Math.round(r.ours.median)}/s (${r.ours.commandsPerDecision.toFixed(2)} cmds)` +
+          (r.theirs
+            ? ` vs ${r.theirs.name} ${Math.round(r.theirs.median)}/s (${r.theirs.commandsPerDecision.toFixed(2)} cmds): ${r.median!.toFixed(2)}× (middle half ${r.q1!.toFixed(2)}–${r.q3!.toFixed(2)}; rounds ${r.ratios!.map((x) => x.toFixed(2)).join(' ')})`
+            : ` (${r.what})`) +
+          `; allowed ${r.ours.allowed}/${r.ours.total}${r.theirs ? ` vs ${r.theirs.allowed}/${r.theirs.total}` : ''}`,
+      );
+    }
+    log(`ratelimit: cached-blocked ${cachedBlocked.decisions} decisions answered locally, ${cachedBlocked.scriptCalls} script calls meanwhile`);
+    const { version } = JSON.parse(readFileSync(new URL('../node_modules/rate-limiter-flexible/package.json', import.meta.url), 'utf8')) as { version: string };
+    return {
+      rounds: settings.rounds,
+      concurrency: settings.concurrency,
+      versions: { rateLimiterFlexible: version, redis: redisVersion },
+      comparisons: results,
+      cachedBlocked,
+    };
+  } finally {
+    await Promise.all([store.close(), resilient.close()]);
+    admin.disconnect();
+    await server.stop();
   }
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const rows: string[][] = [];
-for (const workload of workloads) {
-  for (const contender of contenders) {
-    const entry = results.get(`${workload.name}|${contender.name}`)!;
-    const commands = await commandsPerDecision(contender, workload);
-    rows.push([
-      workload.name,
-      contender.name,
-      Math.round(median(entry.rates)).toLocaleString('en-US'),
-      `${entry.rates.map((r) => Math.round(r / 1000)).join('/')}k`,
-      commands.total.toFixed(3),
-      Object.entries(commands.byName)
-        .map(([name, n]) => `${name} ${n.toFixed(3)}`)
-        .join(', '),
-      `${entry.allowed}/${entry.total}`,
-    ]);
-  }
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const settings = defaultRateLimitSettings();
+  console.log(`decisions/s against a private redis-server, ${settings.concurrency} in flight, ${settings.rounds} alternating rounds`);
+  await measureRateLimit(settings, (message) => console.log(message));
 }
-
-const header = ['workload', 'store', 'decisions/s (median)', 'runs', 'cmds/decision', 'commands', 'allowed'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-console.log(`\nconcurrency ${concurrency} in flight, ${rounds} alternating rounds, redis-server ${server.port} (private)\n`);
-console.log(line(header));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const row of rows) console.log(line(row));
-console.log('');
-// Ratios per round (runs of one round are back to back, so a drifting machine cancels out),
-// then their median.
-for (const workload of workloads) {
-  const rates = (name: string): number[] => results.get(`${workload.name}|${name}`)!.rates;
-  const ratio = (name: string, against: string): string => {
-    const theirs = rates(against);
-    const perRound = rates(name).map((rate, i) => rate / theirs[i]!);
-    return `${median(perRound).toFixed(2)}x (rounds ${perRound.map((r) => r.toFixed(2)).join(' ')})`;
-  };
-  console.log(`${workload.name}: RedisStore vs rate-limiter-flexible ${ratio('RedisStore', 'rate-limiter-flexible')}`);
-  console.log(
-    `${' '.repeat(workload.name.length)}  ResilientStore(RedisStore) vs rate-limiter-flexible with inMemoryBlockOnConsumed (both cache blocks) ${ratio('ResilientStore(RedisStore)', 'rate-limiter-flexible, inMemoryBlockOnConsumed')}`,
-  );
-}
-
-// Cached blocks: a client this instance already knows is blocked costs no command.
-await admin.config('RESETSTAT');
-const cachedBefore = resilient.stats().cachedBlocked;
-const blockedKey = `cached-${Date.now()}`;
-for (let i = 0; i < 51; i++) await decideOne(resilient, blockedKey, defaultPolicy);
-await admin.config('RESETSTAT');
-for (let i = 0; i < 10_000; i++) await decideOne(resilient, blockedKey, defaultPolicy);
-const stats = (await admin.info('commandstats')).match(/cmdstat_(evalsha|eval):calls=(\d+)/g) ?? [];
-console.log(
-  `cached-blocked: ${resilient.stats().cachedBlocked - cachedBefore} decisions answered locally, ` +
-    `Redis script calls during 10,000 of them: ${stats.length === 0 ? 0 : stats.join(', ')}`,
-);
-
-await Promise.all([store.close(), resilient.close()]);
-admin.disconnect();
-await server.stop();

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import type { BundleSize } from './bundle.js';
 import type { ProfileSummary } from './profile.js';
 import { groupedBarChart } from './svg.js';
+import { contenders as knownContenders } from './gateways/contenders.js';
+import type { JwtResult } from './jwt.js';
+import type { PolicyResult } from './policies.js';
+import type { RateLimitResult } from './ratelimit.js';
 
 
 export interface ContenderResult {
@@ -57,6 +61,26 @@ export interface Results {
   /** Paired A/B rounds for the targets' verdicts (bench/paired.ts). */
   readonly paired?: PairedResult[];
   readonly totalSeconds: number;
+  /** The identity and rate-limit sections (BENCH_SECTIONS), each from its own latest run. */
+  readonly identityAndPolicies?: IdentityAndPolicies;
+}
+
+/** When a section was measured, and the machine's load around it. */
+export interface SectionRun {
+  readonly date: string;
+  readonly node: string;
+  readonly loadBefore: readonly number[];
+  readonly loadAfter: readonly number[];
+}
+
+export interface IdentityAndPolicies {
+  jwt?: JwtResult;
+  policies?: PolicyResult;
+  /** Tollgate with identity and three policies against the default policy, paired. */
+  identity?: PairedResult;
+  rateLimit?: RateLimitResult;
+  /** Per section name. */
+  runs?: Record<string, SectionRun>;
 }
 
 const median = (xs: readonly number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
@@ -66,7 +90,8 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 export function writeReport(results: Results, root: string): void {
   const point = (id: string, connections: number) => results.points.find((p) => p.contender === id && p.connections === connections);
-  const label = (id: string) => results.contenders.find((c) => c.id === id)?.label ?? id;
+  const label = (id: string) =>
+    results.contenders.find((c) => c.id === id)?.label ?? knownContenders.find((c) => c.id === id)?.label ?? id;
   const ids = results.contenders.map((c) => c.id);
   const top = Math.max(...results.settings.connections);
   const has = (id: string) => ids.includes(id);
@@ -156,6 +181,61 @@ export function writeReport(results: Results, root: string): void {
   paired('tollgate-rust', 'hive', "Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", 2.5);
   ratioTarget('tollgate-rust', 'tollgate-memory', 'Rust planner vs JavaScript planner in Tollgate (req/s; target: about 3×)', 2.5);
 
+  // ---- identity and rate-limit policies ----
+  const ip = results.identityAndPolicies;
+  const fu = (us: number) => (us >= 100 ? us.toFixed(0) : us.toFixed(1));
+  const q = (xs: readonly number[], p: number) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const at = (sorted.length - 1) * p;
+    const lo = Math.floor(at);
+    return sorted.length === 0 ? NaN : sorted[lo]! + (sorted[Math.ceil(at)]! - sorted[lo]!) * (at - lo);
+  };
+  if (ip?.identity) {
+    const p = ip.identity;
+    target(
+      'Tollgate with `RATE_LIMIT_IDENTITY=jwt,ip` (an HS256 bearer token verified on every request) and three policies ≥ 0.97× Tollgate with the default policy (req/s, Rust planner, in-memory store)',
+      `paired, ${p.connections} connections: **${fx(p.median)}** (middle half of ${p.ratios.length} pairs ${fx(p.q1)}–${fx(p.q3)}; CPU per request ${fx(p.cpuMedian)})`,
+      p.median >= 0.97,
+    );
+  }
+  if (ip?.jwt) {
+    target(
+      'CPU per JWT verification, key cached (createJwtVerifier)',
+      ip.jwt.algorithms.map((a) => `${a.algorithm} ${fu(a.cpuUsMedian)} µs`).join(', '),
+      'stated',
+    );
+  }
+  if (ip?.policies) {
+    target(
+      'CPU per rate-limit decision, three policies over one (the rate-limit step)',
+      ip.policies.stores.map((st) => `${st.store}: ${fx(q(st.cpuRatios, 0.5))} (${fu(q(st.oneCpuUs, 0.5))} → ${fu(q(st.threeCpuUs, 0.5))} µs)`).join('; '),
+      'stated',
+    );
+  }
+  if (ip?.rateLimit) {
+    const byKind = new Map<string, typeof ip.rateLimit.comparisons[number][]>();
+    for (const c of ip.rateLimit.comparisons) {
+      const key = `${c.algorithm}|${c.what}`;
+      byKind.set(key, [...(byKind.get(key) ?? []), c]);
+    }
+    for (const list of byKind.values()) {
+      const first = list[0]!;
+      if (!first.theirs) {
+        target(
+          `Decisions/s against Redis, ${first.algorithm} (rate-limiter-flexible has none)`,
+          list.map((c) => `${c.ours.name}, ${c.workload}: ${Math.round(c.ours.median).toLocaleString('en-US')}/s`).join('; '),
+          'stated',
+        );
+        continue;
+      }
+      target(
+        `Decisions/s against Redis ≥ 1.0× rate-limiter-flexible, ${first.algorithm}, ${first.what}: ${first.ours.name} / ${first.theirs.name}`,
+        list.map((c) => `${c.workload}: **${fx(c.median)}** (middle half ${fx(c.q1)}–${fx(c.q3)})`).join('; '),
+        list.every((c) => c.median! >= 1.0),
+      );
+    }
+  }
+
   // ---- paired rounds ----
   const pairedSection =
     results.paired && results.paired.length > 0
@@ -173,6 +253,87 @@ export function writeReport(results: Results, root: string): void {
           '',
         ]
       : [];
+
+  // ---- identity and rate-limit policies ----
+  const identitySection: string[] = [];
+  if (ip && (ip.jwt || ip.policies || ip.identity || ip.rateLimit)) {
+    const when = (name: string) => {
+      const run = ip.runs?.[name];
+      return run
+        ? ` Measured ${run.date.slice(0, 16).replace('T', ' ')} UTC (Node ${run.node}; load average before ${run.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${run.loadAfter.map((l) => l.toFixed(2)).join(' ')}).`
+        : '';
+    };
+    identitySection.push(
+      '## Identity and rate-limit policies',
+      '',
+      `Sections of \`npm run bench\` that can be run alone (\`BENCH_SECTIONS=jwt,policies,identity,ratelimit npm run bench\`, a few minutes each; the gateway figures above are kept). On this shared 2-core machine only ratios between runs that took turns in the same section mean anything; absolute figures move with the machine's other work.`,
+      '',
+    );
+    if (ip.jwt) {
+      const j = ip.jwt;
+      identitySection.push(
+        '### JWT verification, key cached',
+        '',
+        `Tollgate's verifier (\`createJwtVerifier\`, src/identity/jwt.ts, jose on WebCrypto) as the identity step calls it: signature, \`exp\`/\`nbf\`, issuer, audience, identity and tier claims. RS256 (2048-bit), ES256 and EdDSA (Ed25519) against a JWKS from a local HTTP server on 127.0.0.1, fetched once before measuring and cached (no fetch while measuring); HS256 against \`JWT_SECRET\`. ${j.algorithms[0]?.verificationsPerRound ?? '?'} verifications of ${j.tokens} users' tokens per algorithm and round, one after another, ${j.rounds} rounds with the algorithms taking turns. CPU is this process's (user + system, WebCrypto's worker threads included); wall time per verification beside it.${when('jwt')}`,
+        '',
+        '| algorithm | key | CPU µs per verification (median round) | rounds | wall µs (median round) |',
+        '|---|---|---:|---|---:|',
+        ...j.algorithms.map(
+          (a) => `| ${a.algorithm} | ${a.key} | **${fu(a.cpuUsMedian)}** | ${a.cpuUsPerRound.map(fu).join(' ')} | ${fu(a.wallUsMedian)} |`,
+        ),
+        '',
+      );
+    }
+    if (ip.policies) {
+      const pol = ip.policies;
+      identitySection.push(
+        '### One policy against three',
+        '',
+        `The rate-limit step (src/lifecycle/steps/rateLimit.ts) deciding a request as the lifecycle hands it over, ${pol.clients} clients, limits no run reaches. One policy: the default fixed window on the identity, which is the address (\`RATE_LIMIT_IDENTITY=ip\`): one store call of one check. Three: a fixed window with a penalty on the address, a sliding window and a token bucket on a verified identity (\`jwt:user-N\`): two store calls in parallel (one check, two checks). The two take turns, ${pol.rounds} rounds; the ratio is per round, then the median. In memory one decision after another; on Redis (ResilientStore around RedisStore, a private redis-server) with decisions in flight, the redis-server's CPU beside the gateway process's.${when('policies')}`,
+        '',
+        '| store | in flight | CPU µs per decision, 1 policy | 3 policies | 3 / 1 (median, rounds) | decisions/s, 1 / 3 | redis-server CPU µs per decision, 1 / 3 |',
+        '|---|---:|---:|---:|---|---:|---:|',
+        ...pol.stores.map(
+          (st) =>
+            `| ${st.store} | ${st.concurrency} | ${fu(q(st.oneCpuUs, 0.5))} | ${fu(q(st.threeCpuUs, 0.5))} | **${fx(q(st.cpuRatios, 0.5))}** (${st.cpuRatios.map((r) => r.toFixed(2)).join(' ')}) | ${Math.round(q(st.oneRate, 0.5)).toLocaleString('en-US')} / ${Math.round(q(st.threeRate, 0.5)).toLocaleString('en-US')} | ${st.oneServerCpuUs && st.threeServerCpuUs ? `${fu(q(st.oneServerCpuUs, 0.5))} / ${fu(q(st.threeServerCpuUs, 0.5))}` : '–'} |`,
+        ),
+        '',
+      );
+    }
+    if (ip.identity) {
+      const p = ip.identity;
+      identitySection.push(
+        '### Identity and three policies in the gateway, paired',
+        '',
+        `${label(p.a)} against ${label(p.b)} (the default policy, \`RATE_LIMIT_IDENTITY=ip\`), both with the Rust planner and the in-memory store, on the deep query at ${p.connections} connections. Every request of both carries a valid HS256 bearer token, the next of a pool of a few hundred users' (\`BENCH_IDENTITY_USERS\`; every tenth of tier \`pro\`); the identity gateway verifies it (\`JWT_SECRET\`, \`JWT_TIER_CLAIM=tier\`) and decides a fixed window with a penalty on the address, a sliding window and a token bucket on the user, limits far above the run, so nothing is rejected (checked before measuring: the \`pro\` tier's own limit appears in \`RateLimit-Policy\`). Paired as above: 1 s windows in turns, ${p.pairs} pairs over ${p.starts ?? '?'} fresh starts of both.${when('identity')}`,
+        '',
+        '| median req/s ratio | middle half | median CPU-per-request ratio | every pair (req/s ratio) |',
+        '|---:|---:|---:|---|',
+        `| **${fx(p.median)}** | ${fx(p.q1)}–${fx(p.q3)} | ${fx(p.cpuMedian)} | ${p.ratios.map((r) => r.toFixed(2)).join(' ')} |`,
+        '',
+      );
+    }
+    if (ip.rateLimit) {
+      const rl = ip.rateLimit;
+      identitySection.push(
+        '### Decisions per second against Redis, beside rate-limiter-flexible',
+        '',
+        `bench/ratelimit.ts: a private redis-server ${rl.versions.redis} on loopback, rate-limiter-flexible ${rl.versions.rateLimiterFlexible} through the same ioredis client, the same keys and ${rl.concurrency} decisions in flight. The two sides of a comparison run back to back, the order reversed every round, ${rl.rounds} rounds; the figure is the median of the per-round ratios. Workloads: mostly allowed (1000 keys × 50 decisions, within every limit) and mostly over the limit (200 keys × 200: 50 allowed, then rejected). Fixed window: 50 per 60 s with a 40 s block — ours against \`RateLimiterRedis\` with \`blockDuration\`, and, block cache against block cache, ResilientStore (which answers blocks it has seen locally) against \`RateLimiterRedis\` with \`blockDuration\` and \`inMemoryBlockOnConsumed\` (blocked in memory from the first denial). Token bucket: 50 tokens refilled at 1 per second — ours against \`BurstyRateLimiter\` (1 point per second, then a burst limiter of 50 per 50 s; two Redis calls whenever the first limiter rejects), and with both sides' block caches. Sliding window: 50 per 60 s; rate-limiter-flexible has none, so ours alone. Commands per decision counted with MONITOR.${when('ratelimit')}`,
+        '',
+        '| workload | algorithm | ours | decisions/s | cmds/decision | rate-limiter-flexible | decisions/s | cmds/decision | ours / theirs (median) | middle half | rounds | allowed (ours / theirs) |',
+        '|---|---|---|---:|---:|---|---:|---:|---:|---:|---|---|',
+        ...rl.comparisons.map((c) => {
+          const n = (x: number) => Math.round(x).toLocaleString('en-US');
+          return c.theirs
+            ? `| ${c.workload} | ${c.algorithm} | ${c.ours.name} | ${n(c.ours.median)} | ${c.ours.commandsPerDecision.toFixed(2)} | ${c.theirs.name} | ${n(c.theirs.median)} | ${c.theirs.commandsPerDecision.toFixed(2)} | **${fx(c.median)}** | ${fx(c.q1)}–${fx(c.q3)} | ${c.ratios!.map((r) => r.toFixed(2)).join(' ')} | ${c.ours.allowed} / ${c.theirs.allowed} of ${c.ours.total} |`
+            : `| ${c.workload} | ${c.algorithm} | ${c.ours.name} | ${n(c.ours.median)} | ${c.ours.commandsPerDecision.toFixed(2)} | none | – | – | – | – | ${c.ours.rates.map((r) => n(r)).join(' ')} /s | ${c.ours.allowed} of ${c.ours.total} |`;
+        }),
+        '',
+        `A client ResilientStore already knows is blocked costs no Redis command: ${rl.cachedBlocked.decisions.toLocaleString('en-US')} decisions answered from its block cache, ${rl.cachedBlocked.scriptCalls} script calls at Redis meanwhile.`,
+        '',
+      );
+    }
+  }
 
   // ---- main table ----
   const tableRows: string[] = [];
@@ -272,6 +433,7 @@ export function writeReport(results: Results, root: string): void {
     ...targetRows,
     '',
     ...pairedSection,
+    ...identitySection,
     '## Results',
     '',
     `Each cell: the figure, then its ratio to the bare runtime with the same query planner and to Hive Gateway's CLI as shipped (its default, JavaScript planner) (\`×bare / ×Hive\`). Requests/s over all ${results.settings.rounds} rounds, with the slowest and fastest round beside it: the spread is the machine's noise, against which ratios near 1 must be read. Latency in ms. Errors are connection errors and timeouts. RSS is the highest resident memory sampled during the point (the whole process tree: a cluster's primary and workers). CPU is the gateway's CPU time per request (user + system, all its processes), which depends much less than requests/s on how the cores were shared; cores used = CPU per request × requests/s. Subgraph calls per request are counted at the subgraphs under the load: fewer than the plan's (next section) where a gateway merged identical in-flight subgraph requests.`,

@@ -15,6 +15,17 @@
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
  * BENCH_PAIRS (paired A/B rounds per start of a paired comparison, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per paired comparison, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
+ *
+ * Sections (BENCH_SECTIONS, comma-separated; default all): `gateways` (everything above), then
+ * identity and rate-limit policies: `jwt` (CPU per JWT verification with a cached key, bench/jwt.ts),
+ * `policies` (CPU per decision, one policy against three, bench/policies.ts), `identity` (Tollgate
+ * with RATE_LIMIT_IDENTITY=jwt,ip and three policies against the default policy, paired, Rust
+ * planner, every request with a valid bearer token: BENCH_IDENTITY_PAIRS per start, default 6,
+ * over BENCH_PAIR_STARTS starts, BENCH_IDENTITY_USERS tokens, default 300), `ratelimit`
+ * (decisions/s per algorithm against Redis beside rate-limiter-flexible, bench/ratelimit.ts:
+ * BENCH_RL_ROUNDS, default 5). Without `gateways`, the figures of the last full run
+ * (bench/results/latest.json) are kept and only the named sections are measured again, e.g.
+ * `BENCH_SECTIONS=jwt,policies npm run bench` (each of these sections takes a few minutes at most).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -35,7 +46,11 @@ import {
   type BenchContext,
   type Running,
 } from './gateways/contenders.js';
-import { writeReport, type ContenderResult, type Results } from './report.js';
+import { writeReport, type ContenderResult, type IdentityAndPolicies, type Results } from './report.js';
+import { defaultJwtSettings, measureJwt } from './jwt.js';
+import { defaultPolicySettings, measurePolicies } from './policies.js';
+import { defaultRateLimitSettings, measureRateLimit } from './ratelimit.js';
+import { bearerHeaders, userTokens } from './workload/identity.js';
 import { deepQueryBody } from './workload/query.js';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -87,6 +102,18 @@ const pairedComparisons: readonly (readonly [string, string])[] = [
   ['tollgate-memory', 'apollo'],
 ];
 const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim());
+const sectionNames = ['gateways', 'jwt', 'policies', 'identity', 'ratelimit'] as const;
+type Section = (typeof sectionNames)[number];
+const sections = new Set(
+  (env['BENCH_SECTIONS'] ?? sectionNames.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+for (const name of sections) {
+  if (!(sectionNames as readonly string[]).includes(name)) throw new Error(`BENCH_SECTIONS: unknown section ${name}; one of ${sectionNames.join(', ')}`);
+}
+const wants = (section: Section) => sections.has(section);
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 /** Bundle load to first answer in workerd (Miniflare), as the Worker tests load it. */
@@ -134,7 +161,8 @@ function versionOf(pkg: string): string {
   }
 }
 
-async function main(): Promise<void> {
+/** The gateways side by side: everything but the identity and rate-limit sections. */
+async function gatewaySuite(): Promise<Results> {
   const started = performance.now();
   const loadBefore = loadavg();
   buildForBench(root, { worker: true, log });
@@ -336,10 +364,105 @@ async function main(): Promise<void> {
     bundle: existsSync(join(root, 'dist/worker/index.js')) ? bundleSize(join(root, 'dist/worker/index.js')) : undefined,
     totalSeconds: (performance.now() - started) / 1000,
   };
+  return results;
+}
+
+/**
+ * Tollgate verifying a bearer token on every request (HS256, a pool of users) and deciding three
+ * policies in two store calls, against Tollgate with the default policy, both with the Rust
+ * planner and the in-memory store, paired; both sides get the same requests, tokens included.
+ */
+async function identityPaired(): Promise<PairedResult> {
+  buildForBench(root, { worker: false, log });
+  const runDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  const plainSupergraphPath = join(runDir, 'supergraph.graphql');
+  const noDedupePath = join(runDir, 'supergraph.no-dedupe.graphql');
+  const subgraphs = await startSubgraphs(root, plainSupergraphPath, noDedupePath, settings.subgraphMemo);
+  try {
+    const ctx: BenchContext = {
+      root,
+      supergraphPath: settings.upstreamDedupe ? plainSupergraphPath : noDedupePath,
+      plainSupergraphPath,
+      runDir,
+      redisUrl: env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+      redisKeyPrefix: `tollgate-bench:${Date.now().toString(36)}:`,
+      rateLimitMax: settings.rateLimitMax,
+      clusterWorkers: settings.clusterWorkers,
+    };
+    const a = contenders.find((c) => c.id === 'tollgate-rust-identity')!;
+    const b = contenders.find((c) => c.id === 'tollgate-rust')!;
+    const tokens = await userTokens(Number(env['BENCH_IDENTITY_USERS'] ?? 300));
+    // Before measuring: a token is verified and its tier read (the `pro` tier's own limit in
+    // RateLimit-Policy), and all three policies apply.
+    const probe = await start(a, ctx, deepQueryBody);
+    try {
+      const response = await fetch(probe.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${tokens[0]!}` },
+        body: deepQueryBody,
+      });
+      await response.text();
+      const policy = response.headers.get('ratelimit-policy') ?? '';
+      if (response.status !== 200 || !/"ip";.*"user";q=999999999;.*"burst";/.test(policy)) {
+        throw new Error(`identity gateway: status ${response.status}, RateLimit-Policy ${policy}: the token was not verified or a policy is missing`);
+      }
+    } finally {
+      await probe.stop();
+    }
+    const result = await measureFreshPairs(
+      { contender: a, ctx },
+      { contender: b, ctx },
+      subgraphs.child.pid!,
+      {
+        starts: settings.pairStarts,
+        warmupSeconds: settings.pairWarmupSeconds,
+        pairs: Number(env['BENCH_IDENTITY_PAIRS'] ?? 6),
+        connections: settings.pairConnections,
+        rampSeconds: settings.rampSeconds,
+        windowSeconds: 1,
+        requestHeaders: bearerHeaders(tokens),
+      },
+      deepQueryBody,
+      (r, i) => log(`identity start ${i + 1}: median ${r.median.toFixed(3)} (pairs ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`),
+    );
+    log(
+      `paired ${a.id} / ${b.id} c=${settings.pairConnections}, ${result.pairs} pairs over ${settings.pairStarts} starts: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
+    );
+    return result;
+  } finally {
+    subgraphs.close();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const latestPath = join(root, 'bench/results/latest.json');
+  let results: Results;
+  if (wants('gateways')) {
+    results = await gatewaySuite();
+  } else {
+    if (!existsSync(latestPath)) throw new Error('BENCH_SECTIONS without gateways keeps the last full run, and there is none (bench/results/latest.json)');
+    results = JSON.parse(readFileSync(latestPath, 'utf8')) as Results;
+    log(`keeping the gateway figures of ${results.date} (bench/results/latest.json); measuring ${[...sections].join(', ')}`);
+  }
+  // Each section replaces its own figures and keeps the others'.
+  const measured: IdentityAndPolicies = { ...results.identityAndPolicies, runs: { ...results.identityAndPolicies?.runs } };
+  const section = async (name: Section, measure: () => Promise<void>) => {
+    if (!wants(name)) return;
+    const date = new Date().toISOString();
+    const loadBefore = loadavg();
+    await measure();
+    measured.runs![name] = { date, node: process.version, loadBefore, loadAfter: loadavg() };
+  };
+  await section('jwt', async () => void (measured.jwt = await measureJwt(defaultJwtSettings(), log)));
+  await section('policies', async () => void (measured.policies = await measurePolicies(defaultPolicySettings(), log)));
+  await section('identity', async () => void (measured.identity = await identityPaired()));
+  await section('ratelimit', async () => void (measured.rateLimit = await measureRateLimit(defaultRateLimitSettings(env, 'BENCH_RL_ROUNDS'), log)));
+  results = { ...results, identityAndPolicies: measured };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`);
   writeReport(results, root);
-  log(`done in ${results.totalSeconds.toFixed(0)} s: BENCHMARKS.md, bench/results/chart.svg, bench/results/latest.json`);
+  log('done: BENCHMARKS.md, bench/results/chart.svg, bench/results/latest.json');
 }
 
 main().catch((error: unknown) => {

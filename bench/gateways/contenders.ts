@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { benchJwtSecret, threePoliciesJson } from '../workload/identity.js';
 
 export interface BenchContext {
   /** The repository root. */
@@ -130,6 +131,22 @@ export const contenders: readonly Contender[] = [
     launch: (ctx, port) => ({
       args: [tollgateMain(ctx)],
       env: tollgateEnv(ctx, port, { ...redis(ctx), QUERY_PLANNER: 'rust' }),
+    }),
+  },
+  {
+    // Identity and policies: tokens verified (HS256), three policies in two store calls per request.
+    id: 'tollgate-rust-identity',
+    label: 'Tollgate, Rust planner, RATE_LIMIT_IDENTITY=jwt,ip, three policies (in-memory)',
+    optional: true,
+    launch: (ctx, port) => ({
+      args: [tollgateMain(ctx)],
+      env: tollgateEnv(ctx, port, {
+        QUERY_PLANNER: 'rust',
+        RATE_LIMIT_IDENTITY: 'jwt,ip',
+        JWT_SECRET: benchJwtSecret,
+        JWT_TIER_CLAIM: 'tier',
+        RATE_LIMIT_POLICIES: threePoliciesJson,
+      }),
     }),
   },
   {

@@ -76,10 +76,15 @@ export function createJwtVerifier(config: JwtConfig, deps: JwtVerifierDeps = {})
 
   if (config.secret !== undefined) {
     const secret = new TextEncoder().encode(config.secret);
+    // Given the secret as bytes, jose imports it into a CryptoKey on every verification, about
+    // half the CPU of one; imported once here, by the first request that needs it, and kept as a
+    // key (not as a promise other requests wait on, which workerd cancels: see JwksCache).
+    let key: CryptoKey | Uint8Array = secret;
     const verifyOptions = options(secretAlgorithms);
     return async (token) => {
       try {
-        const { payload } = await jwtVerify(token, secret, { ...verifyOptions, currentDate: new Date(now()) });
+        if (key === secret) key = await importHmacKey(secret);
+        const { payload } = await jwtVerify(token, key, { ...verifyOptions, currentDate: new Date(now()) });
         return identityOf(payload);
       } catch {
         return undefined;
@@ -110,6 +115,15 @@ export function createJwtVerifier(config: JwtConfig, deps: JwtVerifierDeps = {})
       return undefined;
     }
   };
+}
+
+/** The HS256 verification key of `secret`; the bytes themselves if the import fails (jose then imports them per call). */
+async function importHmacKey(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKey | Uint8Array> {
+  try {
+    return await crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  } catch {
+    return secret;
+  }
 }
 
 export interface JwksCacheOptions {
