@@ -195,12 +195,18 @@ export function tokenBucket(
   cost = 1,
 ): Evaluation<BucketState> {
   const rate = policy.refillPerSecond;
-  const tokens = state
-    ? Math.min(policy.limit, state.tokens + (Math.max(0, now - state.updatedAt) * rate) / 1000)
-    : policy.limit;
+  /** Whole milliseconds until a bucket holding `tokens` is full: a decision's `resetMs`, the state's expiry. */
+  const fillMs = (tokens: number): number => Math.ceil(((policy.limit - tokens) * 1000) / rate);
+  let tokens = policy.limit;
+  if (state) {
+    const elapsed = Math.max(0, now - state.updatedAt);
+    // Full once its fill time has passed, as `resetMs` promised and as a store that has dropped
+    // the expired state sees it; the sum below can round to just under the capacity then.
+    if (elapsed < fillMs(state.tokens)) tokens = Math.min(policy.limit, state.tokens + (elapsed * rate) / 1000);
+  }
   if (tokens >= cost) {
     const left = tokens - cost;
-    const resetMs = Math.ceil(((policy.limit - left) * 1000) / rate);
+    const resetMs = fillMs(left);
     return {
       decision: { allowed: true, remaining: Math.floor(left), resetMs },
       next: { tokens: left, updatedAt: now },
@@ -208,7 +214,7 @@ export function tokenBucket(
     };
   }
   const retryAfterMs = Math.max(1, Math.ceil(((cost - tokens) * 1000) / rate));
-  const full = state ? state.updatedAt + Math.ceil(((policy.limit - state.tokens) * 1000) / rate) : now;
+  const full = state ? state.updatedAt + fillMs(state.tokens) : now;
   return { decision: { allowed: false, reason: 'limited', retryAfterMs }, next: undefined, expiresAt: full };
 }
 

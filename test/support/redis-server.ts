@@ -124,7 +124,7 @@ export async function commandStats(client: Redis): Promise<Record<string, number
 }
 
 /** What the decide script calls inside Redis; commandstats counts these too. */
-const scriptInternal = new Set(['pttl', 'get', 'incrby', 'pexpire', 'set', 'del', 'time', 'hmget', 'hset']);
+const scriptInternal = new Set(['pttl', 'get', 'incrby', 'pexpire', 'pexpireat', 'set', 'del', 'time', 'hmget', 'hset']);
 
 /**
  * Commands clients sent (round trips), from `INFO commandstats` since `CONFIG RESETSTAT`:

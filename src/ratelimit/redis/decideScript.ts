@@ -15,9 +15,14 @@ import type { Check, Decision, Limit } from '../policy.js';
  * Phase one reads every check's state and decides it; phase two writes: if an enforced check
  * rejected, only the rejecting checks' own transitions (a penalty block starts); otherwise every
  * check's. The sliding window and the token bucket read the time from Redis (`TIME`), so
- * instances with skewed clocks agree; the fixed window lives in the keys' expiries, which are
- * Redis's clock too. Fractional tokens are stored with 17 significant digits, so they read back
- * as the same double the in-memory store keeps.
+ * instances with skewed clocks agree, and expire at absolute instants of that clock (PEXPIREAT:
+ * the script's `TIME` and the clock Redis expires keys by, taken at the script's start, can be a
+ * millisecond apart); the fixed window lives in the keys' expiries, which are Redis's clock too.
+ * Redis drops a key only after its expiry instant, so at that very millisecond a key is still
+ * there with a PTTL of 0: a fixed window's counter then counts as ended (a new window starts, as
+ * in policy.ts), and a token bucket past its fill time reads as full. Fractional tokens are
+ * stored with 17 significant digits, so they read back as the same double the in-memory store
+ * keeps.
  *
  * Returns three integers per check, `{kind, a, b}`:
  * - `{0, remaining, resetMs}`: allowed;
@@ -51,12 +56,16 @@ for i = 1, #ARGV / 6 do
     if blockTtl > 0 then
       kind, x = 2, blockTtl
     else
-      local count, ttl, expire = 0, param, true
+      local count, ttl, fresh = 0, param, true
       local raw = redis.call('GET', countKey)
       if raw then count = tonumber(raw) or 0 end
       if count > 0 then
         local pttl = redis.call('PTTL', countKey)
-        if pttl > 0 then ttl, expire = pttl, false end
+        if pttl > 0 then
+          ttl, fresh = pttl, false
+        elseif pttl == 0 then
+          count = 0
+        end
       end
       local total = count + cost
       if total > limit then
@@ -67,7 +76,7 @@ for i = 1, #ARGV / 6 do
         end
       else
         kind, x, y = 0, limit - total, ttl
-        write = {'count', countKey, cost, expire, param}
+        write = {'count', countKey, cost, fresh, param, total}
       end
     end
   elseif algo == 's' then
@@ -86,7 +95,7 @@ for i = 1, #ARGV / 6 do
     local estimate = (previous * (w - elapsed)) / w + current
     if estimate + cost <= limit then
       kind, x, y = 0, math.floor(limit - estimate - cost), w - elapsed
-      write = {'window', key, window, current + cost, previous, (window + 2) * w - t}
+      write = {'window', key, window, current + cost, previous, (window + 2) * w}
     else
       local retry
       if current + cost <= limit then
@@ -109,14 +118,16 @@ for i = 1, #ARGV / 6 do
     if stored and updated then
       local dt = t - updated
       if dt < 0 then dt = 0 end
-      tokens = math.min(limit, stored + (dt * param) / 1000)
+      if dt < math.ceil(((limit - stored) * 1000) / param) then
+        tokens = math.min(limit, stored + (dt * param) / 1000)
+      end
     end
     if tokens >= cost then
       local left = tokens - cost
       local reset = math.ceil(((limit - left) * 1000) / param)
       kind, x, y = 0, math.floor(left), reset
       if reset < 1 then reset = 1 end
-      write = {'bucket', key, left, t, reset}
+      write = {'bucket', key, left, t, t + reset}
     else
       local retry = math.ceil(((cost - tokens) * 1000) / param)
       if retry < 1 then retry = 1 end
@@ -133,14 +144,17 @@ for i, w in pairs(writes) do
       redis.call('SET', w[2], '1', 'PX', w[4])
       redis.call('DEL', w[3])
     elseif w[1] == 'count' then
-      redis.call('INCRBY', w[2], w[3])
-      if w[4] then redis.call('PEXPIRE', w[2], w[5]) end
+      if w[4] then
+        redis.call('SET', w[2], w[6], 'PX', w[5])
+      else
+        redis.call('INCRBY', w[2], w[3])
+      end
     elseif w[1] == 'window' then
       redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5])
-      redis.call('PEXPIRE', w[2], w[6])
+      redis.call('PEXPIREAT', w[2], w[6])
     else
       redis.call('HSET', w[2], 't', string.format('%.17g', w[3]), 'u', w[4])
-      redis.call('PEXPIRE', w[2], w[5])
+      redis.call('PEXPIREAT', w[2], w[5])
     end
   end
 end
@@ -152,7 +166,7 @@ return out
  * Upstash's ratelimit-js does): no async Web Crypto call shared between Worker requests, no
  * node:crypto in the REST store. test/unit/decide-script.test.ts checks it against the script.
  */
-export const decideScriptSha1 = '712c1ebccaa36cc69e9a0bb2130c0f93fced5ce7';
+export const decideScriptSha1 = '660f0c6fc17de2b0cfea39d2d5e4129d20e109b8';
 
 /** The default key prefix; `REDIS_KEY_PREFIX` lets several deployments share one Redis. */
 export const defaultKeyPrefix = 'tollgate:';
