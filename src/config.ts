@@ -46,6 +46,8 @@ export interface Config {
   readonly policy: RateLimitPolicy;
   /** `RATE_LIMIT_POLICIES`, or the one `default` policy on the address from `policy`. */
   readonly policies: readonly PolicySpec[];
+  /** Query cost (docs/architecture.md, "Query cost"). */
+  readonly cost: CostConfig;
   readonly rateLimitTimeoutMs: number;
   /** Node: how long start-up waits for the shared store to connect before serving anyway. */
   readonly rateLimitStartupWaitMs: number;
@@ -64,6 +66,14 @@ export interface Config {
   readonly security: SecurityLimits;
   /** Metrics endpoint, client keys in logs, GraphiQL. */
   readonly observability: ObservabilityConfig;
+}
+
+/** The query-cost settings (`Config.cost`). */
+export interface CostConfig {
+  /** `MAX_COST`: an operation estimated above it is answered 400; undefined: no ceiling. */
+  readonly maxCost: number | undefined;
+  /** `COST_DEFAULT_LIST_SIZE`: items assumed in a list with no slicing argument or `assumedSize`. */
+  readonly defaultListSize: number;
 }
 
 /** The identity settings (`Config.identity`). */
@@ -228,6 +238,10 @@ export function parseConfig(env: Env, platform: Platform): Config {
     rateLimitEnabled: bool(read, 'RATE_LIMIT_ENABLED', !development),
     policy,
     policies: policiesConfig(env['RATE_LIMIT_POLICIES'], policy),
+    cost: {
+      maxCost: read('MAX_COST') === undefined ? undefined : int(read, 'MAX_COST', 0, 1, Number.MAX_SAFE_INTEGER),
+      defaultListSize: int(read, 'COST_DEFAULT_LIST_SIZE', 10, 0, 1_000_000),
+    },
     rateLimitTimeoutMs: int(read, 'RATE_LIMIT_TIMEOUT_MS', 50, 1, 60_000),
     rateLimitStartupWaitMs: int(read, 'RATE_LIMIT_STARTUP_WAIT_MS', 5000, 0, 600_000),
     corsOrigins: corsOrigins(read('CORS_ORIGINS')),

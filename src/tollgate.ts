@@ -3,6 +3,7 @@ import { createGatewayProvider, type GatewayProvider } from './gateway/lifecycle
 import { createRuntime, type RuntimeOptions } from './gateway/runtime.js';
 import { createHandler, type Handler, type HandlerDeps } from './lifecycle/handle.js';
 import type { Logger } from './log.js';
+import { currentEstimator } from './cost/current.js';
 import { createStore, type StoreConfig, type StoreDeps } from './ratelimit/createStore.js';
 import type { RateLimitStore } from './ratelimit/store.js';
 import { supergraphProblem } from './supergraph/check.js';
@@ -78,6 +79,11 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
   const observe = deps.observe ?? seen.observe;
   const graphiql = deps.graphiql ?? seen.graphiql;
   const development = config.environment === 'development';
+  // Operations are priced only when something spends or caps their cost.
+  const costs = pricesOperations(config)
+    ? currentEstimator(config.cost.defaultListSize, (error) => log.error('the supergraph’s cost directives cannot be read; operations are not priced', { error }))
+    : undefined;
+  if (costs && !deps.supergraphSource && supergraphSdl !== undefined) costs.swap(supergraphSdl);
   const gateway = createGatewayProvider(config.gatewayLifecycle, (supergraph) =>
     createRuntime({
       supergraph,
@@ -97,12 +103,24 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
     // Without a source the graph given is the only one: every read finds it unchanged.
     read: source ? source.read : async () => ({ kind: 'unchanged' }),
     check: (sdl) => supergraphProblem(sdl) ?? platformCheck?.(sdl),
-    swap: (sdl) => gateway.swap(sdl),
+    swap: async (sdl) => {
+      await gateway.swap(sdl);
+      costs?.swap(sdl);
+    },
     log: deps.log,
     now: Date.now,
     ...(source || supergraphSdl === undefined ? {} : { initial: supergraphSdl }),
   });
-  const handler = createHandler({ config, gateway, store, log, routes, observe, supergraph: () => supergraph.state() });
+  const handler = createHandler({
+    config,
+    gateway,
+    store,
+    log,
+    routes,
+    observe,
+    supergraph: () => supergraph.state(),
+    ...(costs && { costs }),
+  });
   return {
     handler: observability ? observability.wrap(handler) : handler,
     gateway,
@@ -120,6 +138,11 @@ function joinPlugins(first: RuntimeOptions['plugins'], second: RuntimeOptions['p
   if (first === undefined) return second;
   if (second === undefined) return first;
   return (context) => [...first(context), ...second(context)];
+}
+
+/** Whether operations are priced: `MAX_COST` is set, or a policy spends cost. */
+export function pricesOperations(config: Config): boolean {
+  return config.cost.maxCost !== undefined || (config.rateLimitEnabled && config.policies.some((p) => p.unit === 'cost'));
 }
 
 /** The store settings of a parsed configuration (`connectionPerRequest` on Workers). */

@@ -70,7 +70,7 @@ describe('the Node gateway process', () => {
       const line = gateway.logs.find((l) => l['requestId'] === requestId && l['msg'] === 'request')!;
       assert.deepEqual(Object.keys(line).sort(), [
         'client', 'gatewayMs', 'level', 'method', 'ms', 'msg', 'operation', 'path', 'rateLimit',
-        'rateLimitDecision', 'rateLimitMs', 'requestId', 'status', 'time',
+        'rateLimitDecision', 'rateLimitMs', 'rateLimitPolicy', 'requestId', 'status', 'time',
       ]);
       assert.equal(line['operation'], '(anonymous)');
       assert.equal(line['rateLimit'], 'allowed');

@@ -15,6 +15,14 @@ export interface PlatformContext {
   readonly req?: { readonly headers: Readonly<Record<string, string | string[] | undefined>> };
 }
 
+/** An operation the cost step refuses: the status, code, message and extensions of its answer. */
+export interface CostRefusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly extensions: Record<string, unknown>;
+}
+
 /**
  * Everything the lifecycle knows about one request, on one object that every step reads and
  * writes (never loose variables, never a map keyed by something the client chose). Each field
@@ -38,6 +46,10 @@ export class RequestContext {
   identity: Identity | undefined = undefined;
   /** Identity: a valid token or key is required (`JWT_REQUIRED`, `API_KEY_REQUIRED`) and none came. */
   credentialMissing = false;
+  /** Operation cost: the operation's estimated cost; undefined when not priced (src/cost/). */
+  cost: number | undefined = undefined;
+  /** Operation cost: why the operation is to be refused (answered by the cost ceiling, after the rate limit). */
+  costRefusal: CostRefusal | undefined = undefined;
   /** Rate limit: the one result (src/ratelimit/result.ts); `disabled` until the step decides. */
   rateLimit: RateLimitResult = disabled;
   /** Body bound: the request the gateway reads (the request itself, or a copy with a bounded body). */

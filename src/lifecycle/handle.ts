@@ -4,7 +4,9 @@ import type { Logger } from '../log.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import { compose, type Step } from './compose.js';
 import { RequestContext, type PlatformContext } from './context.js';
+import type { CurrentEstimator } from '../cost/current.js';
 import { bodyBound } from './steps/bodyBound.js';
+import { costCeiling, operationCost } from './steps/operationCost.js';
 import { clientGone } from './steps/clientGone.js';
 import { clientIdentity } from './steps/clientIdentity.js';
 import { cors, exposedHeaders } from './steps/cors.js';
@@ -44,6 +46,8 @@ export interface HandlerDeps {
   readonly observe?: Observer;
   /** The served supergraph's state, for `/readiness` (src/supergraph/state.ts). */
   readonly supergraph?: () => SupergraphState;
+  /** The served supergraph's cost estimator, when operations are priced (`MAX_COST` or a cost policy). */
+  readonly costs?: CurrentEstimator;
 }
 
 export type Handler = (request: Request, platform: PlatformContext) => Promise<Response>;
@@ -63,6 +67,8 @@ export function createHandler(deps: HandlerDeps): Handler {
   const now = deps.now ?? (() => performance.now());
 
   const { identity: identityConfig } = config;
+  const costs = deps.costs;
+  const costOptions = { maxCost: config.cost.maxCost, maxTokens: config.security.maxTokens };
   const credentialsRequired = identityConfig.jwtRequired || identityConfig.apiKeyRequired;
   const identitySteps = [
     clientIdentity(config.trustProxy), // the client's address key
@@ -75,9 +81,11 @@ export function createHandler(deps: HandlerDeps): Handler {
     requestIdAndTiming(now), // X-Request-Id, X-Processing-Time, Server-Timing
     exemptRoutes(deps.routes), // /healthcheck, /readiness, /metrics: never rate limited
     ...(config.rateLimitEnabled || credentialsRequired ? identitySteps : []),
+    // Pricing reads the body before the rate limit: request and cost policies are decided together.
+    ...(costs ? [bodyBound(config.security.maxBodyBytes), operationCost({ estimator: costs, ...costOptions })] : []),
     ...(config.rateLimitEnabled ? [rateLimit({ store, policies: config.policies, log, now })] : []), // the one result; 429; RateLimit headers
     ...(credentialsRequired ? [credentialRequired()] : []), // 401 without a valid token or key (after counting)
-    bodyBound(config.security.maxBodyBytes), // 413 before the gateway reads
+    ...(costs ? [costCeiling()] : [bodyBound(config.security.maxBodyBytes)]), // 400 over MAX_COST; 413 before the gateway reads
     clientGone(), // 499 when the client left before the gateway started
     readiness(store, deps.supergraph), // /readiness reports the store and the supergraph
     gateway({ gateway: deps.gateway, log, now }), // the runtime answers; disposal through waitUntil

@@ -20,7 +20,8 @@ export interface PolicySpec {
   readonly penaltyMs: number;
   /** Token bucket: tokens refilled per second. */
   readonly refillPerSecond: number;
-  readonly unit: 'requests';
+  /** `requests`: each request takes 1; `cost`: it takes the operation's estimated cost. */
+  readonly unit: 'requests' | 'cost';
   readonly mode: 'enforce' | 'shadow';
 }
 
@@ -98,8 +99,7 @@ function parsePolicy(entry: unknown, index: number): PolicySpec {
   const algorithm = o['algorithm'] ?? 'fixed-window';
   if (!algorithms.includes(algorithm as Algorithm)) throw problem('algorithm', algorithms.map((a) => `"${a}"`).join(', '));
   const unit = o['unit'] ?? 'requests';
-  if (unit === 'cost') throw problem('unit', '"requests" (a budget of query cost is not supported by this version)');
-  if (unit !== 'requests') throw problem('unit', '"requests"');
+  if (unit !== 'requests' && unit !== 'cost') throw problem('unit', '"requests" or "cost"');
   const mode = o['mode'] ?? 'enforce';
   if (mode !== 'enforce' && mode !== 'shadow') throw problem('mode', '"enforce" or "shadow"');
 
@@ -158,6 +158,8 @@ export interface TierPlan {
   readonly allChecks: readonly Check[];
   /** `RateLimit-Policy`: every enforced policy, its quota and window (`w`). Empty when none. */
   readonly header: string;
+  /** Whether a policy spends the operation's cost: its checks take the cost per request. */
+  readonly spendsCost: boolean;
 }
 
 /**
@@ -180,6 +182,7 @@ export function planner(specs: readonly PolicySpec[], header: (policies: readonl
       all,
       allChecks: all.map(toCheck),
       header: header(all.filter((p) => !p.shadow)),
+      spendsCost: all.some((p) => p.unit === 'cost'),
     };
   };
   return (tier) => {
@@ -202,7 +205,7 @@ function applyPolicy(spec: PolicySpec, tier: string): AppliedPolicy {
       : spec.algorithm === 'sliding-window'
         ? { algorithm: 'sliding-window', limit: count, windowMs: spec.windowMs }
         : { algorithm: 'fixed-window', limit: count, windowMs: spec.windowMs, penaltyMs: spec.penaltyMs };
-  return { name: spec.name, key: spec.key, limit, tier: own ? tier : defaultTier, shadow: spec.mode === 'shadow' };
+  return { name: spec.name, key: spec.key, limit, tier: own ? tier : defaultTier, shadow: spec.mode === 'shadow', unit: spec.unit };
 }
 
 function toCheck(policy: AppliedPolicy): Check {

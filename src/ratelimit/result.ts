@@ -40,6 +40,8 @@ export interface AppliedPolicy {
   readonly tier: string;
   /** `mode: shadow`: decided, counted and logged; never rejects. */
   readonly shadow: boolean;
+  /** `requests` (1 per request) or `cost` (the operation's estimated cost); default `requests`. */
+  readonly unit?: 'requests' | 'cost';
 }
 
 /** What one policy decided for one request. */

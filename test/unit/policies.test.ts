@@ -100,9 +100,10 @@ describe('parsePolicies', () => {
     assert.equal((one({ penalty: 0 }) as { penaltyMs: number }[])[0]!.penaltyMs, 0, 'a penalty of 0: none');
   });
 
-  test('unit "cost" is refused in this version; anything but "requests" likewise', () => {
-    refused(() => one({ unit: 'cost' }), 'policy "p"', 'unit', /query cost is not supported/);
-    refused(() => one({ unit: 'bytes' }), 'policy "p"', 'unit', /"requests"/);
+  test('unit is "requests" (the default) or "cost"; anything else is refused', () => {
+    assert.equal((one({}) as { unit: string }[])[0]!.unit, 'requests');
+    assert.equal((one({ unit: 'cost' }) as { unit: string }[])[0]!.unit, 'cost');
+    refused(() => one({ unit: 'bytes' }), 'policy "p"', 'unit', /"requests" or "cost"/);
   });
 
   test('mode is "enforce" (the default) or "shadow"', () => {

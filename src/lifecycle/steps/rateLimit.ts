@@ -65,10 +65,11 @@ export function rateLimit(options: RateLimitOptions): Step<RequestContext> {
   function decide(c: RequestContext, plan: TierPlan): Promise<PolicyOutcome[]> {
     const address = c.address ?? c.clientKey ?? '';
     const identity = c.clientKey ?? address;
-    if (plan.identity.length === 0) return call(c, address, plan.ipChecks, plan.ip);
-    if (plan.ip.length === 0) return call(c, identity, plan.identityChecks, plan.identity);
-    if (identity === address) return call(c, address, plan.allChecks, plan.all);
-    return Promise.all([call(c, address, plan.ipChecks, plan.ip), call(c, identity, plan.identityChecks, plan.identity)]).then(
+    const checks = plan.spendsCost ? costChecks(c, plan) : plan;
+    if (plan.identity.length === 0) return call(c, address, checks.ipChecks, plan.ip);
+    if (plan.ip.length === 0) return call(c, identity, checks.identityChecks, plan.identity);
+    if (identity === address) return call(c, address, checks.allChecks, plan.all);
+    return Promise.all([call(c, address, checks.ipChecks, plan.ip), call(c, identity, checks.identityChecks, plan.identity)]).then(
       ([ip, id]) => [...ip, ...id],
     );
   }
@@ -92,6 +93,33 @@ export function rateLimit(options: RateLimitOptions): Step<RequestContext> {
       );
     }
     setRateLimitHeaders(c.response.headers, plan.header, result);
+  };
+}
+
+/**
+ * The plan's checks with the operation's estimated cost on those of cost policies. An operation
+ * that is not priced, or is refused anyway, spends nothing; one that costs more than an enforced
+ * policy's whole capacity can never pass it: it is refused (400, `extensions.policy`) and spends
+ * nothing either.
+ */
+function costChecks(c: RequestContext, plan: TierPlan): Pick<TierPlan, 'ipChecks' | 'identityChecks' | 'allChecks'> {
+  let cost = c.costRefusal ? 0 : (c.cost ?? 0);
+  const over = plan.all.find((p) => p.unit === 'cost' && !p.shadow && cost > p.limit.limit);
+  if (over) {
+    c.costRefusal = {
+      status: 400,
+      code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+      message: `The operation's estimated cost ${cost} is over the whole capacity ${over.limit.limit} of policy "${over.name}".`,
+      extensions: { estimatedCost: cost, policy: over.name, capacity: over.limit.limit },
+    };
+    cost = 0;
+  }
+  const priced = (checks: readonly Check[], policies: readonly AppliedPolicy[]): Check[] =>
+    checks.map((check, i) => (policies[i]!.unit === 'cost' ? { ...check, cost } : check));
+  return {
+    ipChecks: priced(plan.ipChecks, plan.ip),
+    identityChecks: priced(plan.identityChecks, plan.identity),
+    allChecks: priced(plan.allChecks, plan.all),
   };
 }
 

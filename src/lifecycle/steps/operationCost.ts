@@ -1,0 +1,134 @@
+import { parse, type DocumentNode } from 'graphql';
+import type { CurrentEstimator } from '../../cost/current.js';
+import { errorBody, jsonResponse } from '../../http/errors.js';
+import type { Step } from '../compose.js';
+import type { RequestContext } from '../context.js';
+
+export interface OperationCostOptions {
+  readonly estimator: CurrentEstimator;
+  /** `MAX_COST`: an operation estimated above it is answered 400; undefined: no ceiling. */
+  readonly maxCost: number | undefined;
+  /** `MAX_TOKENS`: the parse stops past it (the runtime refuses such a document anyway). */
+  readonly maxTokens: number;
+  readonly graphqlPath?: string;
+}
+
+/** Most documents kept parsed (by their text); the oldest goes first. */
+const maxDocuments = 1000;
+
+/** Refusals that are the client's input being wrong (a 400 here), not the document's shape (the runtime's to answer). */
+const inputReasons = new Set(['invalid-slicing-argument', 'slicing-argument-count', 'invalid-variable']);
+
+/**
+ * The operation's cost, estimated before the rate limit (src/cost/): the GraphQL request's
+ * document is read from the bounded body (or the URL of a GET), parsed once per distinct text,
+ * and priced against the served supergraph, so request and cost policies are decided together.
+ * What cannot be read or priced is left to the runtime, which answers it as usual (`c.cost` stays
+ * undefined and cost policies charge nothing). It answers nothing itself: `costCeiling`, after
+ * the rate limit, does, so a refused operation still counts against its client's request limits.
+ *
+ * @example operationCost({ estimator, maxCost: 5000, maxTokens: 1000 })
+ */
+export function operationCost(options: OperationCostOptions): Step<RequestContext> {
+  const { estimator, maxTokens } = options;
+  const graphqlPath = options.graphqlPath ?? '/graphql';
+  const documents = new Map<string, DocumentNode>();
+
+  const documentOf = (query: string): DocumentNode | undefined => {
+    let document = documents.get(query);
+    if (document) return document;
+    try {
+      document = parse(query, { noLocation: true, ...(maxTokens > 0 && { maxTokens }) });
+    } catch {
+      return undefined;
+    }
+    if (documents.size >= maxDocuments) documents.delete(documents.keys().next().value!);
+    documents.set(query, document);
+    return document;
+  };
+
+  return async (c, next) => {
+    if (c.path !== graphqlPath || c.rateLimit.source === 'exempt') return next();
+    const costs = estimator.get();
+    const operation = costs && (await readOperation(c));
+    if (!costs || !operation) return next();
+    const document = documentOf(operation.query);
+    if (!document) return next();
+    const result = costs.estimate(document, operation.operationName, operation.variables, { cacheKey: operation.query });
+    if (result.ok) {
+      c.cost = result.cost;
+      if (options.maxCost !== undefined && result.cost > options.maxCost) {
+        c.costRefusal = {
+          status: 400,
+          code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+          message: `The operation's estimated cost ${result.cost} is over the maximum ${options.maxCost}.`,
+          extensions: { estimatedCost: result.cost, maxCost: options.maxCost },
+        };
+      }
+    } else if (result.reason === 'cost-overflow') {
+      c.costRefusal = { status: 400, code: 'COST_ESTIMATED_TOO_EXPENSIVE', message: result.message, extensions: {} };
+    } else if (inputReasons.has(result.reason)) {
+      c.costRefusal = { status: 400, code: 'BAD_USER_INPUT', message: result.message, extensions: {} };
+    }
+    return next();
+  };
+}
+
+/**
+ * Answers an operation the cost step refused (over `MAX_COST`, a cost beyond counting, a slicing
+ * argument that cannot be priced): 400 in the error shape, before any subgraph is called.
+ *
+ * @example costCeiling()
+ */
+export function costCeiling(): Step<RequestContext> {
+  return async (c, next) => {
+    const refusal = c.costRefusal;
+    if (!refusal) return next();
+    c.response = jsonResponse(refusal.status, errorBody(refusal.message, refusal.code, c.requestId, refusal.extensions));
+  };
+}
+
+interface Operation {
+  readonly query: string;
+  readonly operationName: string | undefined;
+  readonly variables: Record<string, unknown> | undefined;
+}
+
+/** The GraphQL request's operation, or undefined when it is not one this step can read. */
+async function readOperation(c: RequestContext): Promise<Operation | undefined> {
+  if (c.request.method === 'GET') {
+    const params = new URL(c.request.url).searchParams;
+    const variables = params.get('variables');
+    return operationOf({
+      query: params.get('query'),
+      operationName: params.get('operationName'),
+      variables: variables === null ? undefined : safeJson(variables),
+    });
+  }
+  const body = c.body ?? c.request;
+  if (c.request.method !== 'POST' || !/json/i.test(body.headers.get('content-type') ?? '')) return undefined;
+  try {
+    return operationOf(await body.clone().json());
+  } catch {
+    return undefined;
+  }
+}
+
+function operationOf(value: unknown): Operation | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { query, operationName, variables } = value as Record<string, unknown>;
+  if (typeof query !== 'string') return undefined;
+  return {
+    query,
+    operationName: typeof operationName === 'string' ? operationName : undefined,
+    variables: typeof variables === 'object' && variables !== null && !Array.isArray(variables) ? (variables as Record<string, unknown>) : undefined,
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

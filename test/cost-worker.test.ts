@@ -1,0 +1,55 @@
+// Query cost in workerd with the built bundle (npm run build:worker), on the in-isolate demo
+// graph: MAX_COST refuses an operation before the runtime, and a budget in cost is spent exactly
+// under concurrency through the Durable Object store.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startWorker, type TestWorker } from './support/worker.js';
+
+const sevenQuery = `{ ${Array.from({ length: 7 }, (_, i) => `m${i}: me { id }`).join(' ')} }`;
+
+describe('query cost in workerd (built bundle)', () => {
+  let worker: TestWorker;
+  before(async () => {
+    worker = await startWorker(
+      {
+        MAX_COST: '9',
+        RATE_LIMIT_STORE: 'durable-object',
+        RATE_LIMIT_TIMEOUT_MS: '2000',
+        RATE_LIMIT_POLICIES: JSON.stringify([
+          { name: 'requests', key: 'ip', limit: 1000, window: 60 },
+          { name: 'cost', key: 'ip', unit: 'cost', limit: 100, window: 60 },
+        ]),
+      },
+      { durableObjects: { RATE_LIMITER: { className: 'RateLimiterObject', useSQLite: true } } },
+    );
+  });
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  const post = async (query: string, clientIp: string) => {
+    const response = await worker.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+      clientIp,
+    });
+    return { status: response.status, body: (await response.json()) as { errors?: { extensions: Record<string, unknown> }[] } };
+  };
+
+  test('MAX_COST: 400 COST_ESTIMATED_TOO_EXPENSIVE with the estimate and the maximum', async () => {
+    const refused = await post('{ topProducts { name } }', '192.0.2.1');
+    assert.equal(refused.status, 400);
+    assert.deepEqual(
+      { code: refused.body.errors?.[0]?.extensions['code'], estimatedCost: refused.body.errors?.[0]?.extensions['estimatedCost'] },
+      { code: 'COST_ESTIMATED_TOO_EXPENSIVE', estimatedCost: 10 },
+    );
+    assert.equal((await post('{ me { id } }', '192.0.2.1')).status, 200);
+  });
+
+  test('a budget of 100 in cost: 30 concurrent operations of cost 7 pass exactly 14 times', async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, () => post(sevenQuery, '198.51.100.30')));
+    assert.equal(answers.filter((a) => a.status === 200).length, 14);
+    for (const a of answers.filter((a) => a.status === 429)) assert.equal(a.body.errors?.[0]?.extensions['policy'], 'cost');
+  });
+});
