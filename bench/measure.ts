@@ -38,6 +38,8 @@ export interface RoundSettings {
   readonly windowSeconds: number;
   /** Headers for each request (`load`); none by default. */
   readonly requestHeaders?: RequestHeaders;
+  /** The request body (`load`); default the deep query. */
+  readonly body?: string;
 }
 
 /** Requests the subgraphs have received so far (all four together). */
@@ -48,16 +50,17 @@ export type RequestHeaders = () => Record<string, string>;
 
 /**
  * autocannon against a gateway, every request with its own `x-bench-request` value, and with
- * `requestHeaders`' headers when given (asked again for every request).
+ * `requestHeaders`' headers when given (asked again for every request); `body` is the deep query
+ * unless given.
  */
-export function load(url: string, connections: number, seconds: number, requestHeaders?: RequestHeaders) {
+export function load(url: string, connections: number, seconds: number, requestHeaders?: RequestHeaders, body: string = deepQueryBody) {
   return autocannon({
     url,
     connections,
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-bench-request': '[<id>]' },
-    body: deepQueryBody,
+    body,
     idReplacement: true,
     timeout: 30,
     ...(requestHeaders && {
@@ -84,13 +87,14 @@ export interface Window {
 /**
  * One round: load for ramp + window, counting only the responses completed inside the window
  * (so neither the ramp-up nor the requests cut off at the end bias the rate), with the CPU time
- * of the gateway, the subgraphs and the load generator read at the window's edges.
+ * of the gateway, the subgraphs (or other processes: `subgraphPid` may list several) and the load
+ * generator read at the window's edges.
  */
 export async function round(
   url: string,
   connections: number,
   pids: readonly number[],
-  subgraphPid: number,
+  subgraphPid: number | readonly number[],
   settings: RoundSettings,
   subgraphCalls: SubgraphCallCounter = async () => 0,
 ): Promise<Window> {
@@ -102,7 +106,7 @@ export async function round(
   let bytes = 0;
   let open = false;
   let peak = 0;
-  const instance = load(url, connections, settings.rampSeconds + settings.windowSeconds + 0.3, settings.requestHeaders);
+  const instance = load(url, connections, settings.rampSeconds + settings.windowSeconds + 0.3, settings.requestHeaders, settings.body);
   const emitter = instance as unknown as NodeJS.EventEmitter;
   emitter.on('response', (_client: unknown, status: number, responseBytes: number, responseTime: number) => {
     if (!open) return;
@@ -113,7 +117,7 @@ export async function round(
   emitter.on('reqError', () => {
     if (open) errors++;
   });
-  const edge = () => ({ at: performance.now(), gateway: cpuMs(pids), subgraphs: cpuMs([subgraphPid]), self: process.cpuUsage() });
+  const edge = () => ({ at: performance.now(), gateway: cpuMs(pids), subgraphs: cpuMs(typeof subgraphPid === 'number' ? [subgraphPid] : subgraphPid), self: process.cpuUsage() });
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pids))), 200);
   const window = new Promise<Window>((resolve) => {
     setTimeout(() => {

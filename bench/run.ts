@@ -23,7 +23,10 @@
  * planner, every request with a valid bearer token: BENCH_IDENTITY_PAIRS per start, default 6,
  * over BENCH_PAIR_STARTS starts, BENCH_IDENTITY_USERS tokens, default 300), `ratelimit`
  * (decisions/s per algorithm against Redis beside rate-limiter-flexible, bench/ratelimit.ts:
- * BENCH_RL_ROUNDS, default 5). Without `gateways`, the figures of the last full run
+ * BENCH_RL_ROUNDS, default 5), `workers-stores` (the built Worker bundle in workerd with each
+ * rate-limit store, memory, durable-object, upstash through a REST stand-in, TCP redis: decision
+ * latency seen by the client, decisions/s and the demo query's requests/s, bench/workers-stores.ts:
+ * BENCH_WS_* settings there). Without `gateways`, the figures of the last full run
  * (bench/results/latest.json) are kept and only the named sections are measured again, e.g.
  * `BENCH_SECTIONS=jwt,policies npm run bench` (each of these sections takes a few minutes at most).
  */
@@ -50,6 +53,7 @@ import { writeReport, type ContenderResult, type IdentityAndPolicies, type Resul
 import { defaultJwtSettings, measureJwt } from './jwt.js';
 import { defaultPolicySettings, measurePolicies } from './policies.js';
 import { defaultRateLimitSettings, measureRateLimit } from './ratelimit.js';
+import { defaultWorkerStoreSettings, describeWorkerStores, measureWorkerStores } from './workers-stores.js';
 import { bearerHeaders, userTokens } from './workload/identity.js';
 import { deepQueryBody } from './workload/query.js';
 
@@ -102,7 +106,7 @@ const pairedComparisons: readonly (readonly [string, string])[] = [
   ['tollgate-memory', 'apollo'],
 ];
 const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim());
-const sectionNames = ['gateways', 'jwt', 'policies', 'identity', 'ratelimit'] as const;
+const sectionNames = ['gateways', 'jwt', 'policies', 'identity', 'ratelimit', 'workers-stores'] as const;
 type Section = (typeof sectionNames)[number];
 const sections = new Set(
   (env['BENCH_SECTIONS'] ?? sectionNames.join(','))
@@ -458,6 +462,10 @@ async function main(): Promise<void> {
   await section('policies', async () => void (measured.policies = await measurePolicies(defaultPolicySettings(), log)));
   await section('identity', async () => void (measured.identity = await identityPaired()));
   await section('ratelimit', async () => void (measured.rateLimit = await measureRateLimit(defaultRateLimitSettings(env, 'BENCH_RL_ROUNDS'), log)));
+  await section('workers-stores', async () => {
+    measured.workerStores = await measureWorkerStores(defaultWorkerStoreSettings(env), log);
+    for (const line of describeWorkerStores(measured.workerStores)) log(line);
+  });
   results = { ...results, identityAndPolicies: measured };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(latestPath, `${JSON.stringify(results, null, 2)}\n`);
