@@ -27,7 +27,9 @@ export interface SupergraphReloader {
   /**
    * Reads the source once and swaps in a new good supergraph. One read at a time: a call while one
    * runs waits for it and for one more read after it (the change that caused the call is seen).
-   * Never throws: failures are in the state, logged once per distinct failure and counted.
+   * No read sooner than the last read's `minDelayMs` asked (GraphOS Uplink's `minDelaySeconds`): a
+   * call before then does nothing. Never throws: failures are in the state, logged once per
+   * distinct failure and counted.
    */
   refresh(): Promise<void>;
   state(): SupergraphState;
@@ -47,6 +49,9 @@ export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader
   let refused: { version: string; error: string } | undefined;
   let running: Promise<void> | undefined;
   let again = false;
+  // The source's own pause: no read before this time (milliseconds since the epoch).
+  let notBefore = Number.NEGATIVE_INFINITY;
+  const paused = (): boolean => notBefore > Number.NEGATIVE_INFINITY && now() < notBefore;
 
   const fail = (error: string): void => {
     const next = supergraphFailed(state, error, now());
@@ -62,6 +67,7 @@ export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader
       fail(error instanceof Error ? error.message : String(error));
       return;
     }
+    if (read.minDelayMs !== undefined) notBefore = now() + read.minDelayMs;
     if (read.kind === 'unchanged') {
       state = supergraphUnchanged(state, now());
       return;
@@ -97,11 +103,12 @@ export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader
         again = true;
         return running;
       }
+      if (paused()) return Promise.resolve();
       running = (async () => {
         do {
           again = false;
           await once();
-        } while (again);
+        } while (again && !paused());
       })().finally(() => {
         running = undefined;
       });

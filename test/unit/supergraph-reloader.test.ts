@@ -124,3 +124,34 @@ describe('the supergraph reloader', () => {
     assert.equal(reloader.state().lastUpdate?.error, 'no join__Graph');
   });
 });
+
+describe("the source's own pause (GraphOS Uplink's minDelaySeconds)", () => {
+  test('no read before the delay the last read asked for; a read again after it', async () => {
+    let clock = Date.UTC(2030, 0, 1);
+    let reads = 0;
+    const reloader = createSupergraphReloader({
+      read: async () => {
+        reads++;
+        return reads === 1 ? { kind: 'sdl', sdl: sdl('a'), etag: 'v1', minDelayMs: 30_000 } : { kind: 'unchanged', minDelayMs: 30_000 };
+      },
+      check: () => undefined,
+      swap: async () => {},
+      log: createLogger('error', () => {}),
+      now: () => clock,
+    });
+    await reloader.refresh();
+    assert.equal(reads, 1);
+    clock += 10_000;
+    await reloader.refresh();
+    clock += 19_999;
+    await reloader.refresh();
+    assert.equal(reads, 1, 'asked not to be read for 30 s');
+    assert.equal(reloader.state().version, supergraphVersion(sdl('a')));
+    clock += 1;
+    await reloader.refresh();
+    assert.equal(reads, 2, 'read again once the delay has passed');
+    clock += 5_000;
+    await reloader.refresh();
+    assert.equal(reads, 2, 'the unchanged answer asked for its own delay');
+  });
+});
