@@ -11,6 +11,8 @@ before(async () => {
 });
 after(() => graphs.close());
 
+const graphql = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ color }' }) };
+
 describe('Hive CDN and GraphOS as the supergraph source in workerd (the built Worker)', () => {
   test('Hive CDN: read with its key and ETag, a new artifact swapped in; an outage and a broken artifact keep the graph and show in /readiness', async () => {
     const cdn = await startHiveCdn('cdn-key-456', graphs.a);
@@ -116,6 +118,29 @@ describe('Hive CDN and GraphOS as the supergraph source in workerd (the built Wo
     } finally {
       await worker.dispose();
       await uplink.close();
+    }
+  });
+
+  test('the request that started the first load leaves: the load completes, the requests waiting beside it and after it are answered', async () => {
+    const cdn = await startHiveCdn('cdn-key', graphs.a);
+    cdn.fault({ kind: 'delay', ms: 1500 });
+    const worker = await startWorker(
+      { HIVE_CDN_ENDPOINT: cdn.endpoint, HIVE_CDN_KEY: 'cdn-key', SUPERGRAPH_TIMEOUT_MS: '3000', RATE_LIMIT_ENABLED: 'false' },
+      { withClient: true },
+    );
+    try {
+      // The first request starts the read of the CDN, then its client gives up while the CDN is slow.
+      const leaving = worker.fetchAbandoned('/graphql', graphql, 300);
+      await waitFor(() => cdn.requests.length === 1, 5_000);
+      const waiting = Promise.all(Array.from({ length: 4 }, (_, i) => color(worker, `192.0.2.${120 + i}`)));
+      assert.equal(await leaving, 'abandoned');
+      assert.deepEqual(await waiting, Array(4).fill({ status: 200, color: 'a' }));
+      assert.deepEqual(await color(worker), { status: 200, color: 'a' });
+      assert.equal(cdn.requests.length, 1, 'the read the leaving request started completed: no second read');
+      assert.equal((await readiness(worker)).status, 200);
+    } finally {
+      await worker.dispose();
+      await cdn.close();
     }
   });
 });

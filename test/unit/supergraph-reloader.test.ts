@@ -155,3 +155,58 @@ describe("the source's own pause (GraphOS Uplink's minDelaySeconds)", () => {
     assert.equal(reads, 2, 'the unchanged answer asked for its own delay');
   });
 });
+
+describe('a run that never settles (its request cancelled in workerd)', () => {
+  test('taken as lost after lostAfterMs without progress: the next refresh reads again; the lost run, if it resumes, changes nothing', async () => {
+    let clock = Date.UTC(2030, 0, 1);
+    let release!: (read: SourceRead) => void;
+    const lost = new Promise<SourceRead>((resolve) => (release = resolve));
+    let reads = 0;
+    const swapped: string[] = [];
+    const reloader = createSupergraphReloader({
+      read: () => (++reads === 1 ? lost : Promise.resolve({ kind: 'sdl', sdl: sdl('b') })),
+      check: () => undefined,
+      swap: async (text) => void swapped.push(text),
+      log: createLogger('error', () => {}),
+      now: () => clock,
+      lostAfterMs: 5_000,
+    });
+    void reloader.refresh();
+    assert.equal(reloader.reading(), true);
+    clock += 4_999;
+    void reloader.refresh();
+    assert.equal(reads, 1, 'still within its bound: one read at a time');
+    assert.equal(reloader.reading(), true);
+    clock += 1;
+    assert.equal(reloader.reading(), false, 'no progress for lostAfterMs');
+    await reloader.refresh();
+    assert.equal(reads, 2);
+    assert.equal(reloader.state().version, supergraphVersion(sdl('b')));
+    assert.equal(reloader.reading(), false);
+    const after = reloader.state();
+    release({ kind: 'sdl', sdl: sdl('a') });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(swapped, [sdl('b')], 'the lost run does not swap what it read late');
+    assert.equal(reloader.state(), after, 'nor change the state');
+  });
+
+  test('without lostAfterMs a run is never taken as lost', async () => {
+    let clock = 0;
+    let reads = 0;
+    const reloader = createSupergraphReloader({
+      read: () => {
+        reads++;
+        return new Promise<SourceRead>(() => {});
+      },
+      check: () => undefined,
+      swap: async () => {},
+      log: createLogger('error', () => {}),
+      now: () => clock,
+    });
+    void reloader.refresh();
+    clock += 10 * 60_000;
+    assert.equal(reloader.reading(), true);
+    void reloader.refresh();
+    assert.equal(reads, 1);
+  });
+});
