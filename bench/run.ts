@@ -15,6 +15,8 @@
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
  * BENCH_PAIRS (paired A/B rounds per start of a paired comparison, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per paired comparison, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
+ * BENCH_SUPERGRAPH_SWAP=1 adds the supergraph swap section (bench/supergraph-swap.ts; about 1 minute
+ * more), with SWAP_SECONDS (s of load each, default 5) and SWAP_CONNECTIONS (default 10).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -26,6 +28,7 @@ import { load, round, summarize, type PointResult, type Window } from './measure
 import { measureFreshPairs, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
 import { startSubgraphs } from './subgraphProcess.js';
+import { measureSupergraphSwap } from './supergraph-swap.js';
 import {
   contenders,
   peakRssMiB,
@@ -63,6 +66,10 @@ const settings = {
   /** Each gateway's first warm-up, at 10 connections, before the first point: to its steady speed. */
   firstWarmupSeconds: Number(env['BENCH_FIRST_WARMUP'] ?? 8),
   pairConnections: 10,
+  /** BENCH_SUPERGRAPH_SWAP=1: the supergraph swap section (opt-in). */
+  supergraphSwap: env['BENCH_SUPERGRAPH_SWAP'] === '1',
+  swapSeconds: Number(env['SWAP_SECONDS'] ?? 5),
+  swapConnections: Number(env['SWAP_CONNECTIONS'] ?? 10),
 };
 const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,tollgate-rust')
   .split(',')
@@ -298,6 +305,18 @@ async function main(): Promise<void> {
   }
   rmSync(runDir, { recursive: true, force: true });
 
+  let supergraphSwap: Results['supergraphSwap'];
+  if (settings.supergraphSwap) {
+    log(`supergraph swap: ${settings.swapSeconds} s steady and ${settings.swapSeconds} s with a swap every second, ${settings.swapConnections} connections`);
+    supergraphSwap = await measureSupergraphSwap({ seconds: settings.swapSeconds, connections: settings.swapConnections });
+    const { steady, swapping, timeToNewGraphMs, afterOne, afterMany } = supergraphSwap;
+    log(
+      `supergraph swap: ${steady.rps.toFixed(0)} → ${swapping.rps.toFixed(0)} req/s, p99 ${steady.p99} → ${swapping.p99} ms, non-2xx ${swapping.non2xx}, ` +
+        `errors ${swapping.errors}; new graph after ${timeToNewGraphMs.median} ms (max ${timeToNewGraphMs.max}); ` +
+        `RSS ${afterOne.rssMiB.toFixed(0)} → ${afterMany.rssMiB.toFixed(0)} MiB after ${afterMany.swaps} swaps`,
+    );
+  }
+
   const results: Results = {
     date: new Date().toISOString(),
     machine: {
@@ -331,6 +350,7 @@ async function main(): Promise<void> {
     contenders: infos,
     points,
     workerColdStart: workerStart,
+    ...(supergraphSwap ? { supergraphSwap } : {}),
     profiles,
     paired,
     bundle: existsSync(join(root, 'dist/worker/index.js')) ? bundleSize(join(root, 'dist/worker/index.js')) : undefined,
