@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleSize } from './bundle.js';
 import type { ProfileSummary } from './profile.js';
+import type { SupergraphSwapResult } from './supergraph-swap.js';
 import { groupedBarChart } from './svg.js';
 import { contenders as knownContenders } from './gateways/contenders.js';
 import type { JwtResult } from './jwt.js';
@@ -61,6 +62,8 @@ export interface Results {
   readonly profiles?: ProfileSummary[];
   /** Paired A/B rounds for the targets' verdicts (bench/paired.ts). */
   readonly paired?: PairedResult[];
+  /** The supergraph swap section (BENCH_SUPERGRAPH_SWAP=1, bench/supergraph-swap.ts). */
+  readonly supergraphSwap?: SupergraphSwapResult;
   readonly totalSeconds: number;
   /** The identity and rate-limit sections (BENCH_SECTIONS), each from its own latest run. */
   readonly identityAndPolicies?: IdentityAndPolicies;
@@ -463,6 +466,23 @@ export function writeReport(results: Results, root: string): void {
         ]
       : [];
 
+  const swap = results.supergraphSwap;
+  const swapSection = swap
+    ? [
+        '## Supergraph swap',
+        '',
+        `Tollgate on Node (\`dist/node/main.js\`), the supergraph a watched file swapped between two one-subgraph graphs that answer \`{ color }\` differently (bench/supergraph-swap.ts): ${swap.seconds} s of load at ${swap.connections} connections without swaps, then as long with a swap every second; the time from the file's rename to the first answer on the new graph (20 swaps, one request after another); RSS and V8 heap used (from /metrics) after 1 swap and after ${swap.afterMany.swaps}. One run on this machine: a figure, not a target.`,
+        '',
+        '| | req/s | p99 ms | non-2xx | errors |',
+        '|---|---:|---:|---:|---:|',
+        `| steady | ${swap.steady.rps.toFixed(0)} | ${swap.steady.p99} | ${swap.steady.non2xx} | ${swap.steady.errors} |`,
+        `| a swap every second | ${swap.swapping.rps.toFixed(0)} | ${swap.swapping.p99} | ${swap.swapping.non2xx} | ${swap.swapping.errors} |`,
+        '',
+        `Change to the first answer on the new graph: median ${swap.timeToNewGraphMs.median} ms, max ${swap.timeToNewGraphMs.max} ms. Memory: RSS ${swap.afterOne.rssMiB.toFixed(0)} MiB and heap ${swap.afterOne.heapMiB.toFixed(0)} MiB after 1 swap, ${swap.afterMany.rssMiB.toFixed(0)} MiB and ${swap.afterMany.heapMiB.toFixed(0)} MiB after ${swap.afterMany.swaps}.`,
+        '',
+      ]
+    : [];
+
   const s = results.settings;
   const m = results.machine;
   const md = [
@@ -514,6 +534,7 @@ export function writeReport(results: Results, root: string): void {
     '',
     ...(bundleRows.length ? ['| part | bytes | share | gzipped alone |', '|---|---:|---:|---:|', ...bundleRows, ''] : []),
     ...profileSection,
+    ...swapSection,
     '## Workload',
     '',
     '- Four federation subgraphs (bench/workload/): accounts (`User @key(id)`: name, username, birthday; `me`, `user(id)`, `users`), inventory (`Product`: `inStock`, `shippingEstimate @requires(fields: "price weight")`), products (`Product @key(upc)`: name, price, weight; `topProducts(first: Int = 5)`), reviews (`Review @key(id)`: body, product, `author @provides(fields: "username")`; `User.reviews`, `Product.reviews`). graphql-yoga + @apollo/subgraph, all four in one Node process on free loopback ports; composed with `composeSupergraph` (src/compose/compose.ts).',

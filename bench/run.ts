@@ -29,6 +29,8 @@
  * BENCH_WS_* settings there). Without `gateways`, the figures of the last full run
  * (bench/results/latest.json) are kept and only the named sections are measured again, e.g.
  * `BENCH_SECTIONS=jwt,policies npm run bench` (each of these sections takes a few minutes at most).
+ * BENCH_SUPERGRAPH_SWAP=1 adds the supergraph swap section (bench/supergraph-swap.ts; about 1 minute
+ * more), with SWAP_SECONDS (s of load each, default 5) and SWAP_CONNECTIONS (default 10).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -40,6 +42,7 @@ import { load, round, summarize, type PointResult, type Window } from './measure
 import { measureFreshPairs, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
 import { startSubgraphs } from './subgraphProcess.js';
+import { measureSupergraphSwap } from './supergraph-swap.js';
 import {
   contenders,
   peakRssMiB,
@@ -82,6 +85,10 @@ const settings = {
   /** Each gateway's first warm-up, at 10 connections, before the first point: to its steady speed. */
   firstWarmupSeconds: Number(env['BENCH_FIRST_WARMUP'] ?? 8),
   pairConnections: 10,
+  /** BENCH_SUPERGRAPH_SWAP=1: the supergraph swap section (opt-in). */
+  supergraphSwap: env['BENCH_SUPERGRAPH_SWAP'] === '1',
+  swapSeconds: Number(env['SWAP_SECONDS'] ?? 5),
+  swapConnections: Number(env['SWAP_CONNECTIONS'] ?? 10),
 };
 const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,tollgate-rust')
   .split(',')
@@ -330,6 +337,18 @@ async function gatewaySuite(): Promise<Results> {
   }
   rmSync(runDir, { recursive: true, force: true });
 
+  let supergraphSwap: Results['supergraphSwap'];
+  if (settings.supergraphSwap) {
+    log(`supergraph swap: ${settings.swapSeconds} s steady and ${settings.swapSeconds} s with a swap every second, ${settings.swapConnections} connections`);
+    supergraphSwap = await measureSupergraphSwap({ seconds: settings.swapSeconds, connections: settings.swapConnections });
+    const { steady, swapping, timeToNewGraphMs, afterOne, afterMany } = supergraphSwap;
+    log(
+      `supergraph swap: ${steady.rps.toFixed(0)} → ${swapping.rps.toFixed(0)} req/s, p99 ${steady.p99} → ${swapping.p99} ms, non-2xx ${swapping.non2xx}, ` +
+        `errors ${swapping.errors}; new graph after ${timeToNewGraphMs.median} ms (max ${timeToNewGraphMs.max}); ` +
+        `RSS ${afterOne.rssMiB.toFixed(0)} → ${afterMany.rssMiB.toFixed(0)} MiB after ${afterMany.swaps} swaps`,
+    );
+  }
+
   const results: Results = {
     date: new Date().toISOString(),
     machine: {
@@ -363,6 +382,7 @@ async function gatewaySuite(): Promise<Results> {
     contenders: infos,
     points,
     workerColdStart: workerStart,
+    ...(supergraphSwap ? { supergraphSwap } : {}),
     profiles,
     paired,
     bundle: existsSync(join(root, 'dist/worker/index.js')) ? bundleSize(join(root, 'dist/worker/index.js')) : undefined,

@@ -10,77 +10,115 @@
  *   swaps included: `afterMany.swaps` says how many).
  *
  * Prints the figures; writes nothing. A figure of this machine at this moment, not a target.
+ * `npm run bench` runs it too with BENCH_SUPERGRAPH_SWAP=1 (`measureSupergraphSwap`), its figures
+ * then in BENCHMARKS.md and bench/results/latest.json.
  */
 import autocannon from 'autocannon';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startGatewayProcess } from '../test/support/process.js';
 import { askColor, twoColorGraphs } from '../test/support/supergraphs.js';
 
-const seconds = Number(process.env['SWAP_SECONDS'] ?? 5);
-const connections = Number(process.env['SWAP_CONNECTIONS'] ?? 10);
-
-const graphs = await twoColorGraphs();
-const dir = mkdtempSync(join(tmpdir(), 'tollgate-swap-bench-'));
-const file = join(dir, 'supergraph.graphql');
-writeFileSync(file, graphs.a);
-const gateway = await startGatewayProcess({ SUPERGRAPH: file, RATE_LIMIT_ENABLED: 'false', METRICS_PORT: '0', LOG_LEVEL: 'info' });
-const metricsUrl = /http:\/\/\S+\/metrics/.exec(String(gateway.logs.find((l) => l['msg'] === 'started')?.['metrics']))?.[0];
-let current = 'a';
-
-function swap(): string {
-  current = current === 'a' ? 'b' : 'a';
-  writeFileSync(`${file}.tmp`, current === 'a' ? graphs.a : graphs.b);
-  renameSync(`${file}.tmp`, file);
-  return current;
+interface LoadFigures {
+  readonly rps: number;
+  readonly p99: number;
+  readonly non2xx: number;
+  readonly errors: number;
 }
 
-async function load(withSwaps: boolean): Promise<{ rps: number; p99: number; non2xx: number; errors: number }> {
-  const timer = withSwaps ? setInterval(swap, 1000) : undefined;
-  const result = await autocannon({
-    url: `${gateway.url}/graphql`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ color }' }),
-    connections,
-    duration: seconds,
-  });
-  clearInterval(timer);
-  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+export interface SupergraphSwapResult {
+  readonly connections: number;
+  readonly seconds: number;
+  readonly steady: LoadFigures;
+  readonly swapping: LoadFigures;
+  readonly timeToNewGraphMs: { readonly median: number; readonly max: number };
+  readonly afterOne: { readonly rssMiB: number; readonly heapMiB: number };
+  readonly afterMany: { readonly swaps: number; readonly rssMiB: number; readonly heapMiB: number };
 }
 
-async function timeToNewGraph(): Promise<number> {
-  const started = performance.now();
-  const expected = swap();
-  while ((await askColor(gateway.url)).color !== expected) {
-    // Sequential requests: the first answer on the new graph ends the wait.
+/** The measurements above, on a gateway started and stopped here; `seconds` of load each, at `connections`. */
+export async function measureSupergraphSwap(options: {
+  readonly seconds: number;
+  readonly connections: number;
+}): Promise<SupergraphSwapResult> {
+  const { seconds, connections } = options;
+  const graphs = await twoColorGraphs();
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-swap-bench-'));
+  const file = join(dir, 'supergraph.graphql');
+  writeFileSync(file, graphs.a);
+  const gateway = await startGatewayProcess({ SUPERGRAPH: file, RATE_LIMIT_ENABLED: 'false', METRICS_PORT: '0', LOG_LEVEL: 'info' }).catch(
+    async (error: unknown) => {
+      await graphs.close();
+      throw error;
+    },
+  );
+  const metricsUrl = /http:\/\/\S+\/metrics/.exec(String(gateway.logs.find((l) => l['msg'] === 'started')?.['metrics']))?.[0];
+  let current = 'a';
+
+  function swap(): string {
+    current = current === 'a' ? 'b' : 'a';
+    writeFileSync(`${file}.tmp`, current === 'a' ? graphs.a : graphs.b);
+    renameSync(`${file}.tmp`, file);
+    return current;
   }
-  return performance.now() - started;
+
+  async function load(withSwaps: boolean): Promise<LoadFigures> {
+    const timer = withSwaps ? setInterval(swap, 1000) : undefined;
+    const result = await autocannon({
+      url: `${gateway.url}/graphql`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ color }' }),
+      connections,
+      duration: seconds,
+    });
+    clearInterval(timer);
+    return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  }
+
+  async function timeToNewGraph(): Promise<number> {
+    const started = performance.now();
+    const expected = swap();
+    while ((await askColor(gateway.url)).color !== expected) {
+      // Sequential requests: the first answer on the new graph ends the wait.
+    }
+    return performance.now() - started;
+  }
+
+  async function memory(): Promise<{ rssMiB: number; heapMiB: number }> {
+    await new Promise((r) => setTimeout(r, 2000));
+    const text = await (await fetch(metricsUrl!)).text();
+    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
+    return { rssMiB: read('process_resident_memory_bytes'), heapMiB: read('nodejs_heap_size_used_bytes') };
+  }
+
+  try {
+    await load(false); // warm-up
+    const steady = await load(false);
+    await timeToNewGraph();
+    const afterOne = await memory();
+    const swapping = await load(true);
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) times.push(await timeToNewGraph());
+    times.sort((x, y) => x - y);
+    for (let i = 0; i < 100; i++) await timeToNewGraph();
+    const loads = gateway.logs.filter((l) => l['msg'] === 'supergraph loaded').length;
+    const afterMany = { swaps: loads - 1, ...(await memory()) };
+    const timeToNewGraphMs = { median: Math.round(times[10]!), max: Math.round(times[19]!) };
+    return { connections, seconds, steady, swapping, timeToNewGraphMs, afterOne, afterMany };
+  } finally {
+    await gateway.stop();
+    await graphs.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-async function memory(): Promise<{ rssMiB: number; heapMiB: number }> {
-  await new Promise((r) => setTimeout(r, 2000));
-  const text = await (await fetch(metricsUrl!)).text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
-  return { rssMiB: read('process_resident_memory_bytes'), heapMiB: read('nodejs_heap_size_used_bytes') };
-}
-
-try {
-  await load(false); // warm-up
-  const steady = await load(false);
-  await timeToNewGraph();
-  const afterOne = await memory();
-  const swapping = await load(true);
-  const times: number[] = [];
-  for (let i = 0; i < 20; i++) times.push(await timeToNewGraph());
-  times.sort((x, y) => x - y);
-  for (let i = 0; i < 100; i++) await timeToNewGraph();
-  const loads = gateway.logs.filter((l) => l['msg'] === 'supergraph loaded').length;
-  const afterMany = { swaps: loads - 1, ...(await memory()) };
-  const timeToNewGraphMs = { median: Math.round(times[10]!), max: Math.round(times[19]!) };
-  console.log(JSON.stringify({ connections, seconds, steady, swapping, timeToNewGraphMs, afterOne, afterMany }, null, 2));
-} finally {
-  await gateway.stop();
-  await graphs.close();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await measureSupergraphSwap({
+    seconds: Number(process.env['SWAP_SECONDS'] ?? 5),
+    connections: Number(process.env['SWAP_CONNECTIONS'] ?? 10),
+  });
+  console.log(JSON.stringify(result, null, 2));
 }

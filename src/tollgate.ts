@@ -47,6 +47,8 @@ export interface TollgateDeps<O extends TollgateObservability = TollgateObservab
   readonly supergraphSource?: {
     readonly read: (etag: string | undefined) => Promise<SourceRead>;
     readonly check?: (sdl: string) => string | undefined;
+    /** A run without progress for this long is taken as lost (see ReloaderDeps.lostAfterMs). */
+    readonly lostAfterMs?: number;
   };
   readonly log: Logger;
   /** The rate-limit store; by default the one the configuration names (`createStore`). */
@@ -110,6 +112,7 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
     log: deps.log,
     now: Date.now,
     ...(source || supergraphSdl === undefined ? {} : { initial: supergraphSdl }),
+    ...(source?.lostAfterMs === undefined ? {} : { lostAfterMs: source.lostAfterMs }),
   });
   const handler = createHandler({
     config,

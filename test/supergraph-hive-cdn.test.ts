@@ -1,40 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { describe, test } from 'node:test';
 import { supergraphVersion } from '../src/supergraph/version.js';
 import { runGatewayExpectingFailure, startGatewayProcess } from './support/process.js';
-import { askColor, readiness, listenLoopback, twoColorGraphsForFile, waitFor } from './support/supergraphs.js';
-
-/**
- * A stand-in for Hive CDN as its clients see it: `GET <endpoint>/supergraph` with the
- * `X-Hive-CDN-Key` header (403 without the right key), the artifact with an `ETag`, and 304 for
- * a matching `If-None-Match`.
- */
-async function startHiveCdn(key: string, initial: string) {
-  let artifact = initial;
-  const requests: { path: string; key: string | undefined; ifNoneMatch: string | undefined; status: number }[] = [];
-  const server: Server = createServer((req, res) => {
-    const record = { path: req.url ?? '', key: req.headers['x-hive-cdn-key'] as string | undefined, ifNoneMatch: req.headers['if-none-match'], status: 0 };
-    requests.push(record);
-    const answer = (status: number, headers: Record<string, string>, body?: string) => {
-      record.status = status;
-      res.writeHead(status, headers);
-      res.end(body);
-    };
-    if (req.method !== 'GET' || req.url !== '/artifacts/v1/target-1/supergraph') return answer(404, { 'content-type': 'text/plain' }, 'Not Found');
-    if (record.key !== key) return answer(403, { 'content-type': 'text/plain' }, 'Invalid CDN key');
-    const etag = `"${supergraphVersion(artifact)}"`;
-    if (record.ifNoneMatch === etag) return answer(304, { etag });
-    answer(200, { 'content-type': 'text/plain', etag }, artifact);
-  });
-  const { origin, close } = await listenLoopback(server);
-  return {
-    endpoint: `${origin}/artifacts/v1/target-1`,
-    requests,
-    set: (text: string) => void (artifact = text),
-    close,
-  };
-}
+import { startHiveCdn } from './support/registries.js';
+import { askColor, readiness, twoColorGraphsForFile, waitFor } from './support/supergraphs.js';
 
 const colorGraphs = twoColorGraphsForFile();
 

@@ -2,30 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { composeSupergraph } from '../src/compose/compose.js';
 import { supergraphVersion } from '../src/supergraph/version.js';
-import { startSupergraphServer, twoColorGraphs, waitFor } from './support/supergraphs.js';
-import { startWorker, type TestWorker } from './support/worker.js';
+import { startSupergraphServer, twoColorGraphs, waitFor, workerColor as color, workerReadiness as readiness } from './support/supergraphs.js';
+import { startWorker } from './support/worker.js';
 
 let graphs: Awaited<ReturnType<typeof twoColorGraphs>>;
 before(async () => {
   graphs = await twoColorGraphs();
 });
 after(() => graphs.close());
-
-async function color(worker: TestWorker, ip = '192.0.2.90'): Promise<{ status: number; color: string }> {
-  const response = await worker.fetch('/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ color }' }),
-    clientIp: ip,
-  });
-  const body = (await response.json()) as { data?: { color?: string }; errors?: unknown };
-  return { status: response.status, color: body.data?.color ?? `errors: ${JSON.stringify(body.errors)}` };
-}
-
-async function readiness(worker: TestWorker): Promise<{ status: number; body: Record<string, any> }> {
-  const response = await worker.fetch('/readiness');
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
 
 describe('the supergraph on Workers: cached per isolate, refreshed in the background', () => {
   test('a changed supergraph is served after SUPERGRAPH_POLL_SECONDS; a hanging refresh is never on a request path', async () => {

@@ -1,7 +1,10 @@
-/** One read of a supergraph source: a new text, or the same as last time. */
+/**
+ * One read of a supergraph source: a new text, or the same as last time. `minDelayMs`: the source
+ * asks not to be read again sooner (GraphOS Uplink's `minDelaySeconds`).
+ */
 export type SourceRead =
-  | { readonly kind: 'unchanged' }
-  | { readonly kind: 'sdl'; readonly sdl: string; readonly etag?: string | undefined };
+  | { readonly kind: 'unchanged'; readonly minDelayMs?: number | undefined }
+  | { readonly kind: 'sdl'; readonly sdl: string; readonly etag?: string | undefined; readonly minDelayMs?: number | undefined };
 
 export interface UrlFetchOptions {
   readonly url: string;

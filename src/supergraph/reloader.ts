@@ -21,15 +21,25 @@ export interface ReloaderDeps {
   readonly now: () => number;
   /** A graph already served (the demo's, or one given at construction): its text. */
   readonly initial?: string;
+  /**
+   * A run that has made no progress for this long is taken as lost, and the next `refresh()` starts
+   * another. In workerd a read started by a request that was then cancelled never settles: without
+   * this bound, no later read would start. Longer than the read's own deadline. Unset: never.
+   */
+  readonly lostAfterMs?: number;
 }
 
 export interface SupergraphReloader {
   /**
    * Reads the source once and swaps in a new good supergraph. One read at a time: a call while one
    * runs waits for it and for one more read after it (the change that caused the call is seen).
-   * Never throws: failures are in the state, logged once per distinct failure and counted.
+   * No read sooner than the last read's `minDelayMs` asked (GraphOS Uplink's `minDelaySeconds`): a
+   * call before then does nothing. Never throws: failures are in the state, logged once per
+   * distinct failure and counted.
    */
   refresh(): Promise<void>;
+  /** Whether a run is under way (one taken as lost is not). */
+  reading(): boolean;
   state(): SupergraphState;
 }
 
@@ -37,7 +47,8 @@ export interface SupergraphReloader {
  * Keeps the last good supergraph: a new text is checked, then loaded by the runtime; any failure
  * on the way (unreachable, HTTP error, HTML, over the size bound, deadline, invalid SDL, refused by
  * the runtime) leaves the served graph as it was. A refused version is not offered to the runtime
- * again (it failed already) until another one was served.
+ * again (it failed already) until another one was served. What a run taken as lost does if it ever
+ * resumes changes nothing.
  */
 export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader {
   const { log, now } = deps;
@@ -45,8 +56,14 @@ export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader
     deps.initial === undefined ? initialSupergraphState : supergraphLoaded(initialSupergraphState, supergraphVersion(deps.initial), now());
   let etag: string | undefined;
   let refused: { version: string; error: string } | undefined;
-  let running: Promise<void> | undefined;
+  // The run under way: its promise, and when it last made progress (started, read, swapped).
+  let run: { readonly promise: Promise<void>; progressAt: number } | undefined;
   let again = false;
+  const live = (candidate: typeof run): candidate is NonNullable<typeof run> =>
+    candidate !== undefined && (deps.lostAfterMs === undefined || now() - candidate.progressAt < deps.lostAfterMs);
+  // The source's own pause: no read before this time (milliseconds since the epoch).
+  let notBefore = Number.NEGATIVE_INFINITY;
+  const paused = (): boolean => notBefore > Number.NEGATIVE_INFINITY && now() < notBefore;
 
   const fail = (error: string): void => {
     const next = supergraphFailed(state, error, now());
@@ -54,14 +71,23 @@ export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader
     if (next.log) log.warn('supergraph update failed: the last good supergraph is kept', { version: state.version ?? null, error });
   };
 
-  async function once(): Promise<void> {
+  /**
+   * One read and what follows from it. `current()` is false once another run replaced this one (it
+   * was taken as lost): from then on it changes nothing here. A swap it had already begun may still
+   * complete in the runtime; the runtime takes one swap at a time, so the replacing run's, begun
+   * later from a later read, lands after it.
+   */
+  async function once(current: () => boolean, progress: () => void): Promise<void> {
     let read: SourceRead;
     try {
       read = await deps.read(etag);
     } catch (error) {
-      fail(error instanceof Error ? error.message : String(error));
+      if (current()) fail(error instanceof Error ? error.message : String(error));
       return;
     }
+    if (!current()) return;
+    progress();
+    if (read.minDelayMs !== undefined) notBefore = now() + read.minDelayMs;
     if (read.kind === 'unchanged') {
       state = supergraphUnchanged(state, now());
       return;
@@ -81,9 +107,11 @@ export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader
     try {
       await deps.swap(read.sdl);
     } catch (error) {
+      if (!current()) return;
       refused = { version, error: `the gateway runtime refused it: ${error instanceof Error ? error.message : String(error)}` };
       return fail(refused.error);
     }
+    if (!current()) return;
     const previous = state.version ?? null;
     etag = read.etag;
     refused = undefined;
@@ -93,20 +121,28 @@ export function createSupergraphReloader(deps: ReloaderDeps): SupergraphReloader
 
   return {
     refresh() {
-      if (running) {
+      if (live(run)) {
         again = true;
-        return running;
+        return run.promise;
       }
-      running = (async () => {
+      if (paused()) return Promise.resolve();
+      again = false;
+      const mine = { promise: Promise.resolve(), progressAt: now() };
+      const current = () => run === mine;
+      const progress = () => void (mine.progressAt = now());
+      run = mine;
+      mine.promise = (async () => {
         do {
           again = false;
-          await once();
-        } while (again);
+          progress();
+          await once(current, progress);
+        } while (again && current() && !paused());
       })().finally(() => {
-        running = undefined;
+        if (current()) run = undefined;
       });
-      return running;
+      return mine.promise;
     },
+    reading: () => live(run),
     state: () => state,
   };
 }

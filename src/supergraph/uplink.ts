@@ -25,14 +25,25 @@ export interface UplinkOptions {
 }
 
 type RouterConfig =
-  | { __typename: 'RouterConfigResult'; id: string; supergraphSdl: string }
-  | { __typename: 'Unchanged'; id: string }
+  | { __typename: 'RouterConfigResult'; id: string; supergraphSdl: string; minDelaySeconds?: unknown }
+  | { __typename: 'Unchanged'; id: string; minDelaySeconds?: unknown }
   | { __typename: 'FetchError'; code: string; message: string };
 
 /**
+ * Uplink's `minDelaySeconds` (how long to wait before the next poll, which Apollo Router honours)
+ * in milliseconds; undefined when absent or not a non-negative number.
+ *
+ * @example minDelayOf(30) // 30000
+ */
+export function minDelayOf(seconds: unknown): number | undefined {
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/**
  * One poll of Apollo GraphOS Uplink: the `SupergraphSdl` query with `ifAfterId`. A new supergraph
- * comes back with its `id` as the ETag of the text; `Unchanged` is `unchanged`; a `FetchError`
- * (a wrong key, an unknown graph ref, retry later) or a GraphQL error throws with its code and message.
+ * comes back with its `id` as the ETag of the text; `Unchanged` is `unchanged`; both carry Uplink's
+ * `minDelaySeconds` as `minDelayMs`. A `FetchError` (a wrong key, an unknown graph ref, retry
+ * later) or a GraphQL error throws with its code and message.
  */
 export async function fetchFromUplink(options: UplinkOptions): Promise<SourceRead> {
   const signal = AbortSignal.timeout(options.timeoutMs);
@@ -62,8 +73,9 @@ export async function fetchFromUplink(options: UplinkOptions): Promise<SourceRea
     const config = body.data?.routerConfig;
     if (!config) throw new Error('GraphOS Uplink: no routerConfig in the answer');
     if (config.__typename === 'FetchError') throw new Error(`GraphOS Uplink: ${config.code}: ${config.message}`);
-    if (config.__typename === 'Unchanged') return { kind: 'unchanged' };
-    return { kind: 'sdl', sdl: config.supergraphSdl, etag: config.id };
+    const minDelayMs = minDelayOf(config.minDelaySeconds);
+    if (config.__typename === 'Unchanged') return { kind: 'unchanged', minDelayMs };
+    return { kind: 'sdl', sdl: config.supergraphSdl, etag: config.id, minDelayMs };
   } catch (error) {
     if (signal.aborted) throw new Error(`GraphOS Uplink: no complete answer within ${options.timeoutMs} ms (SUPERGRAPH_TIMEOUT_MS)`);
     throw new Error(describeFetchError(error));

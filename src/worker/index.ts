@@ -33,10 +33,16 @@ interface Isolate {
   /** Whether the supergraph comes from `SUPERGRAPH` (refreshed), rather than the demo's. */
   readonly fetched: boolean;
   readonly ttlMs: number;
-  /** The deadline of one read of the source (`SUPERGRAPH_TIMEOUT_MS`). */
-  readonly readTimeoutMs: number;
-  refresh: { lastStartedAt: number; running: boolean };
+  /** When the last refresh was started (milliseconds since the epoch). */
+  lastRefreshAt: number;
 }
+
+/**
+ * How long past a read's own deadline (`SUPERGRAPH_TIMEOUT_MS`) a run of the reloader that shows no
+ * progress is taken as lost: its request was cancelled, or its `waitUntil` time ran out, and what it
+ * awaits will never settle. The next request then starts another.
+ */
+const lostMarginMs = 1000;
 
 let cached: Isolate | undefined;
 
@@ -62,6 +68,7 @@ function isolateFor(env: Env): Isolate {
           supergraphSource: {
             read: (etag: string | undefined) => readRemote(location, settings, etag),
             ...(config.allowPrivateSubgraphs ? {} : { check: privateSubgraphsProblem }),
+            lostAfterMs: settings.timeoutMs + lostMarginMs,
           },
         }),
     log,
@@ -73,8 +80,7 @@ function isolateFor(env: Env): Isolate {
     tollgate,
     fetched: location !== undefined,
     ttlMs: settings.pollMs,
-    readTimeoutMs: settings.timeoutMs,
-    refresh: { lastStartedAt: 0, running: false },
+    lastRefreshAt: 0,
   };
   log.info('started', {
     platform: 'worker',
@@ -94,27 +100,34 @@ function durableObjectNamespace(env: Env, name: string): RateLimiterNamespace {
   return binding as RateLimiterNamespace;
 }
 
-/** Runs a refresh of the isolate's supergraph, marking it running (one at a time). */
-function startRefresh(isolate: Isolate): Promise<void> {
-  isolate.refresh = { lastStartedAt: Date.now(), running: true };
-  return isolate.tollgate.supergraph.refresh().finally(() => {
-    isolate.refresh = { ...isolate.refresh, running: false };
-  });
+/**
+ * Starts a refresh of the isolate's supergraph, kept alive past the request's own end through
+ * `waitUntil`: when the client leaves, workerd cancels the request's work but not that (for a
+ * while), so the read and the swap complete for the requests that come after.
+ */
+function startRefresh(isolate: Isolate, ctx: ExecutionContext): Promise<void> {
+  isolate.lastRefreshAt = Date.now();
+  const refresh = isolate.tollgate.supergraph.refresh();
+  ctx.waitUntil(refresh);
+  return refresh;
 }
 
 /**
  * The first load, on the request's path. One request reads; one that arrives meanwhile waits on
  * timers of its own and looks at the state, rather than awaiting the reading request's promise:
  * in workerd a promise settled by another request's I/O never settles if that request is
- * cancelled (its client left), and the waiter would hang. Past the read's deadline (plus a margin)
- * with nothing loaded, the waiter stops waiting and is answered 503.
+ * cancelled (its client left), and the waiter would hang. The read ended (loaded, or failed: the
+ * state changed) or it was taken as lost (no progress past its deadline; the state unchanged):
+ * then this request reads itself, unless another already does.
  */
-async function firstLoad(isolate: Isolate): Promise<void> {
-  if (!isolate.refresh.running) return startRefresh(isolate);
-  const giveUpAt = Date.now() + isolate.readTimeoutMs + 1000;
-  while (isolate.refresh.running && isolate.tollgate.supergraph.state().version === undefined) {
-    if (Date.now() >= giveUpAt) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+async function firstLoad(isolate: Isolate, ctx: ExecutionContext): Promise<void> {
+  const { supergraph } = isolate.tollgate;
+  // A bound on reads lost one after another; each wait below is bounded by the reloader's lostAfterMs.
+  for (let round = 0; round < 3; round++) {
+    if (!supergraph.reading()) return startRefresh(isolate, ctx);
+    const before = supergraph.state();
+    while (supergraph.reading()) await new Promise((resolve) => setTimeout(resolve, 20));
+    if (supergraph.state() !== before) return;
   }
 }
 
@@ -131,7 +144,7 @@ async function handlerFor(env: Env, request: Request, ctx: ExecutionContext): Pr
   if (tollgate.supergraph.state().version === undefined) {
     // /readiness answers its own 503 shape with no graph.
     if (new URL(request.url).pathname === '/readiness') return tollgate.handler;
-    await firstLoad(isolate);
+    await firstLoad(isolate, ctx);
     const state = tollgate.supergraph.state();
     if (state.version === undefined) {
       const error = state.lastUpdate?.error ?? 'not loaded';
@@ -140,7 +153,8 @@ async function handlerFor(env: Env, request: Request, ctx: ExecutionContext): Pr
     }
     return tollgate.handler;
   }
-  if (refreshDue(isolate.refresh, Date.now(), isolate.ttlMs)) ctx.waitUntil(startRefresh(isolate));
+  const refresh = { lastStartedAt: isolate.lastRefreshAt, running: tollgate.supergraph.reading() };
+  if (refreshDue(refresh, Date.now(), isolate.ttlMs)) void startRefresh(isolate, ctx);
   return tollgate.handler;
 }
 

@@ -6,6 +6,7 @@ import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { composeSupergraph } from '../../src/compose/compose.js';
 import { supergraphVersion } from '../../src/supergraph/version.js';
+import type { TestWorker } from './worker.js';
 
 const colorTypeDefs = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
@@ -138,6 +139,23 @@ export async function askColor(gatewayUrl: string): Promise<{ status: number; co
 
 export async function readiness(gatewayUrl: string): Promise<{ status: number; body: Record<string, any> }> {
   const response = await fetch(`${gatewayUrl}/readiness`);
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+/** `{ color }` through the Worker in workerd (from client address `ip`): the status and the colour (or the errors' text). */
+export async function workerColor(worker: TestWorker, ip = '192.0.2.90'): Promise<{ status: number; color: string }> {
+  const response = await worker.fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ color }' }),
+    clientIp: ip,
+  });
+  const body = (await response.json()) as { data?: { color?: string }; errors?: unknown };
+  return { status: response.status, color: body.data?.color ?? `errors: ${JSON.stringify(body.errors)}` };
+}
+
+export async function workerReadiness(worker: TestWorker): Promise<{ status: number; body: Record<string, any> }> {
+  const response = await worker.fetch('/readiness');
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from 'miniflare';
 
 export const workerBundle = new URL('../../dist/worker/index.js', import.meta.url).pathname;
 const bundleDir = dirname(workerBundle);
@@ -12,10 +12,34 @@ export interface TestWorker {
   /** Every JSON line the Worker logged (console.log), parsed. */
   readonly logs: Record<string, unknown>[];
   fetch(path: string, init?: RequestInit & { clientIp?: string }): Promise<Response>;
+  /**
+   * With `withClient`: a client Worker calls Tollgate through a service binding and aborts that
+   * call after `abandonAfterMs`, as a client that leaves does: workerd cancels Tollgate's request
+   * (its I/O stops, what it awaits never settles), which a dropped HTTP connection to local workerd
+   * does not do. 'abandoned', or 'answered' when Tollgate answered before the abort.
+   */
+  fetchAbandoned(path: string, init: RequestInit, abandonAfterMs: number): Promise<'abandoned' | 'answered'>;
   /** Waits until a log line matches, or fails after `timeoutMs`. */
   waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   dispose(): Promise<void>;
 }
+
+/** A Worker that forwards a request to Tollgate through a service binding and gives up on it after a while. */
+const abandoningClient = `
+export default {
+  async fetch(request, env) {
+    const after = Number(request.headers.get('x-abandon-after-ms'));
+    const headers = new Headers(request.headers);
+    headers.delete('x-abandon-after-ms');
+    try {
+      const url = new URL(request.url);
+      await env.TOLLGATE.fetch('http://tollgate.test' + url.pathname + url.search, { method: request.method, headers, body: await request.text() || undefined, signal: AbortSignal.timeout(after) });
+      return new Response('answered');
+    } catch {
+      return new Response('abandoned');
+    }
+  },
+};`;
 
 /** Loads the built bundle (`npm run build:worker`) in workerd through Miniflare, offline (a fixed `cf`). */
 export async function startWorker(
@@ -28,6 +52,8 @@ export async function startWorker(
     persistPath?: string;
     /** More Workers beside the bundle (ES module source), e.g. one whose Durable Objects misbehave. */
     extraWorkers?: { name: string; script: string; durableObjects?: Record<string, string> }[];
+    /** Also run a client Worker that calls Tollgate through a service binding (`fetchAbandoned`). */
+    withClient?: boolean;
   } = {},
 ): Promise<TestWorker> {
   if (!existsSync(workerBundle)) throw new Error(`${workerBundle} is missing: run npm run build:worker first`);
@@ -44,7 +70,7 @@ export async function startWorker(
       }
     }
   };
-  const main = {
+  const tollgate: V4WorkerOptions = {
     name: 'tollgate',
     // The bundle and the text modules wrangler emitted beside it, listed (Miniflare would
     // otherwise walk the imports and refuse the runtime's dynamic `import()` calls).
@@ -62,15 +88,16 @@ export async function startWorker(
     ...(options.durableObjects ? { durableObjects: options.durableObjects } : {}),
     ...(options.outboundService ? { outboundService: options.outboundService as never } : {}),
   };
-  const shared = {
-    // A fixed `request.cf` as Cloudflare's edge sets it (a record: nothing is fetched). The runtime's
-    // HTTP executor looks at `request.cf` to know it must not share an AbortController between
-    // requests, which workerd forbids (`cf: false` would hide exactly that).
-    cf: { colo: 'TST', country: 'XX', asn: 64496 },
-    handleStructuredLogs: ({ message }: { message: string }) => collect(message),
-    ...(options.persistPath ? { resourcePersistencePath: options.persistPath } : {}),
+  // Reached at client.test (a route of its own); Tollgate stays the default for every other host.
+  const client: V4WorkerOptions = {
+    name: 'client',
+    modules: true,
+    script: abandoningClient,
+    compatibilityDate: '2026-11-17',
+    routes: ['client.test/*'],
+    serviceBindings: { TOLLGATE: 'tollgate' },
   };
-  const extra = (options.extraWorkers ?? []).map(({ name, script, durableObjects }) => ({
+  const extra: V4WorkerOptions[] = (options.extraWorkers ?? []).map(({ name, script, durableObjects }) => ({
     name,
     modules: true,
     script,
@@ -78,9 +105,15 @@ export async function startWorker(
     compatibilityDate: '2026-11-17',
     compatibilityFlags: ['nodejs_compat'],
   }));
-  const mf = new Miniflare(
-    convertV4MiniflareOptions((extra.length > 0 ? { ...shared, workers: [main, ...extra] } : { ...shared, ...main }) as never),
-  );
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    workers: [tollgate, ...(options.withClient ? [client] : []), ...extra],
+    // A fixed `request.cf` as Cloudflare's edge sets it (a record: nothing is fetched). The runtime's
+    // HTTP executor looks at `request.cf` to know it must not share an AbortController between
+    // requests, which workerd forbids (`cf: false` would hide exactly that).
+    cf: { colo: 'TST', country: 'XX', asn: 64496 },
+    handleStructuredLogs: ({ message }) => collect(message),
+    ...(options.persistPath ? { resourcePersistencePath: options.persistPath } : {}),
+  }));
   try {
     await mf.ready;
   } catch (error) {
@@ -96,6 +129,13 @@ export async function startWorker(
       if (clientIp) headers.set('cf-connecting-ip', clientIp);
       const response = await mf.dispatchFetch(`http://tollgate.test${path}`, { ...rest, headers } as never);
       return response as unknown as Response;
+    },
+    async fetchAbandoned(path, init, abandonAfterMs) {
+      if (!options.withClient) throw new Error('fetchAbandoned needs startWorker(…, { withClient: true })');
+      const headers = new Headers(init.headers);
+      headers.set('x-abandon-after-ms', String(abandonAfterMs));
+      const response = await mf.dispatchFetch(`http://client.test${path}`, { ...init, headers } as never);
+      return (await response.text()) === 'abandoned' ? 'abandoned' : 'answered';
     },
     async waitForLog(match, timeoutMs = 5_000) {
       const deadline = Date.now() + timeoutMs;

@@ -124,3 +124,89 @@ describe('the supergraph reloader', () => {
     assert.equal(reloader.state().lastUpdate?.error, 'no join__Graph');
   });
 });
+
+describe("the source's own pause (GraphOS Uplink's minDelaySeconds)", () => {
+  test('no read before the delay the last read asked for; a read again after it', async () => {
+    let clock = Date.UTC(2030, 0, 1);
+    let reads = 0;
+    const reloader = createSupergraphReloader({
+      read: async () => {
+        reads++;
+        return reads === 1 ? { kind: 'sdl', sdl: sdl('a'), etag: 'v1', minDelayMs: 30_000 } : { kind: 'unchanged', minDelayMs: 30_000 };
+      },
+      check: () => undefined,
+      swap: async () => {},
+      log: createLogger('error', () => {}),
+      now: () => clock,
+    });
+    await reloader.refresh();
+    assert.equal(reads, 1);
+    clock += 10_000;
+    await reloader.refresh();
+    clock += 19_999;
+    await reloader.refresh();
+    assert.equal(reads, 1, 'asked not to be read for 30 s');
+    assert.equal(reloader.state().version, supergraphVersion(sdl('a')));
+    clock += 1;
+    await reloader.refresh();
+    assert.equal(reads, 2, 'read again once the delay has passed');
+    clock += 5_000;
+    await reloader.refresh();
+    assert.equal(reads, 2, 'the unchanged answer asked for its own delay');
+  });
+});
+
+describe('a run that never settles (its request cancelled in workerd)', () => {
+  test('taken as lost after lostAfterMs without progress: the next refresh reads again; the lost run, if it resumes, changes nothing', async () => {
+    let clock = Date.UTC(2030, 0, 1);
+    let release!: (read: SourceRead) => void;
+    const lost = new Promise<SourceRead>((resolve) => (release = resolve));
+    let reads = 0;
+    const swapped: string[] = [];
+    const reloader = createSupergraphReloader({
+      read: () => (++reads === 1 ? lost : Promise.resolve({ kind: 'sdl', sdl: sdl('b') })),
+      check: () => undefined,
+      swap: async (text) => void swapped.push(text),
+      log: createLogger('error', () => {}),
+      now: () => clock,
+      lostAfterMs: 5_000,
+    });
+    void reloader.refresh();
+    assert.equal(reloader.reading(), true);
+    clock += 4_999;
+    void reloader.refresh();
+    assert.equal(reads, 1, 'still within its bound: one read at a time');
+    assert.equal(reloader.reading(), true);
+    clock += 1;
+    assert.equal(reloader.reading(), false, 'no progress for lostAfterMs');
+    await reloader.refresh();
+    assert.equal(reads, 2);
+    assert.equal(reloader.state().version, supergraphVersion(sdl('b')));
+    assert.equal(reloader.reading(), false);
+    const after = reloader.state();
+    release({ kind: 'sdl', sdl: sdl('a') });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(swapped, [sdl('b')], 'the lost run does not swap what it read late');
+    assert.equal(reloader.state(), after, 'nor change the state');
+  });
+
+  test('without lostAfterMs a run is never taken as lost', async () => {
+    let clock = 0;
+    let reads = 0;
+    const reloader = createSupergraphReloader({
+      read: () => {
+        reads++;
+        return new Promise<SourceRead>(() => {});
+      },
+      check: () => undefined,
+      swap: async () => {},
+      log: createLogger('error', () => {}),
+      now: () => clock,
+    });
+    void reloader.refresh();
+    clock += 10 * 60_000;
+    assert.equal(reloader.reading(), true);
+    void reloader.refresh();
+    assert.equal(reads, 1);
+  });
+});
