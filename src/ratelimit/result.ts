@@ -40,6 +40,8 @@ export interface AppliedPolicy {
   readonly tier: string;
   /** `mode: shadow`: decided, counted and logged; never rejects. */
   readonly shadow: boolean;
+  /** The Rate Limiting binding that counts it (`RATE_LIMIT_STORE=cloudflare`), when named. */
+  readonly binding?: string;
 }
 
 /** What one policy decided for one request. */
