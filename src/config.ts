@@ -3,6 +3,7 @@ import { defaultGatewayLifecycle, type GatewayLifecycle } from './gateway/lifecy
 import type { QueryPlanner } from './gateway/planner.js';
 import type { RateLimitPolicy } from './ratelimit/policy.js';
 import { defaultPolicies, parsePolicies, PolicyError, type PolicySpec } from './ratelimit/policies.js';
+import { bindingPolicyProblem } from './ratelimit/rateLimitBinding/policies.js';
 import { defaultKeyPrefix } from './ratelimit/redis/decideScript.js';
 import { storeSettingsProblem } from './ratelimit/storeSettings.js';
 import { parseTrustProxy, type TrustProxy } from './identity/trustProxy.js';
@@ -12,7 +13,7 @@ import type { JwtConfig } from './identity/jwt.js';
 import { defaultLimits, type SecurityLimits } from './security/limits.js';
 
 /** The rate-limit stores `RATE_LIMIT_STORE` names. */
-export const storeKinds = ['memory', 'redis', 'upstash', 'durable-object'] as const;
+export const storeKinds = ['memory', 'redis', 'upstash', 'durable-object', 'cloudflare'] as const;
 export type StoreKind = (typeof storeKinds)[number];
 
 /** Where the gateway runs: decides the defaults that differ between Node and Workers. */
@@ -41,6 +42,11 @@ export interface Config {
   readonly rateLimitStore: StoreKind;
   /** `RATE_LIMIT_DURABLE_OBJECT`: the Durable Object namespace binding of the `durable-object` store. */
   readonly durableObjectBinding: string;
+  /**
+   * `RATE_LIMIT_BINDING`: the Rate Limiting binding of the `default` policy when
+   * `RATE_LIMIT_POLICIES` is unset (`cloudflare` store); a policy list names its own.
+   */
+  readonly rateLimitBinding: string;
   readonly rateLimitEnabled: boolean;
   /** The `RATE_LIMIT_*` figures: the `default` policy when `RATE_LIMIT_POLICIES` is unset. */
   readonly policy: RateLimitPolicy;
@@ -214,6 +220,10 @@ export function parseConfig(env: Env, platform: Platform): Config {
     windowMs: int(read, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400 * 365) * 1000,
     penaltyMs: int(read, 'RATE_LIMIT_PENALTY_SECONDS', 40, 0, 86_400 * 365) * 1000,
   };
+  const rateLimitBinding = read('RATE_LIMIT_BINDING') ?? 'RL_DEFAULT';
+  const policiesText = jsonText(env['RATE_LIMIT_POLICIES']);
+  const policies = policiesConfig(policiesText, policy, rateLimitStore === 'cloudflare' ? rateLimitBinding : undefined);
+  if (rateLimitStore === 'cloudflare') checkBindingPolicies(policies, policiesText !== '', read);
 
   return {
     platform,
@@ -235,9 +245,10 @@ export function parseConfig(env: Env, platform: Platform): Config {
     upstashToken,
     rateLimitStore,
     durableObjectBinding: read('RATE_LIMIT_DURABLE_OBJECT') ?? 'RATE_LIMITER',
+    rateLimitBinding,
     rateLimitEnabled: bool(read, 'RATE_LIMIT_ENABLED', !development),
     policy,
-    policies: policiesConfig(env['RATE_LIMIT_POLICIES'], policy),
+    policies,
     cost: {
       maxCost: read('MAX_COST') === undefined ? undefined : int(read, 'MAX_COST', 0, 1, Number.MAX_SAFE_INTEGER),
       defaultListSize: int(read, 'COST_DEFAULT_LIST_SIZE', 10, 0, 1_000_000),
@@ -281,16 +292,41 @@ function storeKind(value: string | undefined, platform: Platform, present: { red
   if (kind === 'redis' && !present.redis) throw new ConfigError('RATE_LIMIT_STORE', value, 'REDIS_URL or REDIS_CLUSTER_NODES to be set for redis');
   if (kind === 'upstash' && !present.upstash) throw new ConfigError('RATE_LIMIT_STORE', value, 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN to be set for upstash');
   if (kind === 'durable-object' && platform !== 'worker') throw new ConfigError('RATE_LIMIT_STORE', value, 'durable-object only on Workers');
+  if (kind === 'cloudflare' && platform !== 'worker') throw new ConfigError('RATE_LIMIT_STORE', value, 'cloudflare (the Rate Limiting binding) only on Workers');
   return kind;
 }
 
 /**
- * `RATE_LIMIT_POLICIES`: JSON text (a file's, on Node), or on Workers a JSON variable, which
- * arrives parsed. Unset: the one `default` policy from the `RATE_LIMIT_*` figures.
+ * `RATE_LIMIT_STORE=cloudflare`: the policies must be ones a Rate Limiting binding can count
+ * (src/ratelimit/rateLimitBinding/policies.ts). The error names the variable at fault: the policy
+ * list, or for the `default` policy the `RATE_LIMIT_*` figure.
  */
-function policiesConfig(value: unknown, policy: RateLimitPolicy): readonly PolicySpec[] {
-  const text = typeof value === 'string' ? value.trim() : value === undefined || value === null ? '' : JSON.stringify(value);
-  if (text === '') return defaultPolicies(policy);
+function checkBindingPolicies(policies: readonly PolicySpec[], listed: boolean, read: Read): void {
+  const problem = bindingPolicyProblem(policies);
+  if (!problem) return;
+  const variable = listed
+    ? 'RATE_LIMIT_POLICIES'
+    : problem.field === 'penalty'
+      ? 'RATE_LIMIT_PENALTY_SECONDS'
+      : problem.field === 'window'
+        ? 'RATE_LIMIT_WINDOW_SECONDS'
+        : 'RATE_LIMIT_BINDING';
+  const error = new ConfigError(variable, listed ? '' : (read(variable) ?? ''), 'a policy a Rate Limiting binding can count');
+  error.message = `Invalid ${variable}: ${problem.message}`;
+  throw error;
+}
+
+/** A variable holding JSON as text: text (a file's, on Node), or on Workers a JSON variable, which arrives parsed. '' when unset. */
+function jsonText(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+/**
+ * `RATE_LIMIT_POLICIES`, as JSON text. Unset: the one `default` policy from the `RATE_LIMIT_*`
+ * figures (counted by `binding` with the `cloudflare` store).
+ */
+function policiesConfig(text: string, policy: RateLimitPolicy, binding: string | undefined): readonly PolicySpec[] {
+  if (text === '') return defaultPolicies(policy, binding);
   try {
     return parsePolicies(text);
   } catch (error) {

@@ -55,6 +55,8 @@ export interface TollgateDeps<O extends TollgateObservability = TollgateObservab
   readonly store?: RateLimitStore;
   /** Workers: the Durable Object namespace of the `durable-object` store (`RATE_LIMIT_DURABLE_OBJECT`). */
   readonly durableObjects?: StoreDeps['durableObjects'];
+  /** Workers: the Rate Limiting bindings of the `cloudflare` store, by name (the policies' `binding`). */
+  readonly rateLimitBindings?: StoreDeps['rateLimitBindings'];
   /** The platform's observability, built over the store (Node: Prometheus; Workers: request lines). */
   readonly observability?: (store: RateLimitStore) => O;
   /** Extra exempt endpoints and an observer of every request (see HandlerDeps), besides the observability's. */
@@ -72,6 +74,7 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
   const store = deps.store ?? createStore(storeConfig(config, config.platform === 'worker'), {
       log: deps.log,
       ...(deps.durableObjects && { durableObjects: deps.durableObjects }),
+      ...(deps.rateLimitBindings && { rateLimitBindings: deps.rateLimitBindings }),
     });
   const observability = deps.observability?.(store);
   const seen = observability?.tollgate ?? {};

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { DurableObjectStore, type RateLimiterNamespace } from './durableObject/store.js';
 import { MemoryStore } from './memoryStore.js';
+import { RateLimitBindingStore, type RateLimitBinding } from './rateLimitBinding/store.js';
 import { RedisStore } from './redis/redisStore.js';
 import { UpstashStore } from './redis/upstashStore.js';
 import { ResilientStore, type ResilientStoreOptions } from './resilientStore.js';
@@ -9,7 +10,7 @@ import { storeSettingsProblem, type StoreSettings } from './storeSettings.js';
 
 export interface StoreConfig extends StoreSettings {
   /** `RATE_LIMIT_STORE`; default: inferred from the settings (Upstash, Redis, else memory). */
-  readonly kind?: 'memory' | 'redis' | 'upstash' | 'durable-object';
+  readonly kind?: 'memory' | 'redis' | 'upstash' | 'durable-object' | 'cloudflare';
   /** `REDIS_KEY_PREFIX`; default `tollgate:`. */
   readonly keyPrefix?: string;
   /** `RATE_LIMIT_TIMEOUT_MS`: deadline of every shared-store call before failing open. */
@@ -28,11 +29,13 @@ export interface StoreDeps {
   readonly resilience?: Omit<ResilientStoreOptions, 'timeoutMs' | 'log' | 'now'>;
   /** Workers: the Durable Object namespace binding of the `durable-object` store. */
   readonly durableObjects?: RateLimiterNamespace;
+  /** Workers: the Rate Limiting bindings the policies name, by name (the `cloudflare` store). */
+  readonly rateLimitBindings?: Readonly<Record<string, RateLimitBinding>>;
 }
 
 /**
- * The configured store: in memory, or Redis over TCP, over Upstash's REST protocol, or a Durable
- * Object per client key, each shared store wrapped in a `ResilientStore` (deadline, fail-open,
+ * The configured store: in memory, or Redis over TCP, over Upstash's REST protocol, a Durable
+ * Object per client key, or Cloudflare's Rate Limiting bindings, each shared store wrapped in a `ResilientStore` (deadline, fail-open,
  * circuit breaker, local memory of blocks). Throws on a configuration it cannot honour, naming the
  * variable.
  *
@@ -51,6 +54,9 @@ export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStor
       throw new Error('RATE_LIMIT_STORE=durable-object: no Durable Object namespace bound (RATE_LIMIT_DURABLE_OBJECT, wrangler.toml)');
     }
     inner = new DurableObjectStore(deps.durableObjects);
+  } else if (kind === 'cloudflare') {
+    if (!deps.rateLimitBindings) throw new Error('RATE_LIMIT_STORE=cloudflare: no Rate Limiting bindings ([[ratelimits]], wrangler.toml)');
+    inner = new RateLimitBindingStore(deps.rateLimitBindings);
   } else if (kind === 'upstash') {
     if (!config.upstashUrl || !config.upstashToken) throw new Error('RATE_LIMIT_STORE=upstash: UPSTASH_REDIS_REST_URL and _TOKEN are not set');
     // On Workers (a connection per request) nothing loads the script at start: EVAL every time.

@@ -23,6 +23,11 @@ export interface PolicySpec {
   /** `requests`: each request takes 1; `cost`: it takes the operation's estimated cost. */
   readonly unit: 'requests' | 'cost';
   readonly mode: 'enforce' | 'shadow';
+  /**
+   * `RATE_LIMIT_STORE=cloudflare`: the Rate Limiting binding that counts this policy (its name in
+   * the Worker's env, a `[[ratelimits]]` entry of wrangler.toml). Other stores ignore it.
+   */
+  readonly binding?: string;
 }
 
 /** Most policies in one list: each costs a few arguments of every store call. */
@@ -30,7 +35,9 @@ export const maxPolicies = 16;
 const maxTiers = 64;
 const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
 const maxSeconds = 86_400 * 365;
-const fields = new Set(['name', 'key', 'limit', 'algorithm', 'window', 'penalty', 'refillPerSecond', 'unit', 'mode']);
+const fields = new Set(['name', 'key', 'limit', 'algorithm', 'window', 'penalty', 'refillPerSecond', 'unit', 'mode', 'binding']);
+/** A Worker binding's name: what wrangler accepts as a JavaScript identifier in `env`. */
+const bindingPattern = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
 
 /** A policy list that cannot be used; the message names the policy and the field. */
 export class PolicyError extends Error {
@@ -43,7 +50,7 @@ export class PolicyError extends Error {
  * address, so this is the seed's limit; an operator who names a credential source gets limits
  * per verified identity without writing a policy list.
  */
-export function defaultPolicies(policy: RateLimitPolicy): PolicySpec[] {
+export function defaultPolicies(policy: RateLimitPolicy, binding?: string): PolicySpec[] {
   return [
     {
       name: 'default',
@@ -55,6 +62,7 @@ export function defaultPolicies(policy: RateLimitPolicy): PolicySpec[] {
       refillPerSecond: 0,
       unit: 'requests',
       mode: 'enforce',
+      ...(binding !== undefined && { binding }),
     },
   ];
 }
@@ -102,6 +110,10 @@ function parsePolicy(entry: unknown, index: number): PolicySpec {
   if (unit !== 'requests' && unit !== 'cost') throw problem('unit', '"requests" or "cost"');
   const mode = o['mode'] ?? 'enforce';
   if (mode !== 'enforce' && mode !== 'shadow') throw problem('mode', '"enforce" or "shadow"');
+  const binding = o['binding'];
+  if (binding !== undefined && (typeof binding !== 'string' || !bindingPattern.test(binding))) {
+    throw problem('binding', 'the name of a Rate Limiting binding (letters, digits, "_")');
+  }
 
   const limits = parseLimits(o['limit'], () => problem('limit', 'a positive integer, or an object of tiers to positive integers with a "default"'));
   const seconds = (field: string, min: number): number => {
@@ -127,7 +139,18 @@ function parsePolicy(entry: unknown, index: number): PolicySpec {
       penaltyMs = seconds('penalty', 0);
     }
   }
-  return { name, key, algorithm: algorithm as Algorithm, limits, windowMs, penaltyMs, refillPerSecond, unit, mode };
+  return {
+    name,
+    key,
+    algorithm: algorithm as Algorithm,
+    limits,
+    windowMs,
+    penaltyMs,
+    refillPerSecond,
+    unit,
+    mode,
+    ...(binding !== undefined && { binding }),
+  };
 }
 
 function parseLimits(value: unknown, problem: () => PolicyError): Record<string, number> {
@@ -205,9 +228,23 @@ function applyPolicy(spec: PolicySpec, tier: string): AppliedPolicy {
       : spec.algorithm === 'sliding-window'
         ? { algorithm: 'sliding-window', limit: count, windowMs: spec.windowMs }
         : { algorithm: 'fixed-window', limit: count, windowMs: spec.windowMs, penaltyMs: spec.penaltyMs };
-  return { name: spec.name, key: spec.key, limit, tier: own ? tier : defaultTier, shadow: spec.mode === 'shadow', unit: spec.unit };
+  return {
+    name: spec.name,
+    key: spec.key,
+    limit,
+    tier: own ? tier : defaultTier,
+    shadow: spec.mode === 'shadow',
+    unit: spec.unit,
+    ...(spec.binding !== undefined && { binding: spec.binding }),
+  };
 }
 
 function toCheck(policy: AppliedPolicy): Check {
-  return { name: policy.name, limit: policy.limit, cost: 1, ...(policy.shadow && { shadow: true }) };
+  return {
+    name: policy.name,
+    limit: policy.limit,
+    cost: 1,
+    ...(policy.shadow && { shadow: true }),
+    ...(policy.binding !== undefined && { binding: policy.binding }),
+  };
 }

@@ -227,6 +227,8 @@ export interface Check {
   readonly cost: number;
   /** Decided and charged like the others, never rejects the request. */
   readonly shadow?: boolean;
+  /** The Rate Limiting binding that counts it (`RATE_LIMIT_STORE=cloudflare` only; other stores ignore it). */
+  readonly binding?: string;
 }
 
 /** Evaluates one check against its state. */

@@ -16,7 +16,7 @@ import { MemoryStore } from './memoryStore.js';
 import type { Check, Decision } from './policy.js';
 import { failedOpen } from './result.js';
 import { StoreCall } from './storeCall.js';
-import type { DecideOptions, FailOpenCause, RateLimitStore, StoreHealth, StoreVerdict } from './store.js';
+import type { DecideOptions, FailOpenCause, RateLimitStore, StoreAnswers, StoreHealth, StoreVerdict } from './store.js';
 
 export interface ResilientStoreOptions {
   /** Deadline of every call to the inner store (`RATE_LIMIT_TIMEOUT_MS`); what it measures: deadline.ts. */
@@ -91,6 +91,7 @@ type Counters = { -readonly [K in keyof Omit<ResilientStoreStats, 'breakerState'
  */
 export class ResilientStore implements RateLimitStore {
   readonly kind: string;
+  readonly answers: StoreAnswers;
   readonly #inner: RateLimitStore;
   readonly #deadline: DeadlineOptions;
   readonly #log: Logger;
@@ -128,6 +129,7 @@ export class ResilientStore implements RateLimitStore {
   constructor(inner: RateLimitStore, options: ResilientStoreOptions) {
     if (!(options.timeoutMs > 0)) throw new RangeError('ResilientStore: timeoutMs must be positive');
     this.kind = inner.kind;
+    this.answers = inner.answers ?? 'counts';
     this.#inner = inner;
     this.#deadline = {
       timeoutMs: options.timeoutMs,
@@ -173,8 +175,9 @@ export class ResilientStore implements RateLimitStore {
         this.#counters.allowed++;
       } else {
         this.#counters.limited++;
-        // Measured from before the call: never remembered longer than the store holds it.
-        if (block.index >= 0) this.#blocks.add(clientKey, now + block.retryAfterMs, this.#now(), checks[block.index]!.name);
+        // Measured from before the call: never remembered longer than the store holds it. A
+        // yes/no store's retry-after is only a bound: remembering it would reject past its answer.
+        if (block.index >= 0 && this.answers === 'counts') this.#blocks.add(clientKey, now + block.retryAfterMs, this.#now(), checks[block.index]!.name);
       }
       return verdict.source === 'store' ? verdict : { decisions: verdict.decisions, source: 'store' };
     } catch (error) {

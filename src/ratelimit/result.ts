@@ -42,6 +42,8 @@ export interface AppliedPolicy {
   readonly shadow: boolean;
   /** `requests` (1 per request) or `cost` (the operation's estimated cost); default `requests`. */
   readonly unit?: 'requests' | 'cost';
+  /** The Rate Limiting binding that counts it (`RATE_LIMIT_STORE=cloudflare`), when named. */
+  readonly binding?: string;
 }
 
 /** What one policy decided for one request. */

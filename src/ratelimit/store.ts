@@ -39,6 +39,13 @@ export interface DecideOptions {
 export interface RateLimitStore {
   /** Short name for logs and readiness: `memory`, `redis`, `upstash`. */
   readonly kind: string;
+  /**
+   * What its decisions know. `counts` (the default): remaining counts, resets and retry-afters
+   * are the store's. `yes-no` (Cloudflare's Rate Limiting binding): only whether the request may
+   * pass; a rejection's retry-after is a bound (the period), not the end of a known block, so it
+   * is neither remembered by the block cache nor a remaining count put in a header.
+   */
+  readonly answers?: StoreAnswers;
   /** Decides one request of `clientKey` under `checks` (at least one). May reject on store failure. */
   decide(clientKey: string, checks: readonly Check[], options?: DecideOptions): Promise<StoreVerdict>;
   /**
@@ -53,6 +60,8 @@ export interface RateLimitStore {
   /** Releases connections. Idempotent. */
   close(): Promise<void>;
 }
+
+export type StoreAnswers = 'counts' | 'yes-no';
 
 export interface StoreHealth {
   readonly status: 'ok' | 'degraded';

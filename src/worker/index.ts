@@ -16,6 +16,8 @@ import { effectiveConfig } from '../observability/startup.js';
 import { readRemote, supergraphLocation } from '../supergraph/location.js';
 import { refreshDue } from '../supergraph/refreshPolicy.js';
 import type { RateLimiterNamespace } from '../ratelimit/durableObject/store.js';
+import type { PolicySpec } from '../ratelimit/policies.js';
+import type { RateLimitBinding } from '../ratelimit/rateLimitBinding/store.js';
 import { createTollgate, type Tollgate } from '../tollgate.js';
 
 /** The rate-limit Durable Object class, exported for the `durable_objects` binding in wrangler.toml. */
@@ -74,6 +76,7 @@ function isolateFor(env: Env): Isolate {
     log,
     observability: (store) => createObservability(config.observability, { log, store }),
     ...(config.rateLimitStore === 'durable-object' && { durableObjects: durableObjectNamespace(env, config.durableObjectBinding) }),
+    ...(config.rateLimitStore === 'cloudflare' && { rateLimitBindings: rateLimitBindings(env, config.policies) }),
   });
   cached = {
     env,
@@ -98,6 +101,26 @@ function durableObjectNamespace(env: Env, name: string): RateLimiterNamespace {
     throw new ConfigError('RATE_LIMIT_DURABLE_OBJECT', name, 'the name of a Durable Object binding of RateLimiterObject (wrangler.toml)');
   }
   return binding as RateLimiterNamespace;
+}
+
+/**
+ * The Rate Limiting bindings the policies name, or a configuration error naming the variable that
+ * names a missing one (the policy list, or `RATE_LIMIT_BINDING` for the `default` policy).
+ */
+function rateLimitBindings(env: Env, policies: readonly PolicySpec[]): Record<string, RateLimitBinding> {
+  const bindings: Record<string, RateLimitBinding> = {};
+  for (const { binding: name } of policies) {
+    if (name === undefined || name in bindings) continue;
+    const binding = env[name] as Partial<RateLimitBinding> | undefined;
+    if (typeof binding?.limit !== 'function') {
+      const variable = env['RATE_LIMIT_POLICIES'] === undefined ? 'RATE_LIMIT_BINDING' : 'RATE_LIMIT_POLICIES';
+      const error = new ConfigError(variable, name, 'the name of a Rate Limiting binding');
+      error.message = `Invalid ${variable}: no Rate Limiting binding named ${name} ([[ratelimits]] in wrangler.toml)`;
+      throw error;
+    }
+    bindings[name] = binding as RateLimitBinding;
+  }
+  return bindings;
 }
 
 /**

@@ -48,6 +48,8 @@ export async function startWorker(
     outboundService?: (request: Request) => Response | Promise<Response>;
     /** Durable Object bindings, e.g. `{ RATE_LIMITER: { className: 'RateLimiterObject', useSQLite: true } }`. */
     durableObjects?: Record<string, { className: string; useSQLite?: boolean; scriptName?: string }>;
+    /** Rate Limiting bindings, as wrangler.toml's `[[ratelimits]]`, e.g. `{ RL_DEFAULT: { namespace_id: '1001', simple: { limit: 50, period: 60 } } }`. */
+    ratelimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
     /** A directory where storage (Durable Objects') persists across `startWorker` calls. */
     persistPath?: string;
     /** More Workers beside the bundle (ES module source), e.g. one whose Durable Objects misbehave. */
@@ -86,6 +88,7 @@ export async function startWorker(
     // The tests' subgraphs run on loopback, which a deployed Worker refuses unless told otherwise.
     bindings: { ALLOW_PRIVATE_SUBGRAPHS: 'true', ...bindings },
     ...(options.durableObjects ? { durableObjects: options.durableObjects } : {}),
+    ...(options.ratelimits ? { ratelimits: options.ratelimits } : {}),
     ...(options.outboundService ? { outboundService: options.outboundService as never } : {}),
   };
   // Reached at client.test (a route of its own); Tollgate stays the default for every other host.

@@ -67,7 +67,7 @@ describe('parsePolicies', () => {
   });
 
   test('an unknown field is refused, listing the fields there are', () => {
-    refused(() => one({ windowSeconds: 60 }), 'policy "p"', 'windowSeconds', /unknown \(fields: name, key, limit, algorithm, window, penalty, refillPerSecond, unit, mode\)/);
+    refused(() => one({ windowSeconds: 60 }), 'policy "p"', 'windowSeconds', /unknown \(fields: name, key, limit, algorithm, window, penalty, refillPerSecond, unit, mode, binding\)/);
   });
 
   test('a name used twice is refused', () => {

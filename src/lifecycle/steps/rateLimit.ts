@@ -38,6 +38,8 @@ export interface RateLimitOptions {
 export function rateLimit(options: RateLimitOptions): Step<RequestContext> {
   const { store, log, now } = options;
   const planFor = planner(options.policies, rateLimitPolicyHeader);
+  // A yes/no store (the Rate Limiting binding) knows no remaining count: none is reported.
+  const remainingKnown = store.answers !== 'yes-no';
   const storeFailed = throttledWarning(log, 10_000);
 
   async function call(
@@ -92,7 +94,7 @@ export function rateLimit(options: RateLimitOptions): Step<RequestContext> {
         }),
       );
     }
-    setRateLimitHeaders(c.response.headers, plan.header, result);
+    setRateLimitHeaders(c.response.headers, plan.header, result, remainingKnown);
   };
 }
 
@@ -130,12 +132,15 @@ export function rateLimitPolicyHeader(policies: readonly AppliedPolicy[]): strin
 
 /**
  * `RateLimit: "<policy>";r=<remaining>;t=<seconds>` for the reported policy, and `Retry-After` on
- * a rejection (its `t` the same). None when only shadow policies apply.
+ * a rejection (its `t` the same). None when only shadow policies apply. With `remainingKnown`
+ * false (a store that answers only yes or no), an allowed request gets no `RateLimit` (its `r` is
+ * required and unknown), a rejection `r=0` (what the "no" means) with the store's retry-after.
  */
-export function setRateLimitHeaders(headers: Headers, policyHeader: string, result: RateLimitDecided): void {
+export function setRateLimitHeaders(headers: Headers, policyHeader: string, result: RateLimitDecided, remainingKnown = true): void {
   if (result.policy.shadow) return;
   headers.set('RateLimit-Policy', policyHeader);
   if (result.allowed) {
+    if (!remainingKnown) return;
     headers.set('RateLimit', `"${result.policy.name}";r=${result.remaining};t=${toSeconds(result.resetMs)}`);
   } else {
     const retryAfter = String(toSeconds(result.retryAfterMs));
