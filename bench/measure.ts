@@ -36,20 +36,22 @@ export interface PointResult {
 export interface RoundSettings {
   readonly rampSeconds: number;
   readonly windowSeconds: number;
+  /** The request body (default the deep query). */
+  readonly body?: string;
 }
 
 /** Requests the subgraphs have received so far (all four together). */
 export type SubgraphCallCounter = () => Promise<number>;
 
 /** autocannon against a gateway, every request with its own `x-bench-request` value. */
-export function load(url: string, connections: number, seconds: number) {
+export function load(url: string, connections: number, seconds: number, body: string = deepQueryBody) {
   return autocannon({
     url,
     connections,
     duration: seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', 'x-bench-request': '[<id>]' },
-    body: deepQueryBody,
+    body,
     idReplacement: true,
     timeout: 30,
   });
@@ -91,7 +93,7 @@ export async function round(
   let bytes = 0;
   let open = false;
   let peak = 0;
-  const instance = load(url, connections, settings.rampSeconds + settings.windowSeconds + 0.3);
+  const instance = load(url, connections, settings.rampSeconds + settings.windowSeconds + 0.3, settings.body);
   const emitter = instance as unknown as NodeJS.EventEmitter;
   emitter.on('response', (_client: unknown, status: number, responseBytes: number, responseTime: number) => {
     if (!open) return;

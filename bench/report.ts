@@ -3,11 +3,13 @@
  */
 import type { PointResult } from './measure.js';
 import type { PairedResult } from './paired.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleSize } from './bundle.js';
 import type { ProfileSummary } from './profile.js';
 import { groupedBarChart } from './svg.js';
+import { sectionOf } from './sections.js';
+import { workerSection } from './worker.js';
 
 
 export interface ContenderResult {
@@ -56,8 +58,20 @@ export interface Results {
   readonly profiles?: ProfileSummary[];
   /** Paired A/B rounds for the targets' verdicts (bench/paired.ts). */
   readonly paired?: PairedResult[];
+  /** Tollgate's Worker against the bare Worker (bench/worker.ts). */
+  readonly workerPair?: WorkerPairResults;
   readonly totalSeconds: number;
 }
+
+/** The Worker pair, with its settings and the Tollgate Worker's configuration (wrangler.toml's vars). */
+export interface WorkerPairResults {
+  readonly result: PairedResult;
+  readonly settings: { readonly windowSeconds: number; readonly rampSeconds: number; readonly warmupSeconds: number };
+  readonly vars: Record<string, string>;
+}
+
+/** Sections written by partial runs (`--only worker`, `bench:ab --record`) that a full run keeps when it did not measure them. */
+export const keptSections = ['## Worker against the bare Worker', '## Node against an earlier build'] as const;
 
 const median = (xs: readonly number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
@@ -272,6 +286,8 @@ export function writeReport(results: Results, root: string): void {
     ...targetRows,
     '',
     ...pairedSection,
+    ...(results.workerPair ? workerSection(results.workerPair.result, results.workerPair.settings, results.workerPair.vars) : []),
+    ...keptFrom(join(root, 'BENCHMARKS.md'), results.workerPair ? keptSections.slice(1) : keptSections),
     '## Results',
     '',
     `Each cell: the figure, then its ratio to the bare runtime with the same query planner and to Hive Gateway's CLI as shipped (its default, JavaScript planner) (\`×bare / ×Hive\`). Requests/s over all ${results.settings.rounds} rounds, with the slowest and fastest round beside it: the spread is the machine's noise, against which ratios near 1 must be read. Latency in ms. Errors are connection errors and timeouts. RSS is the highest resident memory sampled during the point (the whole process tree: a cluster's primary and workers). CPU is the gateway's CPU time per request (user + system, all its processes), which depends much less than requests/s on how the cores were shared; cores used = CPU per request × requests/s. Subgraph calls per request are counted at the subgraphs under the load: fewer than the plan's (next section) where a gateway merged identical in-flight subgraph requests.`,
@@ -334,4 +350,11 @@ export function writeReport(results: Results, root: string): void {
     '',
   ].join('\n');
   writeFileSync(join(root, 'BENCHMARKS.md'), md);
+}
+
+/** The sections under `headings` of the file at `path` as they are, each as lines. */
+function keptFrom(path: string, headings: readonly string[]): string[] {
+  if (!existsSync(path)) return [];
+  const markdown = readFileSync(path, 'utf8');
+  return headings.flatMap((heading) => sectionOf(markdown, heading)?.trimEnd().split('\n').concat('') ?? []);
 }
