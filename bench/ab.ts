@@ -11,13 +11,20 @@
  * `BENCH_CONNECTIONS` connections (default 10), each window after a `BENCH_RAMP`-second ramp
  * (default 0.5), after both were loaded at once for `BENCH_AB_WARMUP` seconds (default 12).
  * Prints each start's figures and the overall medians; writes nothing.
+ *
+ * The Worker contenders (bench/worker.ts: `worker`, Tollgate's bundle with wrangler.toml's
+ * configuration, and `bare-worker`) are compared the same way on the demo query, in workerd; for
+ * them `%NAME=value` changes a binding and `@DIR` serves DIR's dist/worker. Both sides must then be
+ * Worker contenders.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { contenders, type BenchContext, type Contender } from './gateways/contenders.js';
 import { buildForBench } from './build.js';
-import { measureFreshPairs } from './paired.js';
+import { measureFreshPairs, quantile, type Side } from './paired.js';
+import { buildBareWorker, demoQueryBody, isWorkerContender, startDemoSubgraphProcess, workerSide } from './worker.js';
+import { serveText } from '../test/support/worker.js';
 import { startSubgraphs } from './subgraphProcess.js';
 import { deepQueryBody } from './workload/query.js';
 
@@ -61,6 +68,51 @@ function side(spec: string): { contender: Contender; root: string } {
   return { contender: { ...contender, id: spec, launch }, root: dir ? resolve(dir) : root };
 }
 
+const isWorker = (spec: string) => isWorkerContender(spec.split('%')[0]!.split('@')[0]!);
+if (isWorker(specA) || isWorker(specB)) {
+  if (!isWorker(specA) || !isWorker(specB)) throw new Error('a Worker contender is compared with another Worker contender');
+  await compareWorkers(specA, specB);
+  process.exit(0);
+}
+
+/** Two Worker contenders, paired, on the demo subgraphs in their own process (bench/worker.ts). */
+async function compareWorkers(first: string, second: string): Promise<void> {
+  buildForBench(root, { worker: true, log: (message) => console.error(message) });
+  if (env['BENCH_SKIP_BUILD'] !== '1') buildBareWorker(root);
+  const subgraphs = await startDemoSubgraphProcess(root);
+  const served = await serveText(subgraphs.supergraphSdl);
+  const workerSpec = (spec: string): Side => {
+    const [head, settingList] = spec.split('%') as [string, string | undefined];
+    const [id, dir] = head.split('@') as [string, string | undefined];
+    if (!isWorkerContender(id)) throw new Error(`unknown Worker contender ${id}`);
+    const bindings = Object.fromEntries(
+      (settingList?.split(',').filter(Boolean) ?? []).map((setting) => [setting.slice(0, setting.indexOf('=')), setting.slice(setting.indexOf('=') + 1)]),
+    );
+    return workerSide(id, { root: dir ? resolve(dir) : root, supergraphUrl: served.url, supergraphSdl: subgraphs.supergraphSdl, bindings, id: spec, rateLimitMax: 1_000_000_000 });
+  };
+  try {
+    const result = await measureFreshPairs(
+      workerSpec(first),
+      workerSpec(second),
+      subgraphs.child.pid!,
+      { ...settings, windowSeconds: Number(env['BENCH_WINDOW'] ?? 2), starts, warmupSeconds: Number(env['BENCH_AB_WARMUP'] ?? 8) },
+      demoQueryBody,
+      (one, i) => console.log(`start ${i + 1}: ${first} / ${second}  req/s ratio ${one.median.toFixed(3)}  CPU/request ${one.cpuMedian.toFixed(3)}  pairs ${one.ratios.map((r) => r.toFixed(2)).join(' ')}`),
+    );
+    const cpu = (side: 'a' | 'b') => {
+      const values = (result.sides?.[side] ?? []).map((w) => w.cpu).sort((x, y) => x - y);
+      return values[Math.floor(values.length / 2)] ?? NaN;
+    };
+    console.log(
+      `all ${result.pairs} pairs, ${settings.connections} connections: req/s ratio ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  ` +
+        `CPU/request ${result.cpuMedian.toFixed(3)} (IQR of the CPU ratios ${quantile(result.cpuRatios, 0.25).toFixed(3)}–${quantile(result.cpuRatios, 0.75).toFixed(3)}; workerd ${cpu('a').toFixed(2)} vs ${cpu('b').toFixed(2)} ms/request)`,
+    );
+  } finally {
+    await served.close();
+    subgraphs.close();
+  }
+}
+
 const a = side(specA);
 const b = side(specB);
 // This checkout is built first; another checkout (`id@DIR`) runs the build it has.
@@ -95,7 +147,8 @@ try {
   );
   console.log(
     `all ${result.pairs} pairs, ${settings.connections} connections: req/s ratio ${result.median.toFixed(3)} ` +
-      `(IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  CPU/request ${result.cpuMedian.toFixed(3)}`,
+      `(IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  CPU/request ${result.cpuMedian.toFixed(3)} ` +
+      `(IQR of the CPU ratios ${quantile(result.cpuRatios, 0.25).toFixed(3)}–${quantile(result.cpuRatios, 0.75).toFixed(3)})`,
   );
 } finally {
   subgraphs.close();
