@@ -16,13 +16,17 @@
  * configuration, and `bare-worker`) are compared the same way on the demo query, in workerd; for
  * them `%NAME=value` changes a binding and `@DIR` serves DIR's dist/worker. Both sides must then be
  * Worker contenders.
+ *
+ * `--record "what was compared"` also writes the result as a row of BENCHMARKS.md's "Recorded A/B
+ * runs" (the row with the same description replaced; a full `npm run bench` keeps the section).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { contenders, type BenchContext, type Contender } from './gateways/contenders.js';
 import { buildForBench } from './build.js';
-import { measureFreshPairs, quantile, type Side } from './paired.js';
+import { measureFreshPairs, quantile, type PairedResult, type Side } from './paired.js';
+import { recordedHeading, sectionOf, writeSection } from './sections.js';
 import { buildBareWorker, demoQueryBody, isWorkerContender, startDemoSubgraphProcess, workerSide } from './worker.js';
 import { serveText } from '../test/support/worker.js';
 import { startSubgraphs } from './subgraphProcess.js';
@@ -30,10 +34,43 @@ import { deepQueryBody } from './workload/query.js';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const env = process.env;
-const [specA, specB] = process.argv.slice(2);
-if (!specA || !specB) {
-  console.error('usage: npm run bench:ab -- <contender>[@checkout] <contender>[@checkout]');
+const args = process.argv.slice(2);
+const recordAt = args.indexOf('--record');
+const record = recordAt >= 0 ? args.splice(recordAt, 2)[1] : undefined;
+const [specA, specB] = args;
+if (!specA || !specB || (recordAt >= 0 && !record)) {
+  console.error('usage: npm run bench:ab -- <contender>[@checkout] <contender>[@checkout] [--record "what was compared"]');
   process.exit(2);
+}
+
+/** Writes `result` as the row `what` of BENCHMARKS.md's recorded A/B runs. */
+function recordRow(what: string, result: PairedResult, windowSeconds: number): void {
+  const path = join(root, 'BENCHMARKS.md');
+  const fx = (r: number) => `${r.toFixed(3)}×`;
+  const cpuMs = (side: 'a' | 'b') => quantile((result.sides?.[side] ?? []).map((w) => w.cpu), 0.5);
+  const row =
+    `| ${what} | \`${result.a}\` / \`${result.b}\` | ${result.pairs} (${result.starts ?? 1} starts, ${result.connections} connections, ${windowSeconds} s windows) | ` +
+    `**${fx(result.median)}** | ${fx(result.q1)}–${fx(result.q3)} | **${fx(result.cpuMedian)}** | ${fx(quantile(result.cpuRatios, 0.25))}–${fx(quantile(result.cpuRatios, 0.75))} | ` +
+    `${cpuMs('a').toFixed(2)} / ${cpuMs('b').toFixed(2)} | ${new Date().toISOString().slice(0, 10)} |`;
+  const existing = sectionOf(readFileSync(path, 'utf8'), recordedHeading) ?? '';
+  const rows = existing.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| what') && !line.startsWith(`| ${what} |`));
+  writeSection(
+    path,
+    recordedHeading,
+    [
+      recordedHeading,
+      '',
+      "Single comparisons run with `npm run bench:ab -- A B --record \"what\"` (bench/ab.ts), each in paired rounds as above: fresh starts of both sides, each loaded at once first, then windows that alternate. A side's `@checkout` is another checkout's build of the same contender; `%NAME=value` one setting changed. CPU per request is each side's own process tree's (a Worker's: its workerd process), from /proc at the windows' edges; its ratio is read beside the requests/s ratio because it depends much less on how the shared cores were split. The middle half is that of the per-pair ratios.",
+      '',
+      '| what | A / B | pairs | median req/s ratio A/B | middle half | median CPU-per-request ratio A/B | middle half | CPU ms/request A / B (medians) | date |',
+      '|---|---|---|---:|---:|---:|---:|---:|---|',
+      ...rows,
+      row,
+      '',
+    ],
+    '## Results',
+  );
+  console.log(`recorded in BENCHMARKS.md (${recordedHeading})`);
 }
 const starts = Number(env['BENCH_AB_STARTS'] ?? 2);
 const settings = {
@@ -107,6 +144,7 @@ async function compareWorkers(first: string, second: string): Promise<void> {
       `all ${result.pairs} pairs, ${settings.connections} connections: req/s ratio ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  ` +
         `CPU/request ${result.cpuMedian.toFixed(3)} (IQR of the CPU ratios ${quantile(result.cpuRatios, 0.25).toFixed(3)}–${quantile(result.cpuRatios, 0.75).toFixed(3)}; workerd ${cpu('a').toFixed(2)} vs ${cpu('b').toFixed(2)} ms/request)`,
     );
+    if (record) recordRow(record, result, Number(env['BENCH_WINDOW'] ?? 2));
   } finally {
     await served.close();
     subgraphs.close();
@@ -150,6 +188,7 @@ try {
       `(IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)})  CPU/request ${result.cpuMedian.toFixed(3)} ` +
       `(IQR of the CPU ratios ${quantile(result.cpuRatios, 0.25).toFixed(3)}–${quantile(result.cpuRatios, 0.75).toFixed(3)})`,
   );
+  if (record) recordRow(record, result, settings.windowSeconds);
 } finally {
   subgraphs.close();
   rmSync(runDir, { recursive: true, force: true });

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { BundleSize } from './bundle.js';
 import type { ProfileSummary } from './profile.js';
 import { groupedBarChart } from './svg.js';
-import { sectionOf } from './sections.js';
-import { workerSection } from './worker.js';
+import { recordedHeading, sectionOf } from './sections.js';
+import { workerSection, type WorkerProfile } from './worker.js';
 
 
 export interface ContenderResult {
@@ -68,10 +68,12 @@ export interface WorkerPairResults {
   readonly result: PairedResult;
   readonly settings: { readonly windowSeconds: number; readonly rampSeconds: number; readonly warmupSeconds: number };
   readonly vars: Record<string, string>;
+  /** Each side profiled in workerd (bench/workerProfile.ts). */
+  readonly profiles?: { readonly tollgate: WorkerProfile; readonly bare: WorkerProfile };
 }
 
 /** Sections written by partial runs (`--only worker`, `bench:ab --record`) that a full run keeps when it did not measure them. */
-export const keptSections = ['## Worker against the bare Worker', '## Node against an earlier build'] as const;
+export const keptSections = ['## Worker against the bare Worker', recordedHeading] as const;
 
 const median = (xs: readonly number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
@@ -286,7 +288,7 @@ export function writeReport(results: Results, root: string): void {
     ...targetRows,
     '',
     ...pairedSection,
-    ...(results.workerPair ? workerSection(results.workerPair.result, results.workerPair.settings, results.workerPair.vars) : []),
+    ...(results.workerPair ? workerSection(results.workerPair.result, results.workerPair.settings, results.workerPair.vars, results.workerPair.profiles) : []),
     ...keptFrom(join(root, 'BENCHMARKS.md'), results.workerPair ? keptSections.slice(1) : keptSections),
     '## Results',
     '',

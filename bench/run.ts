@@ -14,7 +14,7 @@
  * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
- * BENCH_PAIRS (paired A/B rounds per start of a paired comparison, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per paired comparison, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_WORKER_WINDOW (s, the Worker pair's windows, default 2), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
+ * BENCH_PAIRS (paired A/B rounds per start of a paired comparison, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per paired comparison, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_WORKER_WINDOW (s, the Worker pair's windows, default 2), BENCH_WORKER_PROFILE_SECONDS (each Worker side's profile, default 15; 0: none), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
  *
  * `npm run bench -- --only worker` measures only Tollgate's Worker against the bare Worker
  * (bench/worker.ts, a few minutes) and rewrites only that section of BENCHMARKS.md, with the raw
@@ -42,6 +42,7 @@ import {
 import { writeReport, type ContenderResult, type Results, type WorkerPairResults } from './report.js';
 import { writeSection } from './sections.js';
 import { buildBareWorker, demoQueryBody, startDemoSubgraphProcess, workerSection, workerSide, wranglerSettings } from './worker.js';
+import { profileWorker } from './workerProfile.js';
 import { deepQueryBody } from './workload/query.js';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -163,7 +164,14 @@ async function measureWorkerPair(): Promise<WorkerPairResults> {
     log(
       `paired worker / bare-worker c=${settings.pairConnections}, ${result.pairs} pairs over ${settings.pairStarts} starts: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
     );
-    return { result, settings: pairSettings, vars: wranglerSettings(root).vars };
+    // Each side profiled alone, for where the difference goes.
+    const profileSeconds = Number(env['BENCH_WORKER_PROFILE_SECONDS'] ?? 15);
+    const supergraph = { url: served.url, sdl: supergraphSdl };
+    const profiles =
+      profileSeconds > 0
+        ? { tollgate: await profileWorker('worker', profileSeconds, root, supergraph), bare: await profileWorker('bare-worker', profileSeconds, root, supergraph) }
+        : undefined;
+    return { result, settings: pairSettings, vars: wranglerSettings(root).vars, ...(profiles ? { profiles } : {}) };
   } finally {
     await served.close();
     subgraphs.close();
@@ -177,7 +185,7 @@ async function workerOnly(): Promise<void> {
   const worker = await measureWorkerPair();
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/worker.json'), `${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), ...worker }, null, 2)}\n`);
-  writeSection(join(root, 'BENCHMARKS.md'), '## Worker against the bare Worker', workerSection(worker.result, worker.settings, worker.vars), '## Results');
+  writeSection(join(root, 'BENCHMARKS.md'), '## Worker against the bare Worker', workerSection(worker.result, worker.settings, worker.vars, worker.profiles), '## Results');
   log('done: the Worker section of BENCHMARKS.md, bench/results/worker.json');
 }
 

@@ -6,6 +6,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
+/** The section `npm run bench:ab -- A B --record "…"` writes its rows in. */
+export const recordedHeading = '## Recorded A/B runs';
+
 /** The section under `heading` in `markdown` (heading included, trailing blank line kept), or undefined. */
 export function sectionOf(markdown: string, heading: string): string | undefined {
   const start = markdown.indexOf(`\n${heading}\n`);

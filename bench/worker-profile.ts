@@ -1,192 +1,15 @@
 /**
- * Where a Worker's CPU time goes in workerd: the Worker pair's two sides (bench/worker.ts), one at
- * a time, under the same load, each profiled through workerd's inspector (Miniflare's
- * `inspectorPort`, the Chrome DevTools protocol's `Profiler`), self time summed by source through
- * the bundle's source map: by package (node_modules/<pkg>) or Tollgate's own file (src/…), and by
- * function. Per request, so the two sides compare.
+ * Where a Worker's CPU time goes in workerd (bench/workerProfile.ts), printed: by package or
+ * Tollgate's own file, with the builtins each called, and the hottest functions.
  *
- * Run: npm run build:worker && npx tsx bench/worker-profile.ts [worker|bare-worker|both] [seconds]
- * Settings as for `bench:ab` with a Worker contender: `worker%LOG_LEVEL=warn` changes a binding,
+ * Run: npm run build:worker && npx tsx bench/worker-profile.ts [worker|bare-worker|both|"spec spec"] [seconds]
+ * A spec as for `bench:ab` with a Worker contender: `worker%LOG_LEVEL=warn` changes a binding,
  * `worker@/path/to/checkout` serves that checkout's dist/worker.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import WebSocket from 'ws';
 import { buildForBench } from './build.js';
-import { freePort } from './gateways/contenders.js';
-import { load } from './measure.js';
-import { buildBareWorker, demoQueryBody, isWorkerContender, startDemoSubgraphProcess, startWorkerd, workerContenders, wranglerSettings } from './worker.js';
+import { buildBareWorker, startDemoSubgraphProcess } from './worker.js';
+import { profileWorker } from './workerProfile.js';
 import { serveText } from '../test/support/worker.js';
-
-interface CallFrame {
-  readonly functionName: string;
-  readonly url: string;
-  readonly lineNumber: number;
-  readonly columnNumber: number;
-}
-interface Profile {
-  readonly nodes: readonly { id: number; callFrame: CallFrame; children?: number[] }[];
-  readonly samples: readonly number[];
-  readonly timeDeltas: readonly number[];
-}
-
-const base64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/** A source map's mappings, per generated line: [column, source index] pairs in column order. */
-function decodeMappings(map: { mappings: string }): number[][][] {
-  const lines: number[][][] = [];
-  let source = 0;
-  for (const line of map.mappings.split(';')) {
-    const segments: number[][] = [];
-    let column = 0;
-    for (const segment of line.split(',')) {
-      if (segment === '') continue;
-      const values: number[] = [];
-      let value = 0;
-      let shift = 0;
-      for (const char of segment) {
-        const digit = base64.indexOf(char);
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          values.push(value & 1 ? -(value >> 1) : value >> 1);
-          value = 0;
-          shift = 0;
-        }
-      }
-      column += values[0]!;
-      if (values.length > 1) source += values[1]!;
-      segments.push([column, source]);
-    }
-    lines.push(segments);
-  }
-  return lines;
-}
-
-/** The source of a generated (0-based) line and column. */
-function sourceAt(lines: number[][][], sources: readonly string[], line: number, column: number): string {
-  const segments = lines[line] ?? [];
-  let found: number | undefined;
-  for (const [col, src] of segments) {
-    if (col! > column) break;
-    found = src;
-  }
-  return found === undefined ? '(unmapped)' : sources[found]!;
-}
-
-function partOf(source: string): string {
-  const at = source.lastIndexOf('node_modules/');
-  if (at >= 0) {
-    const rest = source.slice(at + 'node_modules/'.length).split('/');
-    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
-  }
-  const src = source.indexOf('src/');
-  if (src >= 0) return source.slice(src);
-  return source.replace(/^(\.\.\/)+/, '');
-}
-
-async function profileSide(spec: string, seconds: number, root: string, supergraph: { url: string; sdl: string }): Promise<void> {
-  const [head, settingList] = spec.split('%') as [string, string | undefined];
-  const [id, dir] = head.split('@') as [string, string | undefined];
-  if (!isWorkerContender(id)) throw new Error(`${id}: one of ${Object.keys(workerContenders).join(', ')}`);
-  const checkout = dir ? resolve(dir) : root;
-  const { compatibilityDate, vars } = wranglerSettings(checkout);
-  const extra = Object.fromEntries((settingList?.split(',').filter(Boolean) ?? []).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
-  const inspectorPort = await freePort();
-  const isTollgate = id === 'worker';
-  const bundleDir = join(checkout, isTollgate ? 'dist/worker' : 'dist/bench-worker');
-  const entry = isTollgate ? 'index.js' : 'bare-worker.js';
-  const running = await startWorkerd(
-    {
-      id: spec,
-      label: workerContenders[id],
-      dir: bundleDir,
-      entry,
-      compatibilityDate,
-      inspectorPort,
-      bindings: isTollgate
-        ? { ...vars, SUPERGRAPH: supergraph.url, ALLOW_PRIVATE_SUBGRAPHS: 'true', RATE_LIMIT_MAX_REQUESTS: '1000000000', ...extra }
-        : { SUPERGRAPH_SDL: supergraph.sdl, ...extra },
-    },
-    demoQueryBody,
-  );
-  try {
-    await load(running.url, 10, 8, demoQueryBody); // warm-up
-    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
-    const target = targets.find((t) => !/^core:/.test(t.title ?? '')) ?? targets[0]!;
-    const ws = new WebSocket(target.webSocketDebuggerUrl);
-    await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
-    let nextId = 1;
-    const pending = new Map<number, (result: unknown) => void>();
-    ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { id?: number; result?: unknown };
-      if (message.id !== undefined) pending.get(message.id)?.(message.result);
-    });
-    const send = (method: string, params: Record<string, unknown> = {}) =>
-      new Promise<unknown>((ok) => {
-        const at = nextId++;
-        pending.set(at, ok);
-        ws.send(JSON.stringify({ id: at, method, params }));
-      });
-    await send('Profiler.enable');
-    await send('Profiler.setSamplingInterval', { interval: 200 });
-    await send('Profiler.start');
-    const result = await load(running.url, 10, seconds, demoQueryBody);
-    const { profile } = (await send('Profiler.stop')) as { profile: Profile };
-    ws.close();
-    const requests = result.requests.total;
-
-    const map = JSON.parse(readFileSync(join(bundleDir, `${entry}.map`), 'utf8')) as { mappings: string; sources: string[] };
-    const lines = decodeMappings(map);
-    const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
-    const parentOf = new Map<number, number>();
-    for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n.id);
-    const mapped = (frame: CallFrame) => frame.url.endsWith(entry) && frame.lineNumber >= 0;
-    const partOfFrame = (frame: CallFrame) => partOf(sourceAt(lines, map.sources, frame.lineNumber, frame.columnNumber));
-    const selfUs = new Map<number, number>();
-    for (const [i, node] of profile.samples.entries()) selfUs.set(node, (selfUs.get(node) ?? 0) + (profile.timeDeltas[i] ?? 0));
-    const byPart = new Map<string, number>();
-    /** Self time plus the builtins (Request, Headers, JSON, console, timers, …) a part called. */
-    const withBuiltins = new Map<string, number>();
-    const byFunction = new Map<string, number>();
-    let busy = 0;
-    for (const [node, us] of selfUs) {
-      const frame = byId.get(node)!;
-      if (frame.functionName === '(idle)') continue;
-      busy += us;
-      const part =
-        frame.url.endsWith(entry) && frame.lineNumber >= 0
-          ? partOf(sourceAt(lines, map.sources, frame.lineNumber, frame.columnNumber))
-          : frame.url === ''
-            ? frame.functionName.startsWith('(')
-              ? frame.functionName
-              : '(builtins)'
-            : frame.url;
-      byPart.set(part, (byPart.get(part) ?? 0) + us);
-      let caller: number | undefined = node;
-      while (caller !== undefined && !mapped(byId.get(caller)!)) caller = parentOf.get(caller);
-      const owner = caller === undefined ? part : partOfFrame(byId.get(caller)!);
-      withBuiltins.set(owner, (withBuiltins.get(owner) ?? 0) + us);
-      const fn = `${frame.functionName || '(anonymous)'} ${part}:${frame.lineNumber + 1}`;
-      byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
-    }
-    const perRequest = (us: number) => (us / 1000 / requests).toFixed(3);
-    console.log(`\n${spec}: ${requests} requests in ${seconds} s, ${perRequest(busy)} ms busy JavaScript per request (the isolate's thread, in the profiler's view)`);
-    const parts = [...byPart].sort((x, y) => y[1] - x[1]);
-    for (const [part, us] of parts.slice(0, 25)) console.log(`  ${perRequest(us).padStart(7)} ms  ${part}`);
-    const own = parts.filter(([part]) => part.startsWith('src/'));
-    console.log(`  Tollgate's own code (src/), self: ${perRequest(own.reduce((sum, [, us]) => sum + us, 0))} ms: ${own.map(([part, us]) => `${part} ${perRequest(us)}`).join(', ')}`);
-    const parts2 = [...withBuiltins].sort((x, y) => y[1] - x[1]);
-    console.log('  with the builtins each called:');
-    for (const [part, us] of parts2.slice(0, 30)) console.log(`  ${perRequest(us).padStart(7)} ms  ${part}`);
-    const own2 = parts2.filter(([part]) => part.startsWith('src/'));
-    console.log(`  Tollgate's own code (src/), with builtins: ${perRequest(own2.reduce((sum, [, us]) => sum + us, 0))} ms: ${own2.map(([part, us]) => `${part} ${perRequest(us)}`).join(', ')}`);
-    console.log('  hottest functions:');
-    for (const [fn, us] of [...byFunction].sort((x, y) => y[1] - x[1]).slice(0, 40)) console.log(`  ${perRequest(us).padStart(7)} ms  ${fn}`);
-  } finally {
-    await running.stop();
-  }
-}
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const [which = 'both', secondsArg = '10'] = process.argv.slice(2);
@@ -196,7 +19,14 @@ const subgraphs = await startDemoSubgraphProcess(root);
 const served = await serveText(subgraphs.supergraphSdl);
 try {
   for (const spec of which === 'both' ? ['worker', 'bare-worker'] : which.split(' ')) {
-    await profileSide(spec, Number(secondsArg), root, { url: served.url, sdl: subgraphs.supergraphSdl });
+    const profile = await profileWorker(spec, Number(secondsArg), root, { url: served.url, sdl: subgraphs.supergraphSdl });
+    const ms = (value: number) => value.toFixed(3).padStart(7);
+    console.log(`\n${spec}: ${profile.requests} requests in ${profile.seconds} s, ${profile.busyMsPerRequest.toFixed(3)} ms sampled per request`);
+    for (const { part, ms: value } of profile.byPart.slice(0, 30)) console.log(`  ${ms(value)} ms  ${part}`);
+    const own = profile.byPart.filter(({ part }) => part.startsWith('src/'));
+    console.log(`  Tollgate's own code (src/): ${own.reduce((sum, p) => sum + p.ms, 0).toFixed(3)} ms: ${own.map((p) => `${p.part} ${p.ms.toFixed(3)}`).join(', ')}`);
+    console.log('  hottest functions (self):');
+    for (const { name, ms: value } of profile.functions.slice(0, 40)) console.log(`  ${ms(value)} ms  ${name}`);
   }
 } finally {
   await served.close();

@@ -218,8 +218,26 @@ export function workerSide(contender: WorkerContenderId, options: WorkerSideOpti
   };
 }
 
-/** The pair as BENCHMARKS.md shows it: its section, generated from the result. */
-export function workerSection(result: PairedResult, settings: { readonly windowSeconds: number; readonly rampSeconds: number; readonly warmupSeconds: number }, vars: Record<string, string>): string[] {
+/** A Worker's CPU profile in workerd, summed (bench/workerProfile.ts). */
+export interface WorkerProfile {
+  readonly spec: string;
+  readonly requests: number;
+  readonly seconds: number;
+  /** Sampled (non-idle) time of the isolate's thread per request, ms. */
+  readonly busyMsPerRequest: number;
+  /** ms per request by package or file, with the builtins it called, largest first. */
+  readonly byPart: readonly { readonly part: string; readonly ms: number }[];
+  /** ms per request by function (self time), largest first. */
+  readonly functions: readonly { readonly name: string; readonly ms: number }[];
+}
+
+/** The pair as BENCHMARKS.md shows it: its section, generated from the result (and the two sides' profiles, when taken). */
+export function workerSection(
+  result: PairedResult,
+  settings: { readonly windowSeconds: number; readonly rampSeconds: number; readonly warmupSeconds: number },
+  vars: Record<string, string>,
+  profiles?: { readonly tollgate: WorkerProfile; readonly bare: WorkerProfile },
+): string[] {
   const median = (xs: readonly number[]) => {
     const sorted = [...xs].filter(Number.isFinite).sort((x, y) => x - y);
     return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)]! / 2 + sorted[Math.ceil((sorted.length - 1) / 2)]! / 2;
@@ -239,6 +257,33 @@ export function workerSection(result: PairedResult, settings: { readonly windowS
     '| Tollgate / the bare Worker | median req/s ratio | middle half | median CPU-per-request ratio | workerd CPU ms/request (Tollgate / bare, medians) | req/s (medians) | every pair (req/s ratio) |',
     '|---|---:|---:|---:|---:|---:|---|',
     `| ${workerContenders.worker} / ${workerContenders['bare-worker']} | **${fx(result.median)}** | ${fx(result.q1)}–${fx(result.q3)} | ${fx(result.cpuMedian)} | ${median(a.map((w) => w.cpu)).toFixed(2)} / ${median(b.map((w) => w.cpu)).toFixed(2)} | ${median(a.map((w) => w.rps)).toFixed(0)} / ${median(b.map((w) => w.rps)).toFixed(0)} | ${result.ratios.map((r) => r.toFixed(2)).join(' ')} |`,
+    '',
+    ...(profiles ? profileLines(profiles) : []),
+  ];
+}
+
+/** The two profiles side by side: the parts that differ most, and Tollgate's own files. */
+function profileLines(profiles: { readonly tollgate: WorkerProfile; readonly bare: WorkerProfile }): string[] {
+  const { tollgate, bare } = profiles;
+  const msOf = (profile: WorkerProfile, part: string) => profile.byPart.find((p) => p.part === part)?.ms ?? 0;
+  const parts = [...new Set([...tollgate.byPart, ...bare.byPart].map((p) => p.part))].filter((part) => !part.startsWith('src/'));
+  const rows = parts
+    .map((part) => ({ part, t: msOf(tollgate, part), b: msOf(bare, part) }))
+    .filter((row) => row.t >= 0.05 || row.b >= 0.05)
+    .sort((x, y) => Math.abs(y.t - y.b) - Math.abs(x.t - x.b))
+    .slice(0, 14);
+  const own = tollgate.byPart.filter((p) => p.part.startsWith('src/'));
+  const ownMs = own.reduce((sum, p) => sum + p.ms, 0);
+  const runtime = tollgate.functions.filter((f) => /timeoutExecutor/.test(f.name)).reduce((sum, f) => sum + f.ms, 0);
+  return [
+    `Where the difference goes: each side profiled alone through workerd's inspector (bench/workerProfile.ts; \`npx tsx bench/worker-profile.ts\` prints more), ${tollgate.seconds} s at 10 connections after a warm-up, samples summed by source through the bundle's source map, each part with the builtins it called (workerd's Request, Headers, URL, JSON, console and timers have no source of their own). The profiler slows the isolate down (sampled ms per request here are larger than the unprofiled CPU per request above), and one profile's parts move by a few hundredths of a ms from run to run: read the differences, not the decimals. Sampled per request: Tollgate ${tollgate.busyMsPerRequest.toFixed(2)} ms, the bare Worker ${bare.busyMsPerRequest.toFixed(2)} ms.`,
+    '',
+    '| part (ms per request, with the builtins it called) | bare Worker | Tollgate | difference |',
+    '|---|---:|---:|---:|',
+    ...rows.map((row) => `| ${row.part} | ${row.b.toFixed(3)} | ${row.t.toFixed(3)} | ${(row.t - row.b >= 0 ? '+' : '') + (row.t - row.b).toFixed(3)} |`),
+    `| Tollgate's own code (src/), all files | – | ${ownMs.toFixed(3)} | +${ownMs.toFixed(3)} |`,
+    '',
+    `Tollgate's own code by file (ms per request): ${own.slice(0, 12).map((p) => `${p.part} ${p.ms.toFixed(3)}`).join(', ')}. The runtime's per-call \`upstreamTimeout\` (UPSTREAM_TIMEOUT_MS; the bare Worker has none), its \`timeoutExecutor\` alone: ${runtime.toFixed(3)} ms (self time; its timers, signals and \`Promise.race\` are in @graphql-hive/gateway-runtime's row and the builtins).`,
     '',
   ];
 }
