@@ -70,6 +70,8 @@ export interface WorkerPairResults {
   readonly vars: Record<string, string>;
   /** Each side profiled in workerd (bench/workerProfile.ts). */
   readonly profiles?: { readonly tollgate: WorkerProfile; readonly bare: WorkerProfile };
+  /** The load average before and after the pair. */
+  readonly load?: { readonly before: readonly number[]; readonly after: readonly number[] };
 }
 
 /** Sections written by partial runs (`--only worker`, `bench:ab --record`) that a full run keeps when it did not measure them. */
@@ -288,7 +290,7 @@ export function writeReport(results: Results, root: string): void {
     ...targetRows,
     '',
     ...pairedSection,
-    ...(results.workerPair ? workerSection(results.workerPair.result, results.workerPair.settings, results.workerPair.vars, results.workerPair.profiles) : []),
+    ...(results.workerPair ? workerSection(results.workerPair.result, results.workerPair.settings, results.workerPair.vars, results.workerPair.profiles, results.workerPair.load) : []),
     ...keptFrom(join(root, 'BENCHMARKS.md'), results.workerPair ? keptSections.slice(1) : keptSections),
     '## Results',
     '',

@@ -140,6 +140,7 @@ async function workerColdStart(supergraphSdl: string): Promise<{ readyMs: number
 /** Tollgate's Worker against the bare Worker, paired (bench/worker.ts), on the demo subgraphs in their own process. */
 async function measureWorkerPair(): Promise<WorkerPairResults> {
   const { serveText } = await import('../test/support/worker.js');
+  const loadBefore = loadavg();
   const subgraphs = await startDemoSubgraphProcess(root);
   const { supergraphSdl } = subgraphs;
   const served = await serveText(supergraphSdl);
@@ -171,7 +172,8 @@ async function measureWorkerPair(): Promise<WorkerPairResults> {
       profileSeconds > 0
         ? { tollgate: await profileWorker('worker', profileSeconds, root, supergraph), bare: await profileWorker('bare-worker', profileSeconds, root, supergraph) }
         : undefined;
-    return { result, settings: pairSettings, vars: wranglerSettings(root).vars, ...(profiles ? { profiles } : {}) };
+    const load = { before: loadBefore, after: loadavg() };
+    return { result, settings: pairSettings, vars: wranglerSettings(root).vars, ...(profiles ? { profiles } : {}), load };
   } finally {
     await served.close();
     subgraphs.close();
@@ -185,7 +187,7 @@ async function workerOnly(): Promise<void> {
   const worker = await measureWorkerPair();
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/worker.json'), `${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), ...worker }, null, 2)}\n`);
-  writeSection(join(root, 'BENCHMARKS.md'), '## Worker against the bare Worker', workerSection(worker.result, worker.settings, worker.vars, worker.profiles), '## Results');
+  writeSection(join(root, 'BENCHMARKS.md'), '## Worker against the bare Worker', workerSection(worker.result, worker.settings, worker.vars, worker.profiles, worker.load), '## Results');
   log('done: the Worker section of BENCHMARKS.md, bench/results/worker.json');
 }
 

@@ -17,7 +17,7 @@
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
@@ -237,6 +237,7 @@ export function workerSection(
   settings: { readonly windowSeconds: number; readonly rampSeconds: number; readonly warmupSeconds: number },
   vars: Record<string, string>,
   profiles?: { readonly tollgate: WorkerProfile; readonly bare: WorkerProfile },
+  load?: { readonly before: readonly number[]; readonly after: readonly number[] },
 ): string[] {
   const median = (xs: readonly number[]) => {
     const sorted = [...xs].filter(Number.isFinite).sort((x, y) => x - y);
@@ -252,7 +253,7 @@ export function workerSection(
   return [
     '## Worker against the bare Worker',
     '',
-    `Tollgate's built Worker bundle (dist/worker, \`npm run build:worker\`) against a bare Worker: \`export default { fetch }\` around one \`createGatewayRuntime\` created on the first request and reused (bench/gateways/bare-worker.ts, bundled the same way), each in its own workerd started by Miniflare and served on a loopback port, both on the same three demo subgraphs over HTTP (their own Node process) and the same supergraph, answering the demo query \`{ topProducts { name price reviews { body author { name } } } }\` (5 products with their reviews and authors, 3 subgraph calls); as in every benchmark here, upstream deduplication is off for both, so every request makes every call, and the subgraphs answer from a memo after the first request (bench/gateways/demo-subgraphs.ts). Tollgate runs wrangler.toml's configuration (${shown}; RATE_LIMIT_MAX_REQUESTS above the run's request count), so rate limiting decides every request in the in-memory store and every request writes its log line; its supergraph comes from \`SUPERGRAPH\` (a loopback URL, ALLOW_PRIVATE_SUBGRAPHS=true), the bare Worker's as a text binding. Both use the runtime's JavaScript planner, the only one on Workers. ${result.pairs} pairs of ${settings.windowSeconds} s windows (after a ${settings.rampSeconds} s ramp) at ${result.connections} connections, the order swapped every pair, over ${result.starts ?? 1} fresh starts of both, each start loading both at once for ${settings.warmupSeconds} s first. CPU per request is the workerd process's (user + system from /proc at the window's edges, so it includes workerd's HTTP and Miniflare's entry worker, alike for both): inside workerd the clock stands still between I/O. \`npm run bench -- --only worker\` runs this section alone.`,
+    `Tollgate's built Worker bundle (dist/worker, \`npm run build:worker\`) against a bare Worker: \`export default { fetch }\` around one \`createGatewayRuntime\` created on the first request and reused (bench/gateways/bare-worker.ts, bundled the same way), each in its own workerd started by Miniflare and served on a loopback port, both on the same three demo subgraphs over HTTP (their own Node process) and the same supergraph, answering the demo query \`{ topProducts { name price reviews { body author { name } } } }\` (5 products with their reviews and authors, 3 subgraph calls); as in every benchmark here, upstream deduplication is off for both, so every request makes every call, and the subgraphs answer from a memo after the first request (bench/gateways/demo-subgraphs.ts). Tollgate runs wrangler.toml's configuration (${shown}; RATE_LIMIT_MAX_REQUESTS above the run's request count), so rate limiting decides every request in the in-memory store and every request writes its log line; its supergraph comes from \`SUPERGRAPH\` (a loopback URL, ALLOW_PRIVATE_SUBGRAPHS=true), the bare Worker's as a text binding. Both use the runtime's JavaScript planner, the only one on Workers. ${result.pairs} pairs of ${settings.windowSeconds} s windows (after a ${settings.rampSeconds} s ramp) at ${result.connections} connections, the order swapped every pair, over ${result.starts ?? 1} fresh starts of both, each start loading both at once for ${settings.warmupSeconds} s first. CPU per request is the workerd process's (user + system from /proc at the window's edges, so it includes workerd's HTTP and Miniflare's entry worker, alike for both): inside workerd the clock stands still between I/O. \`npm run bench -- --only worker\` runs this section alone.${load ? ` The machine's load average (1, 5, 15 min) was ${load.before.map((l) => l.toFixed(2)).join(' ')} before and ${load.after.map((l) => l.toFixed(2)).join(' ')} after, on ${availableParallelism()} cores: the spread of the pairs is the sharing of the cores with other work.` : ''}`,
     '',
     '| Tollgate / the bare Worker | median req/s ratio | middle half | median CPU-per-request ratio | workerd CPU ms/request (Tollgate / bare, medians) | req/s (medians) | every pair (req/s ratio) |',
     '|---|---:|---:|---:|---:|---:|---|',
