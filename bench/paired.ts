@@ -30,9 +30,20 @@ export interface PairedResult {
   readonly q1: number;
   readonly q3: number;
   readonly cpuMedian: number;
+  /** Each side's own figures per pair (req/s, CPU ms per request), in order. */
+  readonly sides?: { readonly a: readonly SideWindow[]; readonly b: readonly SideWindow[] };
+}
+
+/** What one side's window measured. */
+export interface SideWindow {
+  readonly rps: number;
+  /** CPU ms per request of the side's process tree. */
+  readonly cpu: number;
 }
 
 export interface PairedSettings {
+  /** The request body (default the deep query). */
+  readonly body?: string;
   readonly pairs: number;
   readonly connections: number;
   readonly rampSeconds: number;
@@ -54,7 +65,8 @@ export function quantile(values: readonly number[], q: number): number {
 export async function measurePair(a: Running, b: Running, subgraphPid: number, settings: PairedSettings): Promise<PairedResult> {
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
-  const window = async (r: Running) => {
+  const sides = { a: [] as SideWindow[], b: [] as SideWindow[] };
+  const window = async (r: Running): Promise<SideWindow> => {
     const w = await round(r.url, settings.connections, processTree(r.pid), subgraphPid, settings);
     const completed = w.latencies.length + w.non2xx;
     return { rps: (completed / w.ms) * 1000, cpu: completed > 0 ? w.gatewayCpuMs / completed : NaN };
@@ -65,14 +77,24 @@ export async function measurePair(a: Running, b: Running, subgraphPid: number, s
     const x = await window(first);
     const y = await window(second);
     const [wa, wb] = first === a ? [x, y] : [y, x];
+    sides.a.push(wa);
+    sides.b.push(wb);
     if (wb.rps > 0) ratios.push(wa.rps / wb.rps);
     if (wb.cpu > 0) cpuRatios.push(wa.cpu / wb.cpu);
   }
-  return pairedResult(a.contender.id, b.contender.id, settings.connections, ratios, cpuRatios);
+  return pairedResult(a.contender.id, b.contender.id, settings.connections, ratios, cpuRatios, undefined, sides);
 }
 
 /** The per-pair ratios and their medians and middle half. */
-function pairedResult(a: string, b: string, connections: number, ratios: number[], cpuRatios: number[], starts?: number): PairedResult {
+function pairedResult(
+  a: string,
+  b: string,
+  connections: number,
+  ratios: number[],
+  cpuRatios: number[],
+  starts?: number,
+  sides?: PairedResult['sides'],
+): PairedResult {
   return {
     a,
     b,
@@ -85,14 +107,21 @@ function pairedResult(a: string, b: string, connections: number, ratios: number[
     q1: quantile(ratios, 0.25),
     q3: quantile(ratios, 0.75),
     cpuMedian: quantile(cpuRatios, 0.5),
+    ...(sides === undefined ? {} : { sides }),
   };
 }
 
-/** A contender and the checkout it runs from (its `ctx.root`). */
-export interface Side {
-  readonly contender: Contender;
-  readonly ctx: BenchContext;
-}
+/**
+ * One side of a paired comparison: a contender and the checkout it runs from (its `ctx.root`),
+ * started as a Node process; or anything else that starts itself and reports the process to
+ * measure (a Worker in workerd: bench/worker.ts).
+ */
+export type Side =
+  | { readonly contender: Contender; readonly ctx: BenchContext }
+  | { readonly id: string; start(body: string): Promise<Running> };
+
+const sideId = (side: Side): string => ('start' in side ? side.id : side.contender.id);
+const startSide = (side: Side, body: string): Promise<Running> => ('start' in side ? side.start(body) : start(side.contender, side.ctx, body));
 
 /**
  * Paired rounds over `starts` fresh starts of both sides: each start loads both at once for
@@ -112,19 +141,22 @@ export async function measureFreshPairs(
 ): Promise<PairedResult> {
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
+  const sides = { a: [] as SideWindow[], b: [] as SideWindow[] };
   for (let i = 0; i < settings.starts; i++) {
-    const ra = await start(a.contender, a.ctx, body);
+    const ra = await startSide(a, body);
     let rb: Running | undefined;
     try {
-      rb = await start(b.contender, b.ctx, body);
-      await Promise.all([ra, rb].map((r) => load(r.url, settings.connections, settings.warmupSeconds, settings.requestHeaders)));
-      const result = await measurePair(ra, rb, subgraphPid, settings);
+      rb = await startSide(b, body);
+      await Promise.all([ra, rb].map((r) => load(r.url, settings.connections, settings.warmupSeconds, settings.requestHeaders, body)));
+      const result = await measurePair(ra, rb, subgraphPid, { ...settings, body });
       ratios.push(...result.ratios);
       cpuRatios.push(...result.cpuRatios);
+      sides.a.push(...(result.sides?.a ?? []));
+      sides.b.push(...(result.sides?.b ?? []));
       onStart?.(result, i);
     } finally {
       await Promise.all([ra.stop(), rb?.stop()]);
     }
   }
-  return pairedResult(a.contender.id, b.contender.id, settings.connections, ratios, cpuRatios, settings.starts);
+  return pairedResult(sideId(a), sideId(b), settings.connections, ratios, cpuRatios, settings.starts, sides);
 }

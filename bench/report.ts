@@ -3,7 +3,7 @@
  */
 import type { PointResult } from './measure.js';
 import type { PairedResult } from './paired.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleSize } from './bundle.js';
 import type { ProfileSummary } from './profile.js';
@@ -14,6 +14,8 @@ import type { JwtResult } from './jwt.js';
 import type { PolicyResult } from './policies.js';
 import type { RateLimitResult } from './ratelimit.js';
 import type { WorkerStoresResult } from './workers-stores.js';
+import { recordedHeading, sectionOf } from './sections.js';
+import { workerSection, type WorkerProfile } from './worker.js';
 
 
 export interface ContenderResult {
@@ -64,6 +66,8 @@ export interface Results {
   readonly paired?: PairedResult[];
   /** The supergraph swap section (BENCH_SUPERGRAPH_SWAP=1, bench/supergraph-swap.ts). */
   readonly supergraphSwap?: SupergraphSwapResult;
+  /** Tollgate's Worker against the bare Worker (bench/worker.ts). */
+  readonly workerPair?: WorkerPairResults;
   readonly totalSeconds: number;
   /** The identity and rate-limit sections (BENCH_SECTIONS), each from its own latest run. */
   readonly identityAndPolicies?: IdentityAndPolicies;
@@ -88,6 +92,20 @@ export interface IdentityAndPolicies {
   /** Per section name. */
   runs?: Record<string, SectionRun>;
 }
+
+/** The Worker pair, with its settings and the Tollgate Worker's configuration (wrangler.toml's vars). */
+export interface WorkerPairResults {
+  readonly result: PairedResult;
+  readonly settings: { readonly windowSeconds: number; readonly rampSeconds: number; readonly warmupSeconds: number };
+  readonly vars: Record<string, string>;
+  /** Each side profiled in workerd (bench/workerProfile.ts). */
+  readonly profiles?: { readonly tollgate: WorkerProfile; readonly bare: WorkerProfile };
+  /** The load average before and after the pair. */
+  readonly load?: { readonly before: readonly number[]; readonly after: readonly number[] };
+}
+
+/** Sections written by partial runs (`--only worker`, `bench:ab --record`) that a full run keeps when it did not measure them. */
+export const keptSections = ['## Worker against the bare Worker', recordedHeading] as const;
 
 const median = (xs: readonly number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN);
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
@@ -502,6 +520,8 @@ export function writeReport(results: Results, root: string): void {
     '',
     ...pairedSection,
     ...identitySection,
+    ...(results.workerPair ? workerSection(results.workerPair.result, results.workerPair.settings, results.workerPair.vars, results.workerPair.profiles, results.workerPair.load) : []),
+    ...keptFrom(join(root, 'BENCHMARKS.md'), results.workerPair ? keptSections.slice(1) : keptSections),
     '## Results',
     '',
     `Each cell: the figure, then its ratio to the bare runtime with the same query planner and to Hive Gateway's CLI as shipped (its default, JavaScript planner) (\`×bare / ×Hive\`). Requests/s over all ${results.settings.rounds} rounds, with the slowest and fastest round beside it: the spread is the machine's noise, against which ratios near 1 must be read. Latency in ms. Errors are connection errors and timeouts. RSS is the highest resident memory sampled during the point (the whole process tree: a cluster's primary and workers). CPU is the gateway's CPU time per request (user + system, all its processes), which depends much less than requests/s on how the cores were shared; cores used = CPU per request × requests/s. Subgraph calls per request are counted at the subgraphs under the load: fewer than the plan's (next section) where a gateway merged identical in-flight subgraph requests.`,
@@ -565,4 +585,11 @@ export function writeReport(results: Results, root: string): void {
     '',
   ].join('\n');
   writeFileSync(join(root, 'BENCHMARKS.md'), md);
+}
+
+/** The sections under `headings` of the file at `path` as they are, each as lines. */
+function keptFrom(path: string, headings: readonly string[]): string[] {
+  if (!existsSync(path)) return [];
+  const markdown = readFileSync(path, 'utf8');
+  return headings.flatMap((heading) => sectionOf(markdown, heading)?.trimEnd().split('\n').concat('') ?? []);
 }

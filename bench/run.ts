@@ -14,7 +14,7 @@
  * BENCH_CONNECTIONS (default 1,10,50), BENCH_COLD_RUNS (default 3), BENCH_ONLY (contender ids,
  * comma-separated), BENCH_PROFILE (contender ids to profile, or none), BENCH_UPSTREAM_DEDUPE=1 (leave
  * the runtime's upstream deduplication on for every Hive-runtime gateway), REDIS_URL (default redis://127.0.0.1:6379), SUBGRAPH_MEMO=0 (no subgraph memo),
- * BENCH_PAIRS (paired A/B rounds per start of a paired comparison, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per paired comparison, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
+ * BENCH_PAIRS (paired A/B rounds per start of a paired comparison, default 4; 0: none), BENCH_PAIR_STARTS (fresh starts per paired comparison, default 4), BENCH_PAIR_WARMUP (s, default 8), BENCH_FIRST_WARMUP (s per gateway before the first point, default 8), BENCH_WORKER_WINDOW (s, the Worker pair's windows, default 2), BENCH_WORKER_PROFILE_SECONDS (each Worker side's profile, default 15; 0: none), BENCH_SKIP_BUILD=1, BENCH_KEEP_PROFILES (a directory: keep each profile as <id>.cpuprofile).
  *
  * Sections (BENCH_SECTIONS, comma-separated; default all): `gateways` (everything above), then
  * identity and rate-limit policies: `jwt` (CPU per JWT verification with a cached key, bench/jwt.ts),
@@ -31,6 +31,10 @@
  * `BENCH_SECTIONS=jwt,policies npm run bench` (each of these sections takes a few minutes at most).
  * BENCH_SUPERGRAPH_SWAP=1 adds the supergraph swap section (bench/supergraph-swap.ts; about 1 minute
  * more), with SWAP_SECONDS (s of load each, default 5) and SWAP_CONNECTIONS (default 10).
+ *
+ * `npm run bench -- --only worker` measures only Tollgate's Worker against the bare Worker
+ * (bench/worker.ts, a few minutes) and rewrites only that section of BENCHMARKS.md, with the raw
+ * figures in bench/results/worker.json. The full run measures that pair too.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -52,12 +56,15 @@ import {
   type BenchContext,
   type Running,
 } from './gateways/contenders.js';
-import { writeReport, type ContenderResult, type IdentityAndPolicies, type Results } from './report.js';
 import { defaultJwtSettings, measureJwt } from './jwt.js';
 import { defaultPolicySettings, measurePolicies } from './policies.js';
 import { defaultRateLimitSettings, measureRateLimit } from './ratelimit.js';
 import { defaultWorkerStoreSettings, describeWorkerStores, measureWorkerStores } from './workers-stores.js';
 import { bearerHeaders, userTokens } from './workload/identity.js';
+import { writeReport, type ContenderResult, type IdentityAndPolicies, type Results, type WorkerPairResults } from './report.js';
+import { writeSection } from './sections.js';
+import { buildBareWorker, demoQueryBody, startDemoSubgraphProcess, workerSection, workerSide, wranglerSettings } from './worker.js';
+import { profileWorker } from './workerProfile.js';
 import { deepQueryBody } from './workload/query.js';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -89,7 +96,11 @@ const settings = {
   supergraphSwap: env['BENCH_SUPERGRAPH_SWAP'] === '1',
   swapSeconds: Number(env['SWAP_SECONDS'] ?? 5),
   swapConnections: Number(env['SWAP_CONNECTIONS'] ?? 10),
+  /** The Worker pair's windows (s): longer than the Node pairs', as /proc counts workerd's CPU in 10 ms ticks. */
+  workerWindowSeconds: Number(env['BENCH_WORKER_WINDOW'] ?? 2),
 };
+/** `--only worker`: the Worker pair alone. */
+const onlyPart = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const profileIds = (env['BENCH_PROFILE'] ?? 'bare,tollgate-memory,bare-rust,tollgate-rust')
   .split(',')
   .map((s) => s.trim())
@@ -164,6 +175,60 @@ async function workerColdStart(supergraphSdl: string): Promise<{ readyMs: number
   return { readyMs, answerMs };
 }
 
+/** Tollgate's Worker against the bare Worker, paired (bench/worker.ts), on the demo subgraphs in their own process. */
+async function measureWorkerPair(): Promise<WorkerPairResults> {
+  const { serveText } = await import('../test/support/worker.js');
+  const loadBefore = loadavg();
+  const subgraphs = await startDemoSubgraphProcess(root);
+  const { supergraphSdl } = subgraphs;
+  const served = await serveText(supergraphSdl);
+  const pairSettings = {
+    starts: settings.pairStarts,
+    warmupSeconds: settings.pairWarmupSeconds,
+    pairs: settings.pairs,
+    connections: settings.pairConnections,
+    rampSeconds: settings.rampSeconds,
+    windowSeconds: settings.workerWindowSeconds,
+  };
+  try {
+    const options = { root, supergraphUrl: served.url, supergraphSdl, rateLimitMax: settings.rateLimitMax };
+    const result = await measureFreshPairs(
+      workerSide('worker', options),
+      workerSide('bare-worker', options),
+      subgraphs.child.pid!,
+      pairSettings,
+      demoQueryBody,
+      (one, i) => log(`worker / bare-worker start ${i + 1}: median ${one.median.toFixed(3)}, CPU/request ${one.cpuMedian.toFixed(3)}`),
+    );
+    log(
+      `paired worker / bare-worker c=${settings.pairConnections}, ${result.pairs} pairs over ${settings.pairStarts} starts: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
+    );
+    // Each side profiled alone, for where the difference goes.
+    const profileSeconds = Number(env['BENCH_WORKER_PROFILE_SECONDS'] ?? 15);
+    const supergraph = { url: served.url, sdl: supergraphSdl };
+    const profiles =
+      profileSeconds > 0
+        ? { tollgate: await profileWorker('worker', profileSeconds, root, supergraph), bare: await profileWorker('bare-worker', profileSeconds, root, supergraph) }
+        : undefined;
+    const load = { before: loadBefore, after: loadavg() };
+    return { result, settings: pairSettings, vars: wranglerSettings(root).vars, ...(profiles ? { profiles } : {}), load };
+  } finally {
+    await served.close();
+    subgraphs.close();
+  }
+}
+
+/** `--only worker`: builds, measures the Worker pair, rewrites its section of BENCHMARKS.md. */
+async function workerOnly(): Promise<void> {
+  buildForBench(root, { worker: true, log });
+  if (env['BENCH_SKIP_BUILD'] !== '1') buildBareWorker(root);
+  const worker = await measureWorkerPair();
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/worker.json'), `${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), ...worker }, null, 2)}\n`);
+  writeSection(join(root, 'BENCHMARKS.md'), '## Worker against the bare Worker', workerSection(worker.result, worker.settings, worker.vars, worker.profiles, worker.load), '## Results');
+  log('done: the Worker section of BENCHMARKS.md, bench/results/worker.json');
+}
+
 function versionOf(pkg: string): string {
   try {
     return (JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
@@ -177,6 +242,7 @@ async function gatewaySuite(): Promise<Results> {
   const started = performance.now();
   const loadBefore = loadavg();
   buildForBench(root, { worker: true, log });
+  if (env['BENCH_SKIP_BUILD'] !== '1') buildBareWorker(root);
 
   const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const runDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
@@ -200,6 +266,7 @@ async function gatewaySuite(): Promise<Results> {
   const points: PointResult[] = [];
   const profiles: ProfileSummary[] = [];
   const paired: PairedResult[] = [];
+  let workerPair: WorkerPairResults | undefined;
   let workerStart: Results['workerColdStart'];
   try {
     // Cold starts: spawn → first answered deep query; the last start stays up for the load.
@@ -308,6 +375,11 @@ async function gatewaySuite(): Promise<Results> {
       }
     }
 
+    // Tollgate's Worker against the bare Worker, in workerd, paired the same way.
+    if (settings.pairs > 0 && (!only || only.includes('worker'))) {
+      workerPair = await measureWorkerPair();
+    }
+
     // Where the time goes: CPU profiles of a few gateways, one at a time, under the same load.
     for (const id of profileIds) {
       const contender = selected.find((c) => c.id === id);
@@ -385,6 +457,7 @@ async function gatewaySuite(): Promise<Results> {
     ...(supergraphSwap ? { supergraphSwap } : {}),
     profiles,
     paired,
+    ...(workerPair ? { workerPair } : {}),
     bundle: existsSync(join(root, 'dist/worker/index.js')) ? bundleSize(join(root, 'dist/worker/index.js')) : undefined,
     totalSeconds: (performance.now() - started) / 1000,
   };
@@ -493,7 +566,7 @@ async function main(): Promise<void> {
   log('done: BENCHMARKS.md, bench/results/chart.svg, bench/results/latest.json');
 }
 
-main().catch((error: unknown) => {
+(onlyPart === 'worker' ? workerOnly() : onlyPart === undefined ? main() : Promise.reject(new Error(`--only ${onlyPart}: only "worker"`))).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

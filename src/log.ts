@@ -25,7 +25,10 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     (lvl: LogLevel) =>
     (msg: string, fields?: LogFields): void => {
       if (logLevels.indexOf(lvl) < threshold) return;
-      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }, jsonSafe));
+      const line = { time: new Date().toISOString(), level: lvl, msg, ...fields };
+      // The replacer is called for every key and value; a line of plain values (the request
+      // line) has nothing for it to change, and is written without it.
+      write(fields === undefined || plainFields(fields) ? JSON.stringify(line) : JSON.stringify(line, jsonSafe));
     };
   return {
     debug: at('debug'),
@@ -34,6 +37,26 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
     error: at('error'),
     enabled: (lvl) => logLevels.indexOf(lvl) >= threshold,
   };
+}
+
+/**
+ * Whether every field is a string, number, boolean or null/undefined, or a plain object or array of
+ * those: values `jsonSafe` leaves as they are.
+ */
+function plainFields(fields: LogFields): boolean {
+  for (const key in fields) {
+    const value = fields[key];
+    if (plainValue(value)) continue;
+    if (typeof value !== 'object') return false;
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return false;
+    for (const inner in value) if (!plainValue((value as Record<string, unknown>)[inner])) return false;
+  }
+  return true;
+}
+
+function plainValue(value: unknown): boolean {
+  return value === null || value === undefined || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
 /** Errors become `{ name, message }` (stacks only where a caller puts them in on purpose). */

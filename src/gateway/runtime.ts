@@ -2,6 +2,7 @@ import { Logger as HiveLogger, type LogWriter } from '@graphql-hive/logger';
 import { createGatewayRuntime, type GatewayConfigBase, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
 import http from '@graphql-mesh/transport-http';
 import type { GraphiQLOptions } from 'graphql-yoga';
+import { requestIdField } from '../http/requestId.js';
 import type { Logger } from '../log.js';
 import type { SupergraphInput } from './lifecycle.js';
 import { unifiedGraphHandlerFor, type QueryPlanner } from './planner.js';
@@ -73,6 +74,9 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     graphiql: options.development ? (options.graphiql?.options ?? true) : false,
     ...(options.development && options.graphiql?.render ? { renderGraphiQL: options.graphiql.render } : {}),
     graphqlEndpoint: '/graphql',
+    // The lifecycle's request id (a request's own sane `X-Request-Id`, else a new UUID), handed
+    // over in the server context; the runtime puts it on its log lines and subgraph calls.
+    requestId: { generateRequestId: runtimeRequestId },
     healthCheckEndpoint: '/healthcheck',
     readinessCheckEndpoint: '/readiness',
     // The runtime adds `originalError` to masked errors when NODE_ENV says development; here
@@ -83,6 +87,12 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     unifiedGraphHandler: unifiedGraphHandlerFor(options.queryPlanner),
     plugins: (context) => [bodyLimit, ...deadline, upstreamErrors, ...limits, ...(extra ? extra(context) : [])],
   });
+}
+
+/** The request id the lifecycle put in the server context; a new UUID for a request handled without the lifecycle. */
+function runtimeRequestId({ context }: { context?: unknown }): string {
+  const given = (context as Record<string, unknown> | undefined)?.[requestIdField];
+  return typeof given === 'string' ? given : crypto.randomUUID();
 }
 
 function hiveLevel(log: Logger): 'debug' | 'info' | 'warn' | 'error' {

@@ -13,10 +13,9 @@ export const unknownClient = 'unknown';
  */
 export function clientKey(headers: Headers, peer: string | undefined, trust: TrustProxy): string {
   if (trust.kind === 'cloudflare') {
-    const address = parseIp(headers.get('cf-connecting-ip') ?? '');
-    if (address) return addressKey(address);
-    const socket = peer === undefined ? undefined : parseIp(peer);
-    return socket ? addressKey(socket) : unknownClient;
+    const key = rememberedKey(headers.get('cf-connecting-ip') ?? '');
+    if (key !== undefined) return key;
+    return (peer === undefined ? undefined : rememberedKey(peer)) ?? unknownClient;
   }
   if (trust.kind === 'none') return peer === undefined ? unknownClient : peerKey(peer);
   const socket = peer === undefined ? undefined : parseIp(peer);
@@ -35,20 +34,32 @@ export function clientKey(headers: Headers, peer: string | undefined, trust: Tru
   return addressKey(client);
 }
 
-/** Keys of recent socket addresses: a busy client's connections all come from one address. */
-const peerKeys = new Map<string, string>();
-const maxPeerKeys = 1024;
+/**
+ * Keys of recent addresses (a socket's, or Cloudflare's `CF-Connecting-IP`): a busy client's
+ * requests all come from one address. `null`: not an address.
+ */
+const recentKeys = new Map<string, string | null>();
+const maxRecentKeys = 1024;
+/** Longer text is no address (an IPv6 address with a zone is well under this): never remembered. */
+const maxAddressLength = 64;
 
-/** The key of a socket's address, as `addressKey(parseIp(peer))`, remembered for recent peers. */
-function peerKey(peer: string): string {
-  let key = peerKeys.get(peer);
+/** `addressKey(parseIp(raw))`, or undefined when `raw` is not an address; remembered for recent addresses. */
+function rememberedKey(raw: string): string | undefined {
+  let key = recentKeys.get(raw);
   if (key === undefined) {
-    const address = parseIp(peer);
-    key = address ? addressKey(address) : unknownClient;
-    if (peerKeys.size >= maxPeerKeys) peerKeys.clear();
-    peerKeys.set(peer, key);
+    const address = parseIp(raw);
+    key = address ? addressKey(address) : null;
+    if (raw.length <= maxAddressLength) {
+      if (recentKeys.size >= maxRecentKeys) recentKeys.clear();
+      recentKeys.set(raw, key);
+    }
   }
-  return key;
+  return key ?? undefined;
+}
+
+/** The key of a socket's address, or `unknown` when it is none. */
+function peerKey(peer: string): string {
+  return rememberedKey(peer) ?? unknownClient;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { GatewayProvider } from '../gateway/lifecycle.js';
+import { pathOf } from '../http/path.js';
 import type { Logger } from '../log.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import { compose, type Step } from './compose.js';
@@ -93,16 +94,16 @@ export function createHandler(deps: HandlerDeps): Handler {
   const lifecycle = compose(steps, errorShape({ development: config.environment === 'development', log }));
 
   return async (request, platform) => {
-    const c = new RequestContext(request, platform, urlOf(request).pathname);
+    const c = new RequestContext(request, platform, pathOfRequest(request));
     await lifecycle(c);
     return c.response;
   };
 }
 
 /**
- * The request's URL, parsed once: @whatwg-node's Node requests keep the parsed URL (`parsedUrl`),
- * which the runtime then reuses; other platforms' requests are parsed here.
+ * The request's path: @whatwg-node's Node requests keep the parsed URL (`parsedUrl`), which the
+ * runtime then reuses; other platforms' request URLs are read by `pathOf`.
  */
-function urlOf(request: Request): URL {
-  return (request as Request & { readonly parsedUrl?: URL }).parsedUrl ?? new URL(request.url);
+function pathOfRequest(request: Request): string {
+  return (request as Request & { readonly parsedUrl?: URL }).parsedUrl?.pathname ?? pathOf(request.url);
 }

@@ -14,5 +14,19 @@ import { createHmac, randomBytes } from 'node:crypto';
 export function clientLogKey(options: { readonly logClientIp: boolean; readonly salt: string | undefined }): (key: string) => string {
   if (options.logClientIp) return (key) => key;
   const salt = options.salt ?? randomBytes(32).toString('hex');
-  return (key) => createHmac('sha256', salt).update(key).digest('hex').slice(0, 16);
+  // A client's requests come again and again: its hash is remembered rather than computed for
+  // each request's line (bounded; emptied when full).
+  const hashes = new Map<string, string>();
+  return (key) => {
+    let hash = hashes.get(key);
+    if (hash === undefined) {
+      hash = createHmac('sha256', salt).update(key).digest('hex').slice(0, 16);
+      if (hashes.size >= maxRemembered) hashes.clear();
+      hashes.set(key, hash);
+    }
+    return hash;
+  };
 }
+
+/** Client keys whose hashes are remembered at once (an address key is at most about 45 characters). */
+const maxRemembered = 1024;

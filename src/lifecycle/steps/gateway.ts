@@ -1,4 +1,4 @@
-import { withRequestId } from '../../http/requestId.js';
+import { forRuntime, requestIdField } from '../../http/requestId.js';
 import type { GatewayProvider } from '../../gateway/lifecycle.js';
 import type { Logger } from '../../log.js';
 import { inErrorShape } from '../../security/errorShape.js';
@@ -34,8 +34,11 @@ export function gateway(options: GatewayStepOptions): Step<RequestContext> {
       // `req` (Node) only while the request is the one Node parsed (not a copy made for a
       // chunked body): the runtime then takes the headers for its context from it, as its
       // own Node adapter does, instead of wrapping the Request's in a proxy.
-      const runtimeRequest = (c.runtimeRequest = withRequestId(body, requestId));
+      // The request id goes in the server context, where the runtime's request-id option finds
+      // it (src/gateway/runtime.ts): the request needs no copy to carry it as a header.
+      const runtimeRequest = (c.runtimeRequest = forRuntime(body, requestId));
       let response = await lease.runtime.handleRequest(runtimeRequest, {
+        [requestIdField]: requestId,
         req: body === c.request ? platform.req : undefined,
         waitUntil: (p: Promise<unknown> | void) => platform.waitUntil(Promise.resolve(p)),
       });
