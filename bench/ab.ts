@@ -47,13 +47,19 @@ if (!specA || !specB || (recordAt >= 0 && !record)) {
 function recordRow(what: string, result: PairedResult, windowSeconds: number): void {
   const path = join(root, 'BENCHMARKS.md');
   const fx = (r: number) => `${r.toFixed(3)}×`;
-  const cpuMs = (side: 'a' | 'b') => quantile((result.sides?.[side] ?? []).map((w) => w.cpu), 0.5);
+  const cpuMs = (side: 'a' | 'b') =>
+    quantile(
+      (result.sides?.[side] ?? []).map((w) => w.cpu),
+      0.5,
+    );
   const row =
     `| ${what} | \`${result.a}\` / \`${result.b}\` | ${result.pairs} (${result.starts ?? 1} starts, ${result.connections} connections, ${windowSeconds} s windows) | ` +
     `**${fx(result.median)}** | ${fx(result.q1)}–${fx(result.q3)} | **${fx(result.cpuMedian)}** | ${fx(quantile(result.cpuRatios, 0.25))}–${fx(quantile(result.cpuRatios, 0.75))} | ` +
     `${cpuMs('a').toFixed(2)} / ${cpuMs('b').toFixed(2)} | ${new Date().toISOString().slice(0, 10)} |`;
   const existing = sectionOf(readFileSync(path, 'utf8'), recordedHeading) ?? '';
-  const rows = existing.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| what') && !line.startsWith(`| ${what} |`));
+  const rows = existing
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| what') && !line.startsWith(`| ${what} |`));
   writeSection(
     path,
     recordedHeading,
@@ -123,9 +129,19 @@ async function compareWorkers(first: string, second: string): Promise<void> {
     const [id, dir] = head.split('@') as [string, string | undefined];
     if (!isWorkerContender(id)) throw new Error(`unknown Worker contender ${id}`);
     const bindings = Object.fromEntries(
-      (settingList?.split(',').filter(Boolean) ?? []).map((setting) => [setting.slice(0, setting.indexOf('=')), setting.slice(setting.indexOf('=') + 1)]),
+      (settingList?.split(',').filter(Boolean) ?? []).map((setting) => [
+        setting.slice(0, setting.indexOf('=')),
+        setting.slice(setting.indexOf('=') + 1),
+      ]),
     );
-    return workerSide(id, { root: dir ? resolve(dir) : root, supergraphUrl: served.url, supergraphSdl: subgraphs.supergraphSdl, bindings, id: spec, rateLimitMax: 1_000_000_000 });
+    return workerSide(id, {
+      root: dir ? resolve(dir) : root,
+      supergraphUrl: served.url,
+      supergraphSdl: subgraphs.supergraphSdl,
+      bindings,
+      id: spec,
+      rateLimitMax: 1_000_000_000,
+    });
   };
   try {
     const result = await measureFreshPairs(
@@ -134,7 +150,10 @@ async function compareWorkers(first: string, second: string): Promise<void> {
       subgraphs.child.pid!,
       { ...settings, windowSeconds: Number(env['BENCH_WINDOW'] ?? 2), starts, warmupSeconds: Number(env['BENCH_AB_WARMUP'] ?? 8) },
       demoQueryBody,
-      (one, i) => console.log(`start ${i + 1}: ${first} / ${second}  req/s ratio ${one.median.toFixed(3)}  CPU/request ${one.cpuMedian.toFixed(3)}  pairs ${one.ratios.map((r) => r.toFixed(2)).join(' ')}`),
+      (one, i) =>
+        console.log(
+          `start ${i + 1}: ${first} / ${second}  req/s ratio ${one.median.toFixed(3)}  CPU/request ${one.cpuMedian.toFixed(3)}  pairs ${one.ratios.map((r) => r.toFixed(2)).join(' ')}`,
+        ),
     );
     const cpu = (side: 'a' | 'b') => {
       const values = (result.sides?.[side] ?? []).map((w) => w.cpu).sort((x, y) => x - y);

@@ -111,7 +111,12 @@ async function bursts(side: Side): Promise<BurstFigures> {
     let inexactClients = 0;
     const allowedSeen: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      const result = await burst(gateways.map((g) => g.url), roundClients(round, clients), perClient, agent);
+      const result = await burst(
+        gateways.map((g) => g.url),
+        roundClients(round, clients),
+        perClient,
+        agent,
+      );
       allowedSeen.push(...result.allowed);
       inexactClients += result.allowed.filter((n) => n !== limit).length;
     }
@@ -201,23 +206,32 @@ try {
   const latencyRuns = new Map<string, Map<number, LatencyPoint>[]>(sides.map((side) => [side.name, []]));
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const side of repeat % 2 === 0 ? sides : [...sides].reverse()) {
-      console.error(`${side.name}: decision latency at ${connectionCounts.join(', ')} connections, ${seconds} s each (${repeat + 1}/${repeats})`);
+      console.error(
+        `${side.name}: decision latency at ${connectionCounts.join(', ')} connections, ${seconds} s each (${repeat + 1}/${repeats})`,
+      );
       latencyRuns.get(side.name)!.push(await latency(side));
     }
   }
-  console.log(`\nBursts: ${rounds} rounds of ${clients} clients × ${perClient} concurrent federated queries over two gateway processes, one redis-server, RATE_LIMIT_TIMEOUT_MS=50\n`);
+  console.log(
+    `\nBursts: ${rounds} rounds of ${clients} clients × ${perClient} concurrent federated queries over two gateway processes, one redis-server, RATE_LIMIT_TIMEOUT_MS=50\n`,
+  );
   console.log('| side | decisions | not from the shared store | per 10,000 | by kind | clients not given exactly 50 | allowed (min–max) |');
   console.log('|---|---|---|---|---|---|---|');
   for (const side of sides) {
     const f = burstFigures.get(side.name)!;
     const unshared = Object.values(f.unshared).reduce((a, b) => a + b, 0);
-    const kinds = Object.entries(f.unshared).map(([k, n]) => `${k} ${n}`).join(', ') || '–';
+    const kinds =
+      Object.entries(f.unshared)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || '–';
     console.log(
       `| ${side.name} | ${f.decisions} | ${unshared} | ${((unshared / f.decisions) * 10_000).toFixed(1)} | ${kinds} | ` +
         `${f.inexactClients} of ${rounds * clients} | ${Math.min(...f.allowedSeen)}–${Math.max(...f.allowedSeen)} |`,
     );
   }
-  console.log(`\nDecision latency (Server-Timing ratelimit), ${seconds} s closed loop per point, limit never reached; median of ${repeats} alternating runs\n`);
+  console.log(
+    `\nDecision latency (Server-Timing ratelimit), ${seconds} s closed loop per point, limit never reached; median of ${repeats} alternating runs\n`,
+  );
   console.log(`| side | ${connectionCounts.map((c) => `${c} conn. p50 / p99 (ms)`).join(' | ')} |`);
   console.log(`|---|${connectionCounts.map(() => '---').join('|')}|`);
   for (const side of sides) {

@@ -99,7 +99,12 @@ export async function measureJwt(settings: JwtSettings, log: (message: string) =
   ];
   const pairs = await Promise.all(asymmetric.map(({ alg, options }) => generateKeyPair(alg, options)));
   const jwks: JWK[] = await Promise.all(
-    pairs.map(async ({ publicKey }, i) => ({ ...(await exportJWK(publicKey)), kid: `k-${asymmetric[i]!.alg}`, alg: asymmetric[i]!.alg, use: 'sig' })),
+    pairs.map(async ({ publicKey }, i) => ({
+      ...(await exportJWK(publicKey)),
+      kid: `k-${asymmetric[i]!.alg}`,
+      alg: asymmetric[i]!.alg,
+      use: 'sig',
+    })),
   );
   let fetches = 0;
   const server = createServer((_req, res) => {

@@ -71,14 +71,30 @@ try {
 
   const supergraph = await serveText(demo.supergraphSdl);
   const workers = {
-    request: await startWorker({ SUPERGRAPH: supergraph.url, GATEWAY_LIFECYCLE: 'request', RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'warn' }),
-    isolate: await startWorker({ SUPERGRAPH: supergraph.url, GATEWAY_LIFECYCLE: 'isolate', RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'warn' }),
+    request: await startWorker({
+      SUPERGRAPH: supergraph.url,
+      GATEWAY_LIFECYCLE: 'request',
+      RATE_LIMIT_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+    }),
+    isolate: await startWorker({
+      SUPERGRAPH: supergraph.url,
+      GATEWAY_LIFECYCLE: 'isolate',
+      RATE_LIMIT_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+    }),
   };
-  const worker = (lifecycle: GatewayLifecycle): Send => async () => {
-    const response = await workers[lifecycle].fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: query });
-    await response.text();
-    return response.status;
-  };
+  const worker =
+    (lifecycle: GatewayLifecycle): Send =>
+    async () => {
+      const response = await workers[lifecycle].fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: query,
+      });
+      await response.text();
+      return response.status;
+    };
   await compare('workerd', { request: worker('request'), isolate: worker('isolate') });
   await workers.request.dispose();
   await workers.isolate.dispose();

@@ -117,7 +117,12 @@ export async function round(
   emitter.on('reqError', () => {
     if (open) errors++;
   });
-  const edge = () => ({ at: performance.now(), gateway: cpuMs(pids), subgraphs: cpuMs(typeof subgraphPid === 'number' ? [subgraphPid] : subgraphPid), self: process.cpuUsage() });
+  const edge = () => ({
+    at: performance.now(),
+    gateway: cpuMs(pids),
+    subgraphs: cpuMs(typeof subgraphPid === 'number' ? [subgraphPid] : subgraphPid),
+    self: process.cpuUsage(),
+  });
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pids))), 200);
   const window = new Promise<Window>((resolve) => {
     setTimeout(() => {
@@ -180,4 +185,3 @@ export function summarize(running: Running, connections: number, windows: readon
     subgraphCallsPerRequest: perRequest(sum('subgraphCalls')),
   };
 }
-

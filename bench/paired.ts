@@ -121,7 +121,8 @@ export type Side =
   | { readonly id: string; start(body: string): Promise<Running> };
 
 const sideId = (side: Side): string => ('start' in side ? side.id : side.contender.id);
-const startSide = (side: Side, body: string): Promise<Running> => ('start' in side ? side.start(body) : start(side.contender, side.ctx, body));
+const startSide = (side: Side, body: string): Promise<Running> =>
+  'start' in side ? side.start(body) : start(side.contender, side.ctx, body);
 
 /**
  * Paired rounds over `starts` fresh starts of both sides: each start loads both at once for

@@ -87,7 +87,12 @@ interface Side {
 const request = new Request('http://127.0.0.1/graphql', { method: 'POST' });
 const platform = { waitUntil: () => {} };
 
-function side(store: RateLimitStore, policies: readonly PolicySpec[], clients: number, identityOf: (i: number) => Identity | undefined): Side {
+function side(
+  store: RateLimitStore,
+  policies: readonly PolicySpec[],
+  clients: number,
+  identityOf: (i: number) => Identity | undefined,
+): Side {
   const limit = rateLimit({ store, policies, log: silentLogger, now: () => performance.now() });
   const response = new Response(null);
   // The rest of the lifecycle answers at once.
@@ -111,7 +116,12 @@ function side(store: RateLimitStore, policies: readonly PolicySpec[], clients: n
   };
 }
 
-async function run(s: Side, decisions: number, concurrency: number, serverPid?: number): Promise<{ cpuUs: number; serverUs: number; rate: number }> {
+async function run(
+  s: Side,
+  decisions: number,
+  concurrency: number,
+  serverPid?: number,
+): Promise<{ cpuUs: number; serverUs: number; rate: number }> {
   let next = 0;
   const cpu = process.cpuUsage();
   const server = serverPid === undefined ? 0 : cpuMs([serverPid]);
@@ -153,7 +163,10 @@ async function compare(
     );
     await run(one, Math.min(decisions, 5000), concurrency, serverPid);
     await run(three, Math.min(decisions, 5000), concurrency, serverPid);
-    const r = { one: [] as { cpuUs: number; serverUs: number; rate: number }[], three: [] as { cpuUs: number; serverUs: number; rate: number }[] };
+    const r = {
+      one: [] as { cpuUs: number; serverUs: number; rate: number }[],
+      three: [] as { cpuUs: number; serverUs: number; rate: number }[],
+    };
     for (let i = 0; i < settings.rounds; i++) {
       const order = i % 2 === 0 ? (['one', 'three'] as const) : (['three', 'one'] as const);
       for (const which of order) r[which].push(await run(which === 'one' ? one : three, decisions, concurrency, serverPid));
@@ -186,7 +199,9 @@ export async function measurePolicies(settings: PolicySettings, log: (message: s
     let n = 0;
     const makeRedis = () =>
       new ResilientStore(new RedisStore({ url: server.url, keyPrefix: `bench-policies-${n++}:` }), { timeoutMs: 1000, log: silentLogger });
-    stores.push(await compare('Redis (ResilientStore(RedisStore))', makeRedis, settings, settings.redisDecisions, settings.concurrency, server.pid));
+    stores.push(
+      await compare('Redis (ResilientStore(RedisStore))', makeRedis, settings, settings.redisDecisions, settings.concurrency, server.pid),
+    );
   } finally {
     await server.stop();
   }
@@ -195,7 +210,9 @@ export async function measurePolicies(settings: PolicySettings, log: (message: s
     log(
       `policies ${s.store}: 1 policy ${m(s.oneCpuUs).toFixed(2)} µs CPU/decision, 3 policies ${m(s.threeCpuUs).toFixed(2)} µs; ` +
         `ratio ${m(s.cpuRatios).toFixed(2)}× (rounds ${s.cpuRatios.map((x) => x.toFixed(2)).join(' ')}); decisions/s ${m(s.oneRate).toFixed(0)} vs ${m(s.threeRate).toFixed(0)} (${m(s.rateRatios).toFixed(2)}×)` +
-        (s.oneServerCpuUs && s.threeServerCpuUs ? `; redis-server ${m(s.oneServerCpuUs).toFixed(1)} vs ${m(s.threeServerCpuUs).toFixed(1)} µs/decision` : ''),
+        (s.oneServerCpuUs && s.threeServerCpuUs
+          ? `; redis-server ${m(s.oneServerCpuUs).toFixed(1)} vs ${m(s.threeServerCpuUs).toFixed(1)} µs/decision`
+          : ''),
     );
   }
   return { rounds: settings.rounds, clients: settings.clients, stores };

@@ -104,25 +104,33 @@ const fixed: Check[] = [{ name: 'default', limit: defaultPolicy, cost: 1 }];
 const bucket: Check[] = [{ name: 'bucket', limit: { algorithm: 'token-bucket', limit: 50, refillPerSecond: 1 }, cost: 1 }];
 const sliding: Check[] = [{ name: 'sliding', limit: { algorithm: 'sliding-window', limit: 50, windowMs: 60_000 }, cost: 1 }];
 
-const ours = (store: RateLimitStore, checks: Check[]): Decide => async (key) => {
-  const verdict = await store.decide(key, checks);
-  const decision = verdict.decisions.find((d) => d !== undefined);
-  if (!decision) throw new Error('no decision');
-  return decision.allowed;
-};
-const consume = (limiter: RateLimiterRedis | BurstyRateLimiter): Decide => (key) =>
-  limiter.consume(key).then(
-    () => true,
-    (rejection: unknown) => {
-      if (rejection instanceof RateLimiterRes) return false;
-      throw rejection;
-    },
-  );
+const ours =
+  (store: RateLimitStore, checks: Check[]): Decide =>
+  async (key) => {
+    const verdict = await store.decide(key, checks);
+    const decision = verdict.decisions.find((d) => d !== undefined);
+    if (!decision) throw new Error('no decision');
+    return decision.allowed;
+  };
+const consume =
+  (limiter: RateLimiterRedis | BurstyRateLimiter): Decide =>
+  (key) =>
+    limiter.consume(key).then(
+      () => true,
+      (rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes) return false;
+        throw rejection;
+      },
+    );
 
 let runId = 0;
 
 /** `perKey` decisions for each of `keys` fresh keys, `concurrency` in flight, interleaved keys. */
-async function runWorkload(decide: Decide, workload: Workload, concurrency: number): Promise<{ ms: number; allowed: number; total: number }> {
+async function runWorkload(
+  decide: Decide,
+  workload: Workload,
+  concurrency: number,
+): Promise<{ ms: number; allowed: number; total: number }> {
   const run = runId++;
   const total = workload.keys * workload.perKey;
   let next = 0;
@@ -140,7 +148,12 @@ async function runWorkload(decide: Decide, workload: Workload, concurrency: numb
 }
 
 /** Commands clients sent, counted with MONITOR (which tells script-internal calls apart). */
-async function commandsPerDecision(admin: Redis, decide: Decide, workload: Workload, concurrency: number): Promise<{ total: number; byName: Record<string, number> }> {
+async function commandsPerDecision(
+  admin: Redis,
+  decide: Decide,
+  workload: Workload,
+  concurrency: number,
+): Promise<{ total: number; byName: Record<string, number> }> {
   const monitor = await admin.monitor();
   const byName: Record<string, number> = {};
   let count = 0;
@@ -198,7 +211,10 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
         algorithm: 'fixed window, penalty block',
         what: 'both with their block cache',
         ours: { name: 'ResilientStore(RedisStore)', decide: ours(resilient, fixed) },
-        theirs: { name: 'RateLimiterRedis, blockDuration, inMemoryBlockOnConsumed', decide: consume(rlf('rlf-fixed-cached', ...fixedArgs, true)) },
+        theirs: {
+          name: 'RateLimiterRedis, blockDuration, inMemoryBlockOnConsumed',
+          decide: consume(rlf('rlf-fixed-cached', ...fixedArgs, true)),
+        },
       },
       {
         algorithm: 'token bucket',
@@ -213,12 +229,17 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
         theirs: { name: 'BurstyRateLimiter, inMemoryBlockOnConsumed on both', decide: consume(bursty('rlf-bursty-cached', true)) },
       },
       { algorithm: 'sliding window', what: 'rate-limiter-flexible has none', ours: { name: 'RedisStore', decide: ours(store, sliding) } },
-      { algorithm: 'sliding window', what: 'rate-limiter-flexible has none', ours: { name: 'ResilientStore(RedisStore)', decide: ours(resilient, sliding) } },
+      {
+        algorithm: 'sliding window',
+        what: 'rate-limiter-flexible has none',
+        ours: { name: 'ResilientStore(RedisStore)', decide: ours(resilient, sliding) },
+      },
     ];
     const sides = (c: Comparison) => (c.theirs ? [c.ours, c.theirs] : [c.ours]);
 
     // Warm-up (JIT, connections, script caches).
-    for (const c of comparisons) for (const s of sides(c)) await runWorkload(s.decide, { name: 'warm-up', keys: 100, perKey: 60 }, settings.concurrency);
+    for (const c of comparisons)
+      for (const s of sides(c)) await runWorkload(s.decide, { name: 'warm-up', keys: 100, perKey: 60 }, settings.concurrency);
 
     const runs = new Map<Contender, Map<Workload, { rates: number[]; allowed: number; total: number }>>();
     for (let round = 0; round < settings.rounds; round++) {
@@ -297,8 +318,12 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
           `; allowed ${r.ours.allowed}/${r.ours.total}${r.theirs ? ` vs ${r.theirs.allowed}/${r.theirs.total}` : ''}`,
       );
     }
-    log(`ratelimit: cached-blocked ${cachedBlocked.decisions} decisions answered locally, ${cachedBlocked.scriptCalls} script calls meanwhile`);
-    const { version } = JSON.parse(readFileSync(new URL('../node_modules/rate-limiter-flexible/package.json', import.meta.url), 'utf8')) as { version: string };
+    log(
+      `ratelimit: cached-blocked ${cachedBlocked.decisions} decisions answered locally, ${cachedBlocked.scriptCalls} script calls meanwhile`,
+    );
+    const { version } = JSON.parse(
+      readFileSync(new URL('../node_modules/rate-limiter-flexible/package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
     return {
       rounds: settings.rounds,
       concurrency: settings.concurrency,

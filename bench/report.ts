@@ -17,7 +17,6 @@ import type { WorkerStoresResult } from './workers-stores.js';
 import { recordedHeading, sectionOf } from './sections.js';
 import { workerSection, type WorkerProfile } from './worker.js';
 
-
 export interface ContenderResult {
   readonly id: string;
   readonly label: string;
@@ -114,8 +113,7 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 export function writeReport(results: Results, root: string): void {
   const point = (id: string, connections: number) => results.points.find((p) => p.contender === id && p.connections === connections);
-  const label = (id: string) =>
-    results.contenders.find((c) => c.id === id)?.label ?? knownContenders.find((c) => c.id === id)?.label ?? id;
+  const label = (id: string) => results.contenders.find((c) => c.id === id)?.label ?? knownContenders.find((c) => c.id === id)?.label ?? id;
   const ids = results.contenders.map((c) => c.id);
   const top = Math.max(...results.settings.connections);
   const has = (id: string) => ids.includes(id);
@@ -177,12 +175,22 @@ export function writeReport(results: Results, root: string): void {
     const rs = rpsRatios(a, b);
     target(name, figure(rs), min === 'stated' ? 'stated' : allAtLeast(rs, min));
   };
-  paired('tollgate-rust', 'hive', "Tollgate as shipped on Node (Rust planner) ≥ 1.0× Hive Gateway's CLI as shipped (default planner), one process (req/s)", 1.0);
+  paired(
+    'tollgate-rust',
+    'hive',
+    "Tollgate as shipped on Node (Rust planner) ≥ 1.0× Hive Gateway's CLI as shipped (default planner), one process (req/s)",
+    1.0,
+  );
   paired('tollgate-memory', 'hive', 'Same, both with the JavaScript planner (req/s)', 1.0);
   paired('tollgate-rust', 'hive-rust', 'Same, both with the Rust planner (req/s)', 1.0);
   paired('tollgate-rust', 'apollo', 'Tollgate as shipped on Node (Rust planner) ahead of Apollo Gateway (req/s)', 1.0);
   paired('tollgate-memory', 'apollo', 'Same, Tollgate with the JavaScript planner (req/s)', 1.0);
-  ratioTarget('bare-dedupe', 'bare', "For reference: the runtime's default upstream dedupe, gain on this one repeated query (req/s)", 'stated');
+  ratioTarget(
+    'bare-dedupe',
+    'bare',
+    "For reference: the runtime's default upstream dedupe, gain on this one repeated query (req/s)",
+    'stated',
+  );
   if (has('tollgate-cluster') && has('tollgate-rust-redis')) {
     const rs = rpsRatios('tollgate-cluster', 'tollgate-rust-redis');
     const r = atTop(rs);
@@ -201,7 +209,12 @@ export function writeReport(results: Results, root: string): void {
       r === undefined ? undefined : r >= 1.7,
     );
   }
-  ratioTarget('tollgate-memory', 'tollgate-request', 'Isolate lifecycle gain over the request lifecycle (req/s, JavaScript planner)', 'stated');
+  ratioTarget(
+    'tollgate-memory',
+    'tollgate-request',
+    'Isolate lifecycle gain over the request lifecycle (req/s, JavaScript planner)',
+    'stated',
+  );
   paired('tollgate-rust', 'hive', "Tollgate with the Rust planner ≥ 2.5× Hive Gateway's CLI, default planner (req/s)", 2.5);
   ratioTarget('tollgate-rust', 'tollgate-memory', 'Rust planner vs JavaScript planner in Tollgate (req/s; target: about 3×)', 2.5);
 
@@ -232,12 +245,14 @@ export function writeReport(results: Results, root: string): void {
   if (ip?.policies) {
     target(
       'CPU per rate-limit decision, three policies over one (the rate-limit step)',
-      ip.policies.stores.map((st) => `${st.store}: ${fx(q(st.cpuRatios, 0.5))} (${fu(q(st.oneCpuUs, 0.5))} → ${fu(q(st.threeCpuUs, 0.5))} µs)`).join('; '),
+      ip.policies.stores
+        .map((st) => `${st.store}: ${fx(q(st.cpuRatios, 0.5))} (${fu(q(st.oneCpuUs, 0.5))} → ${fu(q(st.threeCpuUs, 0.5))} µs)`)
+        .join('; '),
       'stated',
     );
   }
   if (ip?.rateLimit) {
-    const byKind = new Map<string, typeof ip.rateLimit.comparisons[number][]>();
+    const byKind = new Map<string, (typeof ip.rateLimit.comparisons)[number][]>();
     for (const c of ip.rateLimit.comparisons) {
       const key = `${c.algorithm}|${c.what}`;
       byKind.set(key, [...(byKind.get(key) ?? []), c]);
@@ -264,7 +279,9 @@ export function writeReport(results: Results, root: string): void {
     const ws = ip.workerStores;
     target(
       'Rate-limit decision on Workers, per store (workerd, loopback, timed by the client: p50 of a 429 decided by the store; decisions/s)',
-      ws.stores.map((st) => `${st.store} ${st.storeLimited.p50.toFixed(2)} ms, ${Math.round(st.decisions.median).toLocaleString('en-US')}/s`).join('; '),
+      ws.stores
+        .map((st) => `${st.store} ${st.storeLimited.p50.toFixed(2)} ms, ${Math.round(st.decisions.median).toLocaleString('en-US')}/s`)
+        .join('; '),
       'stated',
     );
   }
@@ -436,12 +453,18 @@ export function writeReport(results: Results, root: string): void {
   );
   if (results.workerColdStart) {
     const w = results.workerColdStart;
-    coldRows.push(`| Tollgate Worker in Miniflare: bundle load (Miniflare ready) | ${median(w.readyMs).toFixed(0)} | ${w.readyMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
-    coldRows.push(`| Tollgate Worker in Miniflare: bundle load to first answer | ${median(w.answerMs).toFixed(0)} | ${w.answerMs.map((ms) => ms.toFixed(0)).join(', ')} |`);
+    coldRows.push(
+      `| Tollgate Worker in Miniflare: bundle load (Miniflare ready) | ${median(w.readyMs).toFixed(0)} | ${w.readyMs.map((ms) => ms.toFixed(0)).join(', ')} |`,
+    );
+    coldRows.push(
+      `| Tollgate Worker in Miniflare: bundle load to first answer | ${median(w.answerMs).toFixed(0)} | ${w.answerMs.map((ms) => ms.toFixed(0)).join(', ')} |`,
+    );
   }
 
   const bundle = results.bundle;
-  const bundleRows = bundle?.parts.map((p) => `| ${p.name} | ${kib(p.bytes)} | ${((p.bytes / bundle.bytes) * 100).toFixed(1)} % | ${kib(p.gzipBytes)} |`) ?? [];
+  const bundleRows =
+    bundle?.parts.map((p) => `| ${p.name} | ${kib(p.bytes)} | ${((p.bytes / bundle.bytes) * 100).toFixed(1)} % | ${kib(p.gzipBytes)} |`) ??
+    [];
 
   const profileOf = (id: string) => results.profiles?.find((p) => p.contender === id);
   const compare = (a: string, b: string) => {
@@ -459,7 +482,10 @@ export function writeReport(results: Results, root: string): void {
       '',
       `| package | ${label(a)} | ${label(b)} | difference |`,
       '|---|---:|---:|---:|',
-      ...rows.map((r) => `| ${r.name} | ${f(r.a)} | ${f(r.b)} | ${r.a !== undefined && r.b !== undefined ? (r.b - r.a >= 0 ? '+' : '') + (r.b - r.a).toFixed(3) : '–'} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.name} | ${f(r.a)} | ${f(r.b)} | ${r.a !== undefined && r.b !== undefined ? (r.b - r.a >= 0 ? '+' : '') + (r.b - r.a).toFixed(3) : '–'} |`,
+      ),
       '',
     ];
   };
@@ -520,7 +546,15 @@ export function writeReport(results: Results, root: string): void {
     '',
     ...pairedSection,
     ...identitySection,
-    ...(results.workerPair ? workerSection(results.workerPair.result, results.workerPair.settings, results.workerPair.vars, results.workerPair.profiles, results.workerPair.load) : []),
+    ...(results.workerPair
+      ? workerSection(
+          results.workerPair.result,
+          results.workerPair.settings,
+          results.workerPair.vars,
+          results.workerPair.profiles,
+          results.workerPair.load,
+        )
+      : []),
     ...keptFrom(join(root, 'BENCHMARKS.md'), results.workerPair ? keptSections.slice(1) : keptSections),
     '## Results',
     '',
@@ -575,13 +609,15 @@ export function writeReport(results: Results, root: string): void {
     `- Cluster: \`node dist/node/cluster.js\` (src/node/cluster.ts), ${s.clusterWorkers} workers sharing the port through node:cluster, Redis store shared.`,
     "- Bare runtime: `createGatewayRuntime` served by node:http directly, with the options of Tollgate's runtime that decide what is served and none of what Tollgate adds: no security plugins, upstream timeout, observability or request lifecycle (bench/gateways/benchRuntime.ts). Hive Gateway: `hive-gateway supergraph <file> --fork 1` (its defaults otherwise). Apollo Gateway: `@apollo/gateway` in `@apollo/server`'s standalone server, landing page off (bench/gateways/apollo.ts). NODE_ENV=production for every process.",
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(0)} GiB, Linux ${m.kernel}, Node ${m.node}. Load average before ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${m.loadAfter.map((l) => l.toFixed(2)).join(' ')}: the cores were shared with other work, which is why every figure is compared within this one run.`,
-    `- Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `- Versions: ${Object.entries(results.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
     '## Reading the numbers',
     '',
-    '- Gateway, subgraphs and load generator share the same cores, so absolute requests/s are this machine\'s, and the ratios within the run are the result. CPU ms per request is the figure least affected by the sharing.',
-    '- With two cores, a second gateway process competes with the subgraph process and autocannon for the second core; the cluster\'s gain is bounded by that, not only by the gateway.',
-    '- Raw figures for every point, with the subgraphs\' and the load generator\'s CPU per request: bench/results/latest.json.',
+    "- Gateway, subgraphs and load generator share the same cores, so absolute requests/s are this machine's, and the ratios within the run are the result. CPU ms per request is the figure least affected by the sharing.",
+    "- With two cores, a second gateway process competes with the subgraph process and autocannon for the second core; the cluster's gain is bounded by that, not only by the gateway.",
+    "- Raw figures for every point, with the subgraphs' and the load generator's CPU per request: bench/results/latest.json.",
     '',
   ].join('\n');
   writeFileSync(join(root, 'BENCHMARKS.md'), md);

@@ -47,15 +47,7 @@ import { measureFreshPairs, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
 import { startSubgraphs } from './subgraphProcess.js';
 import { measureSupergraphSwap } from './supergraph-swap.js';
-import {
-  contenders,
-  peakRssMiB,
-  post,
-  processTree,
-  start,
-  type BenchContext,
-  type Running,
-} from './gateways/contenders.js';
+import { contenders, peakRssMiB, post, processTree, start, type BenchContext, type Running } from './gateways/contenders.js';
 import { defaultJwtSettings, measureJwt } from './jwt.js';
 import { defaultPolicySettings, measurePolicies } from './policies.js';
 import { defaultRateLimitSettings, measureRateLimit } from './ratelimit.js';
@@ -133,7 +125,8 @@ const sections = new Set(
     .filter(Boolean),
 );
 for (const name of sections) {
-  if (!(sectionNames as readonly string[]).includes(name)) throw new Error(`BENCH_SECTIONS: unknown section ${name}; one of ${sectionNames.join(', ')}`);
+  if (!(sectionNames as readonly string[]).includes(name))
+    throw new Error(`BENCH_SECTIONS: unknown section ${name}; one of ${sectionNames.join(', ')}`);
 }
 const wants = (section: Section) => sections.has(section);
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
@@ -208,7 +201,10 @@ async function measureWorkerPair(): Promise<WorkerPairResults> {
     const supergraph = { url: served.url, sdl: supergraphSdl };
     const profiles =
       profileSeconds > 0
-        ? { tollgate: await profileWorker('worker', profileSeconds, root, supergraph), bare: await profileWorker('bare-worker', profileSeconds, root, supergraph) }
+        ? {
+            tollgate: await profileWorker('worker', profileSeconds, root, supergraph),
+            bare: await profileWorker('bare-worker', profileSeconds, root, supergraph),
+          }
         : undefined;
     const load = { before: loadBefore, after: loadavg() };
     return { result, settings: pairSettings, vars: wranglerSettings(root).vars, ...(profiles ? { profiles } : {}), load };
@@ -224,8 +220,16 @@ async function workerOnly(): Promise<void> {
   if (env['BENCH_SKIP_BUILD'] !== '1') buildBareWorker(root);
   const worker = await measureWorkerPair();
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/worker.json'), `${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), ...worker }, null, 2)}\n`);
-  writeSection(join(root, 'BENCHMARKS.md'), '## Worker against the bare Worker', workerSection(worker.result, worker.settings, worker.vars, worker.profiles, worker.load), '## Results');
+  writeFileSync(
+    join(root, 'bench/results/worker.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), ...worker }, null, 2)}\n`,
+  );
+  writeSection(
+    join(root, 'BENCHMARKS.md'),
+    '## Worker against the bare Worker',
+    workerSection(worker.result, worker.settings, worker.vars, worker.profiles, worker.load),
+    '## Results',
+  );
   log('done: the Worker section of BENCHMARKS.md, bench/results/worker.json');
 }
 
@@ -318,11 +322,13 @@ async function gatewaySuite(): Promise<Results> {
       for (let i = 0; i < settings.rounds; i++) {
         const shift = i % running.length;
         for (const r of [...running.slice(shift), ...running.slice(0, shift)]) {
-          windows.get(r)!.push(
-            await round(r.url, connections, processTree(r.pid), subgraphs.child.pid!, settings, async () =>
-              Object.values(await subgraphs.counts()).reduce((a, b) => a + b, 0),
-            ),
-          );
+          windows
+            .get(r)!
+            .push(
+              await round(r.url, connections, processTree(r.pid), subgraphs.child.pid!, settings, async () =>
+                Object.values(await subgraphs.counts()).reduce((a, b) => a + b, 0),
+              ),
+            );
         }
       }
       for (const r of running) {
@@ -411,7 +417,9 @@ async function gatewaySuite(): Promise<Results> {
 
   let supergraphSwap: Results['supergraphSwap'];
   if (settings.supergraphSwap) {
-    log(`supergraph swap: ${settings.swapSeconds} s steady and ${settings.swapSeconds} s with a swap every second, ${settings.swapConnections} connections`);
+    log(
+      `supergraph swap: ${settings.swapSeconds} s steady and ${settings.swapSeconds} s with a swap every second, ${settings.swapConnections} connections`,
+    );
     supergraphSwap = await measureSupergraphSwap({ seconds: settings.swapSeconds, connections: settings.swapConnections });
     const { steady, swapping, timeToNewGraphMs, afterOne, afterMany } = supergraphSwap;
     log(
@@ -501,7 +509,9 @@ async function identityPaired(): Promise<PairedResult> {
       await response.text();
       const policy = response.headers.get('ratelimit-policy') ?? '';
       if (response.status !== 200 || !/"ip";.*"user";q=999999999;.*"burst";/.test(policy)) {
-        throw new Error(`identity gateway: status ${response.status}, RateLimit-Policy ${policy}: the token was not verified or a policy is missing`);
+        throw new Error(
+          `identity gateway: status ${response.status}, RateLimit-Policy ${policy}: the token was not verified or a policy is missing`,
+        );
       }
     } finally {
       await probe.stop();
@@ -538,7 +548,8 @@ async function main(): Promise<void> {
   if (wants('gateways')) {
     results = await gatewaySuite();
   } else {
-    if (!existsSync(latestPath)) throw new Error('BENCH_SECTIONS without gateways keeps the last full run, and there is none (bench/results/latest.json)');
+    if (!existsSync(latestPath))
+      throw new Error('BENCH_SECTIONS without gateways keeps the last full run, and there is none (bench/results/latest.json)');
     results = JSON.parse(readFileSync(latestPath, 'utf8')) as Results;
     log(`keeping the gateway figures of ${results.date} (bench/results/latest.json); measuring ${[...sections].join(', ')}`);
   }
@@ -554,7 +565,10 @@ async function main(): Promise<void> {
   await section('jwt', async () => void (measured.jwt = await measureJwt(defaultJwtSettings(), log)));
   await section('policies', async () => void (measured.policies = await measurePolicies(defaultPolicySettings(), log)));
   await section('identity', async () => void (measured.identity = await identityPaired()));
-  await section('ratelimit', async () => void (measured.rateLimit = await measureRateLimit(defaultRateLimitSettings(env, 'BENCH_RL_ROUNDS'), log)));
+  await section(
+    'ratelimit',
+    async () => void (measured.rateLimit = await measureRateLimit(defaultRateLimitSettings(env, 'BENCH_RL_ROUNDS'), log)),
+  );
   await section('workers-stores', async () => {
     measured.workerStores = await measureWorkerStores(defaultWorkerStoreSettings(env), log);
     for (const line of describeWorkerStores(measured.workerStores)) log(line);
@@ -566,7 +580,12 @@ async function main(): Promise<void> {
   log('done: BENCHMARKS.md, bench/results/chart.svg, bench/results/latest.json');
 }
 
-(onlyPart === 'worker' ? workerOnly() : onlyPart === undefined ? main() : Promise.reject(new Error(`--only ${onlyPart}: only "worker"`))).catch((error: unknown) => {
+(onlyPart === 'worker'
+  ? workerOnly()
+  : onlyPart === undefined
+    ? main()
+    : Promise.reject(new Error(`--only ${onlyPart}: only "worker"`))
+).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

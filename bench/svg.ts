@@ -26,8 +26,7 @@ export interface ChartOptions {
 const colors = ['#9ecae1', '#4292c6', '#08519c', '#fd8d3c', '#31a354'];
 const font = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
-const escapeXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A "nice" axis maximum: 1, 2, 2.5 or 5 × a power of ten, at least `value`. */
 function niceMax(value: number): number {

@@ -21,10 +21,14 @@ try {
   for (const spec of which === 'both' ? ['worker', 'bare-worker'] : which.split(' ')) {
     const profile = await profileWorker(spec, Number(secondsArg), root, { url: served.url, sdl: subgraphs.supergraphSdl });
     const ms = (value: number) => value.toFixed(3).padStart(7);
-    console.log(`\n${spec}: ${profile.requests} requests in ${profile.seconds} s, ${profile.busyMsPerRequest.toFixed(3)} ms sampled per request`);
+    console.log(
+      `\n${spec}: ${profile.requests} requests in ${profile.seconds} s, ${profile.busyMsPerRequest.toFixed(3)} ms sampled per request`,
+    );
     for (const { part, ms: value } of profile.byPart.slice(0, 30)) console.log(`  ${ms(value)} ms  ${part}`);
     const own = profile.byPart.filter(({ part }) => part.startsWith('src/'));
-    console.log(`  Tollgate's own code (src/): ${own.reduce((sum, p) => sum + p.ms, 0).toFixed(3)} ms: ${own.map((p) => `${p.part} ${p.ms.toFixed(3)}`).join(', ')}`);
+    console.log(
+      `  Tollgate's own code (src/): ${own.reduce((sum, p) => sum + p.ms, 0).toFixed(3)} ms: ${own.map((p) => `${p.part} ${p.ms.toFixed(3)}`).join(', ')}`,
+    );
     console.log('  hottest functions (self):');
     for (const { name, ms: value } of profile.functions.slice(0, 40)) console.log(`  ${ms(value)} ms  ${name}`);
   }

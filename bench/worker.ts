@@ -157,7 +157,13 @@ export async function startWorkerd(options: WorkerdOptions, body: string, timeou
       const { status, text } = await post(url, body).catch((error: unknown) => ({ status: 0, text: String(error) }));
       if (status === 200 && text.includes('"data":{')) {
         return {
-          contender: { id: options.id, label: options.label, launch: () => { throw new Error('a Worker is started by bench/worker.ts'); } },
+          contender: {
+            id: options.id,
+            label: options.label,
+            launch: () => {
+              throw new Error('a Worker is started by bench/worker.ts');
+            },
+          },
           url,
           pid,
           coldStartMs: performance.now() - started,
@@ -166,7 +172,8 @@ export async function startWorkerd(options: WorkerdOptions, body: string, timeou
           stop: () => mf.dispose(),
         };
       }
-      if (performance.now() - started > timeoutMs) throw new Error(`${options.id} did not answer (${status}): ${text.slice(0, 300)}\n${tail}`);
+      if (performance.now() - started > timeoutMs)
+        throw new Error(`${options.id} did not answer (${status}): ${text.slice(0, 300)}\n${tail}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } catch (error) {
@@ -198,7 +205,14 @@ export function workerSide(contender: WorkerContenderId, options: WorkerSideOpti
       id,
       start: (body) =>
         startWorkerd(
-          { id, label, dir: join(options.root, 'dist/bench-worker'), entry: 'bare-worker.js', compatibilityDate, bindings: { SUPERGRAPH_SDL: options.supergraphSdl, ...options.bindings } },
+          {
+            id,
+            label,
+            dir: join(options.root, 'dist/bench-worker'),
+            entry: 'bare-worker.js',
+            compatibilityDate,
+            bindings: { SUPERGRAPH_SDL: options.supergraphSdl, ...options.bindings },
+          },
           body,
         ),
     };
@@ -214,7 +228,8 @@ export function workerSide(contender: WorkerContenderId, options: WorkerSideOpti
   };
   return {
     id,
-    start: (body) => startWorkerd({ id, label, dir: join(options.root, 'dist/worker'), entry: 'index.js', compatibilityDate, bindings }, body),
+    start: (body) =>
+      startWorkerd({ id, label, dir: join(options.root, 'dist/worker'), entry: 'index.js', compatibilityDate, bindings }, body),
   };
 }
 
@@ -281,10 +296,18 @@ function profileLines(profiles: { readonly tollgate: WorkerProfile; readonly bar
     '',
     '| part (ms per request, with the builtins it called) | bare Worker | Tollgate | difference |',
     '|---|---:|---:|---:|',
-    ...rows.map((row) => `| ${row.part} | ${row.b.toFixed(3)} | ${row.t.toFixed(3)} | ${(row.t - row.b >= 0 ? '+' : '') + (row.t - row.b).toFixed(3)} |`),
+    ...rows.map(
+      (row) =>
+        `| ${row.part} | ${row.b.toFixed(3)} | ${row.t.toFixed(3)} | ${(row.t - row.b >= 0 ? '+' : '') + (row.t - row.b).toFixed(3)} |`,
+    ),
     `| Tollgate's own code (src/), all files | – | ${ownMs.toFixed(3)} | +${ownMs.toFixed(3)} |`,
     '',
-    `Tollgate's own code by file (ms per request): ${own.slice(0, 12).map((p) => `${p.part} ${p.ms.toFixed(3)}`).join(', ')}. The runtime's per-call \`upstreamTimeout\` (UPSTREAM_TIMEOUT_MS; the bare Worker has none), its \`timeoutExecutor\` alone: ${runtime.toFixed(3)} ms (self time; its timers, signals and \`Promise.race\` are in @graphql-hive/gateway-runtime's row and the builtins).`,
+    `Tollgate's own code by file (ms per request): ${own
+      .slice(0, 12)
+      .map((p) => `${p.part} ${p.ms.toFixed(3)}`)
+      .join(
+        ', ',
+      )}. The runtime's per-call \`upstreamTimeout\` (UPSTREAM_TIMEOUT_MS; the bare Worker has none), its \`timeoutExecutor\` alone: ${runtime.toFixed(3)} ms (self time; its timers, signals and \`Promise.race\` are in @graphql-hive/gateway-runtime's row and the builtins).`,
     '',
   ];
 }

@@ -87,13 +87,20 @@ function partOf(source: string): string {
  * Profiles the Worker contender `spec` (`worker`, `bare-worker`, with `%NAME=value` bindings and
  * `@checkout`) for `seconds` at 10 connections on the demo query, after an 8 s warm-up.
  */
-export async function profileWorker(spec: string, seconds: number, root: string, supergraph: { url: string; sdl: string }): Promise<WorkerProfile> {
+export async function profileWorker(
+  spec: string,
+  seconds: number,
+  root: string,
+  supergraph: { url: string; sdl: string },
+): Promise<WorkerProfile> {
   const [head, settingList] = spec.split('%') as [string, string | undefined];
   const [id, dir] = head.split('@') as [string, string | undefined];
   if (!isWorkerContender(id)) throw new Error(`${id}: one of ${Object.keys(workerContenders).join(', ')}`);
   const checkout = dir ? resolve(dir) : root;
   const { compatibilityDate, vars } = wranglerSettings(checkout);
-  const extra = Object.fromEntries((settingList?.split(',').filter(Boolean) ?? []).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]));
+  const extra = Object.fromEntries(
+    (settingList?.split(',').filter(Boolean) ?? []).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]),
+  );
   const inspectorPort = await freePort();
   const isTollgate = id === 'worker';
   const bundleDir = join(checkout, isTollgate ? 'dist/worker' : 'dist/bench-worker');
@@ -114,7 +121,10 @@ export async function profileWorker(spec: string, seconds: number, root: string,
   );
   try {
     await load(running.url, 10, 8, undefined, demoQueryBody); // warm-up
-    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string; title?: string }[];
+    const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
+      webSocketDebuggerUrl: string;
+      title?: string;
+    }[];
     const target = targets.find((t) => !/^core:/.test(t.title ?? '')) ?? targets[0]!;
     const ws = new WebSocket(target.webSocketDebuggerUrl);
     await new Promise((ok, fail) => ws.once('open', ok).once('error', fail));
@@ -178,10 +188,11 @@ export async function profileWorker(spec: string, seconds: number, root: string,
       seconds,
       busyMsPerRequest: perRequest(busy),
       byPart: sorted(withBuiltins).map(([part, us]) => ({ part, ms: perRequest(us) })),
-      functions: sorted(byFunction).slice(0, 60).map(([name, us]) => ({ name, ms: perRequest(us) })),
+      functions: sorted(byFunction)
+        .slice(0, 60)
+        .map(([name, us]) => ({ name, ms: perRequest(us) })),
     };
   } finally {
     await running.stop();
   }
 }
-

@@ -189,7 +189,9 @@ function timedPost(url: string, body: string, clientIp: string, agent: Agent): P
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, text: Buffer.concat(chunks).toString() }));
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, text: Buffer.concat(chunks).toString() }),
+        );
         res.once('error', reject);
       },
     );
@@ -237,7 +239,10 @@ function rateFigures(windows: readonly Window[]): RateFigures {
 
 const rotated = <T>(list: readonly T[], i: number): T[] => [...list.slice(i % list.length), ...list.slice(0, i % list.length)];
 
-export async function measureWorkerStores(settings: WorkerStoreSettings, log: (message: string) => void = () => {}): Promise<WorkerStoresResult> {
+export async function measureWorkerStores(
+  settings: WorkerStoreSettings,
+  log: (message: string) => void = () => {},
+): Promise<WorkerStoresResult> {
   const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
   buildForBench(root, { worker: true, log });
   const { startWorker } = await import('../test/support/worker.js');
@@ -286,7 +291,10 @@ export async function measureWorkerStores(settings: WorkerStoreSettings, log: (m
       for (const r of running) {
         const n = r.worker.logs.filter((l) => l['level'] === 'warn' || l['level'] === 'error').length;
         warnings.set(r.store, (warnings.get(r.store) ?? 0) + n);
-        if (n > 0) log(`workers-stores: ${r.store} logged ${n} warnings, e.g. ${JSON.stringify(r.worker.logs.find((l) => l['level'] === 'warn' || l['level'] === 'error'))}`);
+        if (n > 0)
+          log(
+            `workers-stores: ${r.store} logged ${n} warnings, e.g. ${JSON.stringify(r.worker.logs.find((l) => l['level'] === 'warn' || l['level'] === 'error'))}`,
+          );
       }
     };
 
@@ -306,7 +314,9 @@ export async function measureWorkerStores(settings: WorkerStoreSettings, log: (m
         const b = await timedPost(r.url, typenameBody, ip, agent);
         const c = await timedPost(r.url, typenameBody, ip, agent);
         if (a.status !== 200 || b.status !== 429 || c.status !== 429) {
-          throw new Error(`${r.store}: expected 200, 429, 429; got ${a.status}, ${b.status}, ${c.status}: ${a.text.slice(0, 200)} ${b.text.slice(0, 200)}`);
+          throw new Error(
+            `${r.store}: expected 200, 429, 429; got ${a.status}, ${b.status}, ${c.status}: ${a.text.slice(0, 200)} ${b.text.slice(0, 200)}`,
+          );
         }
         return [a.ms, b.ms, c.ms] as const;
       };
@@ -331,7 +341,10 @@ export async function measureWorkerStores(settings: WorkerStoreSettings, log: (m
         log(
           `workers-stores latency round ${i + 1}: ` +
             storeNames
-              .map((s) => `${s} 429 p50 ${quantile(limited.get(s)!.at(-1)!, 0.5).toFixed(2)} ms (first ${quantile(first.get(s)!.at(-1)!, 0.5).toFixed(2)})`)
+              .map(
+                (s) =>
+                  `${s} 429 p50 ${quantile(limited.get(s)!.at(-1)!, 0.5).toFixed(2)} ms (first ${quantile(first.get(s)!.at(-1)!, 0.5).toFixed(2)})`,
+              )
               .join('; '),
         );
       }
@@ -365,7 +378,8 @@ export async function measureWorkerStores(settings: WorkerStoreSettings, log: (m
       await stopAll();
     }
     const restRequests = (await rest.requests())['/'] ?? 0;
-    if (restRequests < settings.rounds * settings.keys * 2) throw new Error(`the REST stand-in saw ${restRequests} requests: upstash did not decide`);
+    if (restRequests < settings.rounds * settings.keys * 2)
+      throw new Error(`the REST stand-in saw ${restRequests} requests: upstash did not decide`);
 
     // ---- 2. decisions/s and requests/s: limits never reached ----
     await startAll({ ...limits, LOG_LEVEL: 'warn', RATE_LIMIT_MAX_REQUESTS: '1000000000' }, 'tollgate-bench-load');
@@ -380,7 +394,8 @@ export async function measureWorkerStores(settings: WorkerStoreSettings, log: (m
       };
       for (const r of running) {
         const check = await timedPost(r.url, demoBody, pools.get(r)![0]!, new Agent());
-        if (check.status !== 200 || !check.text.includes('"topProducts":[{')) throw new Error(`${r.store}: the demo query answered ${check.status}: ${check.text.slice(0, 300)}`);
+        if (check.status !== 200 || !check.text.includes('"topProducts":[{'))
+          throw new Error(`${r.store}: the demo query answered ${check.status}: ${check.text.slice(0, 300)}`);
         // Every key of the pool decided once (a Durable Object per key, created), then loaded.
         const agent = new Agent({ keepAlive: true, maxSockets: settings.connections });
         const pool = pools.get(r)!;
@@ -444,7 +459,8 @@ export async function measureWorkerStores(settings: WorkerStoreSettings, log: (m
 
 function version(pkg: string): string {
   try {
-    return (JSON.parse(readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'n/a';
   }
@@ -476,5 +492,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const loadBefore = loadavg();
   const result = await measureWorkerStores(defaultWorkerStoreSettings(), log);
   for (const line of describeWorkerStores(result)) console.log(line);
-  console.log(`load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }

@@ -37,35 +37,35 @@ for (const file of files) {
 
 /** Tarjan's strongly connected components of `graph`: each one of more than one node is a cycle. */
 function cyclesOf(graph) {
-let index = 0;
-const stack = [];
-const state = new Map();
-const cycles = [];
-function visit(file) {
-  const s = { index, low: index, onStack: true };
-  index++;
-  state.set(file, s);
-  stack.push(file);
-  for (const next of graph.get(file) ?? []) {
-    const t = state.get(next);
-    if (t === undefined) {
-      visit(next);
-      s.low = Math.min(s.low, state.get(next).low);
-    } else if (t.onStack) s.low = Math.min(s.low, t.index);
+  let index = 0;
+  const stack = [];
+  const state = new Map();
+  const cycles = [];
+  function visit(file) {
+    const s = { index, low: index, onStack: true };
+    index++;
+    state.set(file, s);
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      const t = state.get(next);
+      if (t === undefined) {
+        visit(next);
+        s.low = Math.min(s.low, state.get(next).low);
+      } else if (t.onStack) s.low = Math.min(s.low, t.index);
+    }
+    if (s.low === s.index) {
+      const component = [];
+      let member;
+      do {
+        member = stack.pop();
+        state.get(member).onStack = false;
+        component.push(member);
+      } while (member !== file);
+      if (component.length > 1 || (graph.get(file) ?? []).includes(file)) cycles.push(component);
+    }
   }
-  if (s.low === s.index) {
-    const component = [];
-    let member;
-    do {
-      member = stack.pop();
-      state.get(member).onStack = false;
-      component.push(member);
-    } while (member !== file);
-    if (component.length > 1 || (graph.get(file) ?? []).includes(file)) cycles.push(component);
-  }
-}
-for (const file of graph.keys()) if (!state.has(file)) visit(file);
-return cycles;
+  for (const file of graph.keys()) if (!state.has(file)) visit(file);
+  return cycles;
 }
 
 // The layers of src/: each directory (src/gateway, src/ratelimit, …) and each file at its top
@@ -85,7 +85,13 @@ const layerGraph = new Map([...layers].map(([layer, targets]) => [layer, [...tar
 
 const fileCycles = cyclesOf(graph);
 const layerCycles = cyclesOf(layerGraph);
-for (const cycle of fileCycles) console.error(`import cycle: ${cycle.map((f) => relative(root, f)).sort().join(' ↔ ')}`);
+for (const cycle of fileCycles)
+  console.error(
+    `import cycle: ${cycle
+      .map((f) => relative(root, f))
+      .sort()
+      .join(' ↔ ')}`,
+  );
 for (const cycle of layerCycles) {
   const members = new Set(cycle);
   const edges = [];

@@ -21,11 +21,15 @@ for (const [name, value] of Object.entries(process.env)) {
 const varFlags = Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`]);
 console.error(`dev:worker: passing ${Object.keys(vars).join(', ')}`);
 
-const wrangler = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', process.env['PORT'] ?? '8787', ...varFlags, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  detached: true,
-  env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-});
+const wrangler = spawn(
+  'npx',
+  ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', process.env['PORT'] ?? '8787', ...varFlags, ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+  },
+);
 
 let stopping = false;
 function stop(code: number): void {

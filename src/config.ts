@@ -184,7 +184,10 @@ export function parseConfig(env: Env, platform: Platform): Config {
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/i.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', redisUrl, 'a redis:// or rediss:// URL');
   }
-  const clusterNodes = read('REDIS_CLUSTER_NODES')?.split(',').map((n) => n.trim()).filter(Boolean);
+  const clusterNodes = read('REDIS_CLUSTER_NODES')
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   for (const node of clusterNodes ?? []) {
     if (!/^(rediss?:\/\/)?[^\s/:]+:\d{1,5}\/?$/i.test(node)) {
       throw new ConfigError('REDIS_CLUSTER_NODES', node, 'comma-separated host:port seed nodes (or redis:// URLs)');
@@ -207,10 +210,15 @@ export function parseConfig(env: Env, platform: Platform): Config {
   const apolloKey = read('APOLLO_KEY');
   const graphRef = read('APOLLO_GRAPH_REF');
   if ((apolloKey === undefined) !== (graphRef === undefined)) {
-    throw new ConfigError(apolloKey === undefined ? 'APOLLO_KEY' : 'APOLLO_GRAPH_REF', '', 'to be set together with the other of APOLLO_KEY and APOLLO_GRAPH_REF');
+    throw new ConfigError(
+      apolloKey === undefined ? 'APOLLO_KEY' : 'APOLLO_GRAPH_REF',
+      '',
+      'to be set together with the other of APOLLO_KEY and APOLLO_GRAPH_REF',
+    );
   }
   const uplink = read('APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT')?.split(',')[0]?.trim();
-  if (uplink !== undefined && !isHttpUrl(uplink)) throw new ConfigError('APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT', uplink, 'an http:// or https:// URL');
+  if (uplink !== undefined && !isHttpUrl(uplink))
+    throw new ConfigError('APOLLO_SCHEMA_CONFIG_DELIVERY_ENDPOINT', uplink, 'an http:// or https:// URL');
   const sources = [supergraph && 'SUPERGRAPH', hiveEndpoint && 'HIVE_CDN_ENDPOINT', graphRef && 'APOLLO_GRAPH_REF'].filter(Boolean);
   if (sources.length > 1) throw new ConfigError(String(sources[1]), '', `not to be set together with ${sources[0]}: one supergraph source`);
   const port = int(read, 'PORT', 4000, 0, 65_535);
@@ -262,7 +270,12 @@ export function parseConfig(env: Env, platform: Platform): Config {
       request: 'request',
       isolate: 'isolate',
     }),
-    queryPlanner: oneOf<QueryPlanner>(read, 'QUERY_PLANNER', platform === 'worker' ? 'js' : 'rust', platform === 'worker' ? { js: 'js' } : { js: 'js', rust: 'rust' }),
+    queryPlanner: oneOf<QueryPlanner>(
+      read,
+      'QUERY_PLANNER',
+      platform === 'worker' ? 'js' : 'rust',
+      platform === 'worker' ? { js: 'js' } : { js: 'js', rust: 'rust' },
+    ),
     port,
     host,
     logLevel: oneOf(read, 'LOG_LEVEL', 'info', Object.fromEntries(logLevels.map((l) => [l, l])) as Record<string, LogLevel>),
@@ -289,10 +302,14 @@ function storeKind(value: string | undefined, platform: Platform, present: { red
   if (value === undefined) return present.upstash ? 'upstash' : present.redis ? 'redis' : 'memory';
   const kind = storeKinds.find((k) => k === value.toLowerCase());
   if (kind === undefined) throw new ConfigError('RATE_LIMIT_STORE', value, storeKinds.join(', '));
-  if (kind === 'redis' && !present.redis) throw new ConfigError('RATE_LIMIT_STORE', value, 'REDIS_URL or REDIS_CLUSTER_NODES to be set for redis');
-  if (kind === 'upstash' && !present.upstash) throw new ConfigError('RATE_LIMIT_STORE', value, 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN to be set for upstash');
-  if (kind === 'durable-object' && platform !== 'worker') throw new ConfigError('RATE_LIMIT_STORE', value, 'durable-object only on Workers');
-  if (kind === 'cloudflare' && platform !== 'worker') throw new ConfigError('RATE_LIMIT_STORE', value, 'cloudflare (the Rate Limiting binding) only on Workers');
+  if (kind === 'redis' && !present.redis)
+    throw new ConfigError('RATE_LIMIT_STORE', value, 'REDIS_URL or REDIS_CLUSTER_NODES to be set for redis');
+  if (kind === 'upstash' && !present.upstash)
+    throw new ConfigError('RATE_LIMIT_STORE', value, 'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN to be set for upstash');
+  if (kind === 'durable-object' && platform !== 'worker')
+    throw new ConfigError('RATE_LIMIT_STORE', value, 'durable-object only on Workers');
+  if (kind === 'cloudflare' && platform !== 'worker')
+    throw new ConfigError('RATE_LIMIT_STORE', value, 'cloudflare (the Rate Limiting binding) only on Workers');
   return kind;
 }
 
@@ -374,7 +391,10 @@ type Read = (name: string) => string | undefined;
 
 function identityConfig(read: Read): IdentityConfig {
   const listed = read('RATE_LIMIT_IDENTITY') ?? 'ip';
-  const sources = listed.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const sources = listed
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const expected = `comma-separated sources from ${identitySources.join(', ')}, each once`;
   if (sources.length === 0 || new Set(sources).size !== sources.length) throw new ConfigError('RATE_LIMIT_IDENTITY', listed, expected);
   for (const source of sources) {
@@ -417,7 +437,8 @@ function identityConfig(read: Read): IdentityConfig {
   let apiKeys = noApiKeys;
   if (keysText !== undefined) {
     const parsed = parseApiKeys(keysText);
-    if (typeof parsed === 'string') throw new ConfigError('API_KEYS', keysText.length > 40 ? `${keysText.slice(0, 40)}…` : keysText, parsed);
+    if (typeof parsed === 'string')
+      throw new ConfigError('API_KEYS', keysText.length > 40 ? `${keysText.slice(0, 40)}…` : keysText, parsed);
     apiKeys = parsed;
   }
   const apiKeyRequired = bool(read, 'API_KEY_REQUIRED', false);
@@ -468,7 +489,10 @@ function bool(read: Read, name: string, fallback: boolean): boolean {
 
 function corsOrigins(value: string | undefined): '*' | string[] {
   if (value === undefined || value === '*') return '*';
-  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  const origins = value
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     if (!isOrigin(origin)) {
       throw new ConfigError('CORS_ORIGINS', value, `"*" or comma-separated origins like https://app.example.com (bad: ${origin})`);

@@ -71,7 +71,9 @@ export interface TollgateDeps<O extends TollgateObservability = TollgateObservab
 export function createTollgate<O extends TollgateObservability>(config: Config, deps: TollgateDeps<O>): Tollgate<O> {
   const { supergraphSdl } = deps;
   // Workers: a TCP connection per request (workerd forbids sharing sockets between requests).
-  const store = deps.store ?? createStore(storeConfig(config, config.platform === 'worker'), {
+  const store =
+    deps.store ??
+    createStore(storeConfig(config, config.platform === 'worker'), {
       log: deps.log,
       ...(deps.durableObjects && { durableObjects: deps.durableObjects }),
       ...(deps.rateLimitBindings && { rateLimitBindings: deps.rateLimitBindings }),
@@ -86,20 +88,24 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
   const development = config.environment === 'development';
   // Operations are priced only when something spends or caps their cost.
   const costs = pricesOperations(config)
-    ? currentEstimator(config.cost.defaultListSize, (error) => log.error('the supergraph’s cost directives cannot be read; operations are not priced', { error }))
+    ? currentEstimator(config.cost.defaultListSize, (error) =>
+        log.error('the supergraph’s cost directives cannot be read; operations are not priced', { error }),
+      )
     : undefined;
   if (costs && !deps.supergraphSource && supergraphSdl !== undefined) costs.swap(supergraphSdl);
-  const gateway = createGatewayProvider(config.gatewayLifecycle, (supergraph) =>
-    createRuntime({
-      supergraph,
-      development,
-      log,
-      plugins,
-      graphiql,
-      security: config.security,
-      queryPlanner: config.queryPlanner,
-      upstreamDeadline: config.platform === 'node' ? 'shared' : 'per-call',
-    }),
+  const gateway = createGatewayProvider(
+    config.gatewayLifecycle,
+    (supergraph) =>
+      createRuntime({
+        supergraph,
+        development,
+        log,
+        plugins,
+        graphiql,
+        security: config.security,
+        queryPlanner: config.queryPlanner,
+        upstreamDeadline: config.platform === 'node' ? 'shared' : 'per-call',
+      }),
     deps.supergraphSource ? undefined : supergraphSdl,
   );
   const source = deps.supergraphSource;

@@ -17,18 +17,23 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Runs the CLI asynchronously (the subgraphs live in this process, so no spawnSync). */
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/compose/cli.ts', ...args],
-      { cwd: root, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    execFile(process.execPath, ['--import', 'tsx', 'src/compose/cli.ts', ...args], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });
 }
 
 /** A one-field subgraph on a free port. */
-async function tinySubgraph(typeDefs: string, resolvers: Record<string, Record<string, () => unknown>>): Promise<{ url: string; server: Server }> {
-  const yoga = createYoga({ schema: buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers }), logging: false, graphiql: false, landingPage: false });
+async function tinySubgraph(
+  typeDefs: string,
+  resolvers: Record<string, Record<string, () => unknown>>,
+): Promise<{ url: string; server: Server }> {
+  const yoga = createYoga({
+    schema: buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers }),
+    logging: false,
+    graphiql: false,
+    landingPage: false,
+  });
   const server = createServer(yoga);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, server };

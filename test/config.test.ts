@@ -81,7 +81,10 @@ describe('configuration', () => {
       [{ RATE_LIMIT_STORE: 'durable-object' }, 'node', /only on Workers/],
     ];
     for (const [env, platform, message] of refused) {
-      assert.throws(() => parseConfig(env, platform), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+      assert.throws(
+        () => parseConfig(env, platform),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
+      );
     }
   });
 
@@ -98,7 +101,11 @@ describe('configuration', () => {
       [{ REDIS_URL: 'http://redis' }, 'REDIS_URL', /redis:\/\//],
       [{ UPSTASH_REDIS_REST_URL: 'https://x.upstash.io' }, 'UPSTASH_REDIS_REST_TOKEN', /together/],
       [{ UPSTASH_REDIS_REST_URL: 'ftp://x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't' }, 'UPSTASH_REDIS_REST_URL', /https:\/\//],
-      [{ UPSTASH_REDIS_REST_URL: 'https://x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't', REDIS_URL: 'redis://x' }, 'UPSTASH_REDIS_REST_URL', /REDIS_URL/],
+      [
+        { UPSTASH_REDIS_REST_URL: 'https://x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 't', REDIS_URL: 'redis://x' },
+        'UPSTASH_REDIS_REST_URL',
+        /REDIS_URL/,
+      ],
       [{ RATE_LIMIT_ENABLED: 'maybe' }, 'RATE_LIMIT_ENABLED', /true\/false/],
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /debug, info, warn, error/],
       [{ PORT: '70000' }, 'PORT', /65535/],

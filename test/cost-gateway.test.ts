@@ -100,7 +100,9 @@ describe('query cost in the Node gateway', () => {
       const answers = await Promise.all(Array.from({ length: 200 }, () => send(gateway.url, sevenQuery)));
       assert.equal(answers.filter((a) => a.status === 200).length, 142);
       assert.equal(answers.filter((a) => a.status === 429).length, 58);
-      const unshared = gateway.logs.filter((l) => l['msg'] === 'request' && l['rateLimitSource'] !== undefined && l['rateLimitSource'] !== 'local-cache');
+      const unshared = gateway.logs.filter(
+        (l) => l['msg'] === 'request' && l['rateLimitSource'] !== undefined && l['rateLimitSource'] !== 'local-cache',
+      );
       assert.deepEqual(unshared, [], 'every decision was the store’s');
     } finally {
       await deleteKeys(admin, prefix);

@@ -75,11 +75,9 @@ test('products and users resolve their own entities', async () => {
     { r: [{ __typename: 'Product', upc: '2' }] },
   );
   assert.deepEqual(products.data._entities, [{ upc: '2', name: 'Couch', price: 1299, weight: 1000 }]);
-  const users = await post(
-    urlOf('users'),
-    'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username } } }',
-    { r: [{ __typename: 'User', id: '1' }] },
-  );
+  const users = await post(urlOf('users'), 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id username } } }', {
+    r: [{ __typename: 'User', id: '1' }],
+  });
   assert.deepEqual(users.data._entities, [{ id: '1', username: '@ada' }]);
 });
 

@@ -56,7 +56,10 @@ describe('errors', () => {
     assert.equal(body.errors[0].extensions.requestId, response.headers.get('x-request-id'));
     assert.equal(body.errors[0].extensions.stacktrace, undefined);
     assert.doesNotMatch(text, /secret|\.ts|\.js|at /);
-    assert.ok(lines.some((l) => l.includes('"request failed"')), 'the failure is logged');
+    assert.ok(
+      lines.some((l) => l.includes('"request failed"')),
+      'the failure is logged',
+    );
     assert.ok(!lines.some((l) => l.includes('"stack"')), 'no stack in production logs');
   });
 
@@ -69,7 +72,10 @@ describe('errors', () => {
     assert.equal(body.errors[0]!.extensions['code'], 'CLIENT_CLOSED_REQUEST');
     assert.equal(body.errors[0]!.extensions['requestId'], response.headers.get('x-request-id'));
     assert.ok(!lines.some((l) => l.includes('"request failed"')), 'no failure logged');
-    assert.ok(lines.some((l) => l.includes('"status":499')), 'the request line says 499');
+    assert.ok(
+      lines.some((l) => l.includes('"status":499')),
+      'the request line says 499',
+    );
   });
 
   test('in development the 500 carries the message and extensions.stacktrace as lines', async () => {

@@ -7,7 +7,9 @@ import { closeDemo, postQuery, startTestGateway, type TestGateway } from './supp
 
 const secret = 'an-hs256-secret-of-at-least-32-bytes';
 const token = (sub: string) =>
-  new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 600 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+  new SignJWT({ sub, exp: Math.floor(Date.now() / 1000) + 600 })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(secret));
 
 describe('identity in the Node gateway', () => {
   const gateways: TestGateway[] = [];

@@ -42,7 +42,11 @@ describe('JWT identity in workerd (built bundle)', () => {
     const concurrent = await Promise.all(Array.from({ length: 5 }, (_, i) => query(token, `192.0.2.${i + 1}`, `warm-${i}`)));
     for (const response of concurrent) assert.equal(response.status, 200);
     const remaining = concurrent.map((r) => r.headers.get('ratelimit')).sort();
-    assert.deepEqual(remaining, [45, 46, 47, 48, 49].map((r) => `"default";r=${r};t=60`), 'five addresses, one identity');
+    assert.deepEqual(
+      remaining,
+      [45, 46, 47, 48, 49].map((r) => `"default";r=${r};t=60`),
+      'five addresses, one identity',
+    );
     const line = await worker.waitForLog((l) => l['msg'] === 'request' && l['requestId'] === 'warm-0');
     assert.equal(line['identitySource'], 'jwt');
     assert.equal(line['tier'], 'pro');
@@ -67,7 +71,10 @@ describe('JWT identity in workerd (built bundle)', () => {
     assert.equal(after.status, 200);
     const line = await worker.waitForLog((l) => l['msg'] === 'request' && l['requestId'] === 'rotated');
     assert.equal(line['identitySource'], 'jwt');
-    assert.deepEqual(worker.logs.filter((l) => l['level'] === 'error'), []);
+    assert.deepEqual(
+      worker.logs.filter((l) => l['level'] === 'error'),
+      [],
+    );
   });
 
   test('forged and garbage tokens fall back to the address', async () => {

@@ -50,7 +50,11 @@ function lifecycle(config: IdentityConfig, store = new RecordingStore(), now?: (
   return {
     store,
     async request(headers: Record<string, string> = {}, address = '203.0.113.9', path = '/graphql') {
-      const c = new RequestContext(new Request(`http://gateway.test${path}`, { headers }), { waitUntil() {}, clientAddress: address }, path);
+      const c = new RequestContext(
+        new Request(`http://gateway.test${path}`, { headers }),
+        { waitUntil() {}, clientAddress: address },
+        path,
+      );
       await run(c);
       return c;
     },
@@ -83,26 +87,45 @@ describe('configuration of identity', () => {
       [{ API_KEYS: 'not json' }, 'API_KEYS'],
     ];
     for (const [env, variable] of bad) {
-      assert.throws(() => parseConfig(env, 'worker'), (error: unknown) => error instanceof ConfigError && error.variable === variable, JSON.stringify(env));
+      assert.throws(
+        () => parseConfig(env, 'worker'),
+        (error: unknown) => error instanceof ConfigError && error.variable === variable,
+        JSON.stringify(env),
+      );
     }
   });
 
   test('the secret never appears in an error message', () => {
-    assert.throws(() => parseConfig({ JWT_SECRET: 'short-secret-value' }, 'node'), (error: Error) => !error.message.includes('short-secret-value'));
+    assert.throws(
+      () => parseConfig({ JWT_SECRET: 'short-secret-value' }, 'node'),
+      (error: Error) => !error.message.includes('short-secret-value'),
+    );
   });
 });
 
 describe('JWT with a shared secret (HS256)', () => {
   const key = new TextEncoder().encode(secret);
-  const jwt: JwtConfig = { ...identityConfig({ JWT_SECRET: secret }).jwt!, issuer: 'https://idp.example', audience: 'tollgate', tierClaim: 'plan' };
+  const jwt: JwtConfig = {
+    ...identityConfig({ JWT_SECRET: secret }).jwt!,
+    issuer: 'https://idp.example',
+    audience: 'tollgate',
+    tierClaim: 'plan',
+  };
   const now = Date.parse('2026-06-01T12:00:00Z');
   const nowS = now / 1000;
   const verify = createJwtVerifier(jwt, { now: () => now });
   const sign = (payload: Record<string, unknown>, alg = 'HS256') =>
-    new SignJWT({ iss: 'https://idp.example', aud: 'tollgate', iat: nowS, exp: nowS + 600, ...payload }).setProtectedHeader({ alg }).sign(key);
+    new SignJWT({ iss: 'https://idp.example', aud: 'tollgate', iat: nowS, exp: nowS + 600, ...payload })
+      .setProtectedHeader({ alg })
+      .sign(key);
 
   test('a valid token names the identity and its tier', async () => {
-    assert.deepEqual(await verify(await sign({ sub: 'alice', plan: 'pro' })), { source: 'jwt', id: 'alice', tier: 'pro', key: 'jwt:alice' });
+    assert.deepEqual(await verify(await sign({ sub: 'alice', plan: 'pro' })), {
+      source: 'jwt',
+      id: 'alice',
+      tier: 'pro',
+      key: 'jwt:alice',
+    });
     assert.equal((await verify(await sign({ sub: 'bob' })))?.tier, 'default');
   });
 
@@ -153,12 +176,17 @@ describe('JWT against a JWKS endpoint (a real local HTTP server)', () => {
   });
   after(() => jwks.close());
 
-  const config = (extra: Partial<JwtConfig> = {}): JwtConfig => ({ ...identityConfig({ JWT_JWKS_URL: jwks.url }).jwt!, jwksTimeoutMs: 300, ...extra });
+  const config = (extra: Partial<JwtConfig> = {}): JwtConfig => ({
+    ...identityConfig({ JWT_JWKS_URL: jwks.url }).jwt!,
+    jwksTimeoutMs: 300,
+    ...extra,
+  });
 
   test('RS256, ES256 and EdDSA tokens verify; the keys are fetched once and cached', async () => {
     jwks.hits = 0;
     const verify = createJwtVerifier(config());
-    for (const key of [rsa, ec, ed]) assert.equal((await verify(await signToken(key, { sub: `user-${key.kid}` })))?.key, `jwt:user-${key.kid}`);
+    for (const key of [rsa, ec, ed])
+      assert.equal((await verify(await signToken(key, { sub: `user-${key.kid}` })))?.key, `jwt:user-${key.kid}`);
     assert.equal(jwks.hits, 1);
   });
 
@@ -200,7 +228,11 @@ describe('JWT against a JWKS endpoint (a real local HTTP server)', () => {
     const rotated = await signingKey('rsa-2');
     jwks.keys = [rotated];
     try {
-      assert.equal(await verify(await signToken(rotated, { sub: 'b' })), undefined, 'within the cooldown of the first fetch: not refetched');
+      assert.equal(
+        await verify(await signToken(rotated, { sub: 'b' })),
+        undefined,
+        'within the cooldown of the first fetch: not refetched',
+      );
       now += 31_000;
       assert.equal((await verify(await signToken(rotated, { sub: 'b' })))?.id, 'b', 'unknown kid: refetched');
       assert.equal(await verify(await signToken(rsa, { sub: 'a' })), undefined, 'the retired key is gone with the refetch');
@@ -223,7 +255,10 @@ describe('JWT against a JWKS endpoint (a real local HTTP server)', () => {
     assert.ok(Date.now() - started < 1500, 'none waits past the fetch');
     // Old-key tokens verify throughout; new-key ones once the keys are in (or fall to the next source before).
     for (const [i, r] of results.entries()) if (i % 2 === 0) assert.equal(r?.id, `u${i}`);
-    assert.ok(results.some((r, i) => i % 2 === 1 && r?.id === `u${i}`), 'the request that refetched verifies with the new key');
+    assert.ok(
+      results.some((r, i) => i % 2 === 1 && r?.id === `u${i}`),
+      'the request that refetched verifies with the new key',
+    );
     jwks.delayMs = 0;
     jwks.keys = [rsa, ec, ed];
     assert.equal((await verify(await signToken(rotated, { sub: 'later' })))?.id, 'later', 'the new key is cached');
@@ -319,7 +354,12 @@ describe('the identity step in the lifecycle', () => {
 
   test('JWT_REQUIRED: 401 UNAUTHENTICATED with WWW-Authenticate on /graphql without a valid token; exempt paths pass', async () => {
     const gateway = lifecycle(env({ JWT_REQUIRED: 'true' }));
-    for (const headers of [{} as Record<string, string>, bearer('garbage'), { authorization: `Bearer ${'A'.repeat(64 * 1024)}` }, { 'x-api-key': 'sk_live_alice' }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      bearer('garbage'),
+      { authorization: `Bearer ${'A'.repeat(64 * 1024)}` },
+      { 'x-api-key': 'sk_live_alice' },
+    ]) {
       const c = await gateway.request(headers);
       assert.equal(c.response.status, 401);
       assert.equal(c.response.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
@@ -350,16 +390,28 @@ describe('the identity step in the lifecycle', () => {
   });
 
   test('the request line: the identity namespaced and hashed, its source and tier; an address identity adds nothing', async () => {
-    const observability = createObservability(
-      parseConfig({ LOG_SALT: 'salt' }, 'node').observability,
-      { log: { ...silentLogger, enabled: () => true }, store: new MemoryStore() },
-    );
+    const observability = createObservability(parseConfig({ LOG_SALT: 'salt' }, 'node').observability, {
+      log: { ...silentLogger, enabled: () => true },
+      store: new MemoryStore(),
+    });
     const gateway = lifecycle(env());
     const event = (c: RequestContext) => ({
-      requestId: 'r', method: 'GET', path: '/graphql', status: 200, clientKey: c.clientKey, address: c.address, identity: c.identity,
-      rateLimit: c.rateLimit, rateLimitMs: 0, gatewayMs: 0, totalMs: 0, runtimeRequest: undefined,
+      requestId: 'r',
+      method: 'GET',
+      path: '/graphql',
+      status: 200,
+      clientKey: c.clientKey,
+      address: c.address,
+      identity: c.identity,
+      rateLimit: c.rateLimit,
+      rateLimitMs: 0,
+      gatewayMs: 0,
+      totalMs: 0,
+      runtimeRequest: undefined,
     });
-    const fields = observability.observe(event(await gateway.request(bearer(await signToken(key, { sub: 'alice', plan: 'pro' }))))) as Record<string, unknown>;
+    const fields = observability.observe(
+      event(await gateway.request(bearer(await signToken(key, { sub: 'alice', plan: 'pro' })))),
+    ) as Record<string, unknown>;
     assert.match(String(fields['identity']), /^jwt:[0-9a-f]{16}$/);
     assert.ok(!JSON.stringify(fields).includes('alice'));
     assert.equal(fields['identitySource'], 'jwt');
@@ -391,6 +443,9 @@ describe('API_KEYS from a file on Node', () => {
     writeFileSync(file, JSON.stringify({ [await apiKeyDigest('sk_file')]: { name: 'from-file', tier: 'pro' } }));
     const config = parseConfig(withFileVariables({ RATE_LIMIT_IDENTITY: 'api-key,ip', API_KEYS: file }), 'node').identity;
     assert.equal((await apiKeyIdentity('sk_file', config.apiKeys))?.key, 'key:from-file');
-    assert.throws(() => withFileVariables({ API_KEYS: join(dir, 'missing.json') }), (error: unknown) => error instanceof ConfigError && error.variable === 'API_KEYS');
+    assert.throws(
+      () => withFileVariables({ API_KEYS: join(dir, 'missing.json') }),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'API_KEYS',
+    );
   });
 });

@@ -83,7 +83,9 @@ function exchange(url: string, method: string, path: string, headers: Record<str
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const head = `HTTP ${res.statusCode} ${res.statusMessage}\n${Object.entries(res.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}`;
+        const head = `HTTP ${res.statusCode} ${res.statusMessage}\n${Object.entries(res.headers)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n')}`;
         resolve(`${head}\n\n${Buffer.concat(chunks).toString()}`);
       });
       res.on('error', (error) => resolve(`response error ${error.message}`));
@@ -108,7 +110,12 @@ async function corpus(url: string): Promise<string[]> {
   await send('POST', '/graphql', { ...json, accept: 'application/graphql-response+json' }, q('{ boom }'));
   await send('POST', '/graphql', json, q('{ __schema { types { name } } }'));
   await send('POST', '/graphql', json, q('{ topProduct { name } }'));
-  await send('POST', '/graphql', json, q('{ topProducts { reviews { author { reviews { product { reviews { author { reviews { body } } } } } } } } }'));
+  await send(
+    'POST',
+    '/graphql',
+    json,
+    q('{ topProducts { reviews { author { reviews { product { reviews { author { reviews { body } } } } } } } } }'),
+  );
   await send('POST', '/graphql', json, q(`{ ${'topProducts { name } '.repeat(120)}}`));
   await send('POST', '/graphql', json, q('query Q($n: Int) { topProducts(first: $n) { name } }', { variables: { n: 'many' } }));
   await send('POST', '/graphql', json, '{"query": "{ topProducts { name } ",');
@@ -122,7 +129,12 @@ async function corpus(url: string): Promise<string[]> {
   await send('GET', '/../../etc/passwd', {});
   await send('GET', '/readiness', {});
   await send('GET', '/healthcheck', {});
-  await send('POST', '/graphql', { ...json, 'x-forwarded-for': '1.2.3.4', 'x-request-id': 'bad id with spaces' }, q('{ topProducts { upc } }'));
+  await send(
+    'POST',
+    '/graphql',
+    { ...json, 'x-forwarded-for': '1.2.3.4', 'x-request-id': 'bad id with spaces' },
+    q('{ topProducts { upc } }'),
+  );
   await send('OPTIONS', '/graphql', { origin: 'https://evil.example', 'access-control-request-method': 'POST' });
   return answers;
 }
@@ -153,7 +165,12 @@ describe('nothing leaks: production responses and log lines carry no secrets, st
   test('REDIS_URL with a password: while Redis works, and after it dies', async () => {
     const redis: RedisServer = await startRedisServer({ args: ['--requirepass', redisPassword] });
     const redisUrl = `redis://:${redisPassword}@127.0.0.1:${redis.port}/0`;
-    const run = await startProcess({ SUPERGRAPH: supergraph, REDIS_URL: redisUrl, RATE_LIMIT_MAX_REQUESTS: '1000', RATE_LIMIT_TIMEOUT_MS: '100' });
+    const run = await startProcess({
+      SUPERGRAPH: supergraph,
+      REDIS_URL: redisUrl,
+      RATE_LIMIT_MAX_REQUESTS: '1000',
+      RATE_LIMIT_TIMEOUT_MS: '100',
+    });
     try {
       const answers = await corpus(run.url);
       await redis.kill();

@@ -55,11 +55,14 @@ describe('Worker request lines carry the metrics', () => {
       assert.equal(typeof line['ms'], 'number');
       assert.equal(typeof line['rateLimitMs'], 'number');
     }
-    assert.deepEqual(lines.slice(0, 3).map((l) => [l['operation'], l['status'], l['subgraphErrors']]), [
-      ['Boom', 200, { products: 1 }],
-      ['Boom', 200, { products: 1 }],
-      ['Boom', 200, { products: 1 }],
-    ]);
+    assert.deepEqual(
+      lines.slice(0, 3).map((l) => [l['operation'], l['status'], l['subgraphErrors']]),
+      [
+        ['Boom', 200, { products: 1 }],
+        ['Boom', 200, { products: 1 }],
+        ['Boom', 200, { products: 1 }],
+      ],
+    );
     assert.equal(lines[3]!['operation'], undefined, 'not executed');
 
     // What a Workers Logs query (count by rateLimitDecision, sum of subgraphErrors.products) gives.

@@ -72,7 +72,11 @@ describe('request lines', () => {
         assert.equal(typeof line['msg'], 'string');
       }
       const requests = lines.filter((l) => l['msg'] === 'request');
-      assert.deepEqual(requests.map((l) => l['requestId']), ['logs-top', 'logs-boom', 'logs-health'], 'one line per request');
+      assert.deepEqual(
+        requests.map((l) => l['requestId']),
+        ['logs-top', 'logs-boom', 'logs-health'],
+        'one line per request',
+      );
 
       const [top, boom, health] = requests as [Line, Line, Line];
       const client = hash('salt-for-the-tests', '127.0.0.1');
@@ -115,7 +119,11 @@ describe('request lines', () => {
     const b = await startObservedGateway({});
     try {
       for (const gw of [plain, a, a, b]) await drained(postQuery(gw.url, '{ topProducts { name } }'));
-      const client = (gw: typeof a): unknown[] => gw.lines().filter((l) => l['msg'] === 'request').map((l) => l['client']);
+      const client = (gw: typeof a): unknown[] =>
+        gw
+          .lines()
+          .filter((l) => l['msg'] === 'request')
+          .map((l) => l['client']);
       assert.deepEqual(client(plain), ['127.0.0.1']);
       const [a1, a2] = client(a) as [string, string];
       assert.match(a1, /^[0-9a-f]{16}$/);
@@ -142,7 +150,10 @@ describe('request lines', () => {
       assert.ok(runtime.some((l) => l['requestId'] === 'traced-1' && /Processing GraphQL Parameters/.test(String(l['msg']))));
       assert.ok(lines.some((l) => l['requestId'] === 'traced-1' && l['msg'] === 'gateway disposed'));
       const generated = lines.find((l) => l['msg'] === 'request' && l['operation'] === 'Boom')!['requestId'];
-      assert.ok(lines.some((l) => l['msg'] === 'upstream error' && l['requestId'] === generated), 'the generated id too');
+      assert.ok(
+        lines.some((l) => l['msg'] === 'upstream error' && l['requestId'] === generated),
+        'the generated id too',
+      );
     } finally {
       await gw.close();
     }
@@ -162,7 +173,8 @@ describe('Redis failures in the log', () => {
           ),
       },
     );
-    const from = (ip: string): Promise<Response> => drained(postQuery(gw.url, '{ topProducts(first: 1) { name } }', { 'x-forwarded-for': ip }));
+    const from = (ip: string): Promise<Response> =>
+      drained(postQuery(gw.url, '{ topProducts(first: 1) { name } }', { 'x-forwarded-for': ip }));
     try {
       assert.equal((await from('203.0.113.1')).status, 200);
       await redis.kill();
@@ -195,7 +207,10 @@ describe('Redis failures in the log', () => {
       assert.equal(recovered.length, 1, 'recovered: logged once');
       assert.equal(recovered[0]!['level'], 'info');
       assert.equal(typeof recovered[0]!['failuresSinceLastReport'], 'number');
-      const last = gw.lines().filter((l) => l['msg'] === 'request').at(-1)!;
+      const last = gw
+        .lines()
+        .filter((l) => l['msg'] === 'request')
+        .at(-1)!;
       assert.equal(last['breaker'], 'closed');
       assert.equal(last['rateLimitDecision'], 'allowed');
     } finally {
@@ -228,7 +243,9 @@ describe('lifecycle lines of `npm start` (dist/node/main.js)', () => {
       assert.equal(started['store'], 'redis');
       assert.equal(started['metrics'], `${gateway.url}/metrics (bearer token)`);
 
-      const response = await drained(postQuery(gateway.url, 'query One { topProducts(first: 1) { name } }', { 'x-request-id': 'process-1' }));
+      const response = await drained(
+        postQuery(gateway.url, 'query One { topProducts(first: 1) { name } }', { 'x-request-id': 'process-1' }),
+      );
       assert.equal(response.status, 200);
       const deadline = Date.now() + 5_000;
       while (!gateway.logs.some((l) => l['requestId'] === 'process-1') && Date.now() < deadline) {

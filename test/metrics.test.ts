@@ -247,10 +247,7 @@ describe('/metrics with a Redis store: local cache, failing open, fallback, brea
       { log: storeLog, resilience: { breaker: { failureThreshold: 3, coolDownMs: 400 } } },
     );
     // Clients told apart by X-Forwarded-For from the loopback proxy; 2 requests per window.
-    const gw = await startObservedGateway(
-      { METRICS_TOKEN: token, TRUST_PROXY: 'loopback', RATE_LIMIT_MAX_REQUESTS: '2' },
-      store,
-    );
+    const gw = await startObservedGateway({ METRICS_TOKEN: token, TRUST_PROXY: 'loopback', RATE_LIMIT_MAX_REQUESTS: '2' }, store);
     const from = async (ip: string, expected: number): Promise<void> => {
       const response = await postQuery(gw.url, '{ topProducts(first: 1) { name } }', { 'x-forwarded-for': ip });
       await response.arrayBuffer();
@@ -263,7 +260,10 @@ describe('/metrics with a Redis store: local cache, failing open, fallback, brea
       await from('198.51.100.1', 429); // blocked from the local cache, without a Redis call
 
       const healthy = await scrape(`${gw.url}/metrics`);
-      assert.deepEqual(samples(healthy, 'tollgate_rate_limit_decisions_total'), decisions({ allowed: 2, limited: 1, blocked_local_cache: 1 }));
+      assert.deepEqual(
+        samples(healthy, 'tollgate_rate_limit_decisions_total'),
+        decisions({ allowed: 2, limited: 1, blocked_local_cache: 1 }),
+      );
       assert.deepEqual(samples(healthy, 'tollgate_rate_limit_breaker_state'), {
         'store=redis,state=closed': 1,
         'store=redis,state=open': 0,
@@ -358,8 +358,7 @@ describe('/metrics as `npm start` serves it (dist/node/main.js)', () => {
 });
 
 describe('metrics settings', () => {
-  const parse = (env: Record<string, string>, platform: 'node' | 'worker' = 'node') =>
-    parseConfig(env, platform).observability;
+  const parse = (env: Record<string, string>, platform: 'node' | 'worker' = 'node') => parseConfig(env, platform).observability;
 
   test('where /metrics is served', () => {
     assert.equal(parse({}).metricsEndpoint, 'off', 'production: only with a token or a port');
@@ -383,7 +382,8 @@ describe('metrics settings', () => {
     ] as const) {
       assert.throws(
         () => parse({ [name]: value }),
-        (error: unknown) => error instanceof ConfigError && error.variable === name && (name !== 'METRICS_TOKEN' || !error.message.includes(value)),
+        (error: unknown) =>
+          error instanceof ConfigError && error.variable === name && (name !== 'METRICS_TOKEN' || !error.message.includes(value)),
         `${name}=${value}`,
       );
     }

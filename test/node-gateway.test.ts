@@ -4,7 +4,6 @@ import { closeDemo, crossSubgraphQuery, postQuery, startTestGateway } from './su
 
 after(closeDemo);
 
-
 for (const lifecycle of ['isolate', 'request'] as const) {
   describe(`Node gateway, GATEWAY_LIFECYCLE=${lifecycle}`, () => {
     test('a cross-subgraph query returns data merged from all three subgraphs', async () => {

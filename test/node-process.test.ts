@@ -45,7 +45,9 @@ describe('the Node gateway process', () => {
       const { code, stderr } = await runGatewayExpectingFailure({ HOST: '127.0.0.1', PORT: String(port) });
       assert.equal(code, 1);
       const lines = stderr.split('\n').filter((line) => line.startsWith('tollgate:'));
-      assert.deepEqual(lines, [`tollgate: 127.0.0.1:${port} is already in use: stop what holds it, or set PORT (and HOST) to another address`]);
+      assert.deepEqual(lines, [
+        `tollgate: 127.0.0.1:${port} is already in use: stop what holds it, or set PORT (and HOST) to another address`,
+      ]);
       assert.doesNotMatch(stderr, /\n\s+at /);
     } finally {
       holder.close();
@@ -69,8 +71,21 @@ describe('the Node gateway process', () => {
       await waitFor(() => gateway.logs.some((l) => l['msg'] === 'request' && l['requestId'] === requestId));
       const line = gateway.logs.find((l) => l['requestId'] === requestId && l['msg'] === 'request')!;
       assert.deepEqual(Object.keys(line).sort(), [
-        'client', 'gatewayMs', 'level', 'method', 'ms', 'msg', 'operation', 'path', 'rateLimit',
-        'rateLimitDecision', 'rateLimitMs', 'rateLimitPolicy', 'requestId', 'status', 'time',
+        'client',
+        'gatewayMs',
+        'level',
+        'method',
+        'ms',
+        'msg',
+        'operation',
+        'path',
+        'rateLimit',
+        'rateLimitDecision',
+        'rateLimitMs',
+        'rateLimitPolicy',
+        'requestId',
+        'status',
+        'time',
       ]);
       assert.equal(line['operation'], '(anonymous)');
       assert.equal(line['rateLimit'], 'allowed');

@@ -175,7 +175,11 @@ describe('policies in the Node gateway', () => {
     });
     gateways.push(gateway);
     const first = await postQuery(gateway.url, '{ __typename }');
-    assert.equal(first.headers.get('ratelimit-policy'), '"minute";q=30;w=60, "burst";q=3;w=30', 'a bucket’s w: the time to fill from empty');
+    assert.equal(
+      first.headers.get('ratelimit-policy'),
+      '"minute";q=30;w=60, "burst";q=3;w=30',
+      'a bucket’s w: the time to fill from empty',
+    );
     assert.deepEqual(await statuses(gateway.url, 3), [200, 200, 429], 'the bucket holds 3');
     const rejected = await postQuery(gateway.url, '{ __typename }');
     assert.equal(((await rejected.json()) as ErrorBody).errors[0]?.extensions.policy, 'burst');

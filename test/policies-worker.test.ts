@@ -77,7 +77,7 @@ describe('policies in workerd over the Upstash REST stand-in (built bundle)', ()
       [200, 200, 200, 429],
     );
     assert.equal(answers[0]!.rateLimitPolicy, '"ip";q=8;w=60, "user";q=3;w=60, "burst";q=4;w=400');
-    assert.equal(answers[0]!.rateLimit, '"user";r=2;t=' + answers[0]!.rateLimit!.split('t=')[1], 'user: 2 of 3 left is the smallest share');
+    assert.match(answers[0]!.rateLimit ?? '', /^"user";r=2;t=\d+$/, 'user: 2 of 3 left is the smallest share');
     assert.equal(answers[3]!.policy, 'user');
   });
 

@@ -28,7 +28,13 @@ describe('subgraphs a deployed Worker cannot reach', () => {
   });
 
   test('public literals and names are not judged private (a Worker cannot resolve names)', () => {
-    for (const url of ['https://api.example.com/graphql', 'http://203.0.113.7/graphql', 'http://[2001:db8::1]/graphql', 'https://products.demo.tollgate.invalid/graphql', 'not a url']) {
+    for (const url of [
+      'https://api.example.com/graphql',
+      'http://203.0.113.7/graphql',
+      'http://[2001:db8::1]/graphql',
+      'https://products.demo.tollgate.invalid/graphql',
+      'not a url',
+    ]) {
       assert.equal(isPrivateUrl(url), false, url);
     }
   });

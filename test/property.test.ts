@@ -77,7 +77,15 @@ const searchParams = fc
   .map((params) => new URLSearchParams(params as Record<string, string>).toString());
 
 const body = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ query, variables: fc.option(fc.jsonValue({ maxDepth: 3 })), operationName: fc.option(fc.string({ maxLength: 20 })) }, { requiredKeys: ['query'] }).map((b) => JSON.stringify(b)) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .record(
+        { query, variables: fc.option(fc.jsonValue({ maxDepth: 3 })), operationName: fc.option(fc.string({ maxLength: 20 })) },
+        { requiredKeys: ['query'] },
+      )
+      .map((b) => JSON.stringify(b)),
+  },
   { weight: 1, arbitrary: fc.array(fc.record({ query }), { maxLength: 4 }).map((b) => JSON.stringify(b)) },
   { weight: 2, arbitrary: fc.string({ maxLength: 300 }) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null') },
@@ -100,7 +108,15 @@ const contentType = fc.oneof(
   headerValue,
 );
 const accept = fc.oneof(
-  fc.constantFrom('application/json', 'application/graphql-response+json', '*/*', 'text/html', 'text/event-stream', 'multipart/mixed', 'image/png'),
+  fc.constantFrom(
+    'application/json',
+    'application/graphql-response+json',
+    '*/*',
+    'text/html',
+    'text/event-stream',
+    'multipart/mixed',
+    'image/png',
+  ),
   headerValue,
 );
 const origin = fc.oneof(fc.constant(allowedOrigin), fc.constant('https://evil.example'), fc.constant(undefined), headerValue);
@@ -217,7 +233,12 @@ describe('property: hostile requests through the in-process handler', () => {
 
   test('forwarding headers from an untrusted peer never change the client key the limiter uses', async () => {
     const peer = fc.oneof(fc.ipV4(), fc.ipV6()).filter((ip) => !ip.startsWith('10.'));
-    const forged = fc.oneof(fc.ipV4(), fc.ipV6(), headerValue, fc.array(fc.ipV4(), { minLength: 1, maxLength: 4 }).map((a) => a.join(', ')));
+    const forged = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      headerValue,
+      fc.array(fc.ipV4(), { minLength: 1, maxLength: 4 }).map((a) => a.join(', ')),
+    );
     await fc.assert(
       fc.asyncProperty(peer, forged, forged, forged, forged, async (address, xff, realIp, cf, fwd) => {
         events.length = 0;
@@ -244,11 +265,22 @@ describe('property: hostile requests through the in-process handler', () => {
 describe('property: clientKey with untrusted peers (pure, many runs)', () => {
   test('none, and CIDR lists that do not hold the peer: the key is the peer, whatever the headers say', () => {
     const trusts = [parseTrustProxy('none')!, parseTrustProxy('10.0.0.0/8, fc00::/7')!, parseTrustProxy('loopback')!];
-    const peer = fc.oneof(fc.ipV4(), fc.ipV6(), fc.ipV4().map((ip) => `::ffff:${ip}`)).filter((ip) => {
-      const parsed = parseIp(ip)!;
-      return !['private', 'uniqueLocal', 'loopback'].includes(parsed.range());
-    });
-    const value = fc.oneof(fc.ipV4(), fc.ipV6(), headerValue, fc.array(fc.oneof(fc.ipV4(), fc.ipV6()), { maxLength: 5 }).map((a) => a.join(',')));
+    const peer = fc
+      .oneof(
+        fc.ipV4(),
+        fc.ipV6(),
+        fc.ipV4().map((ip) => `::ffff:${ip}`),
+      )
+      .filter((ip) => {
+        const parsed = parseIp(ip)!;
+        return !['private', 'uniqueLocal', 'loopback'].includes(parsed.range());
+      });
+    const value = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      headerValue,
+      fc.array(fc.oneof(fc.ipV4(), fc.ipV6()), { maxLength: 5 }).map((a) => a.join(',')),
+    );
     const forwarding = fc.record(
       { 'x-forwarded-for': value, 'x-real-ip': value, 'cf-connecting-ip': value, forwarded: value.map((v) => `for=${v}`) },
       { requiredKeys: [] },

@@ -18,7 +18,13 @@ async function answer(worker: TestWorker, clientIp: string, requestId?: string) 
   });
   const body = (await response.json()) as { errors?: { extensions?: Record<string, unknown> }[] };
   const h = response.headers;
-  return { status: response.status, policy: h.get('ratelimit-policy'), rateLimit: h.get('ratelimit'), retryAfter: h.get('retry-after'), body };
+  return {
+    status: response.status,
+    policy: h.get('ratelimit-policy'),
+    rateLimit: h.get('ratelimit'),
+    retryAfter: h.get('retry-after'),
+    body,
+  };
 }
 
 /**
@@ -107,7 +113,11 @@ describe('the Rate Limiting binding store in workerd (built bundle, Miniflare’
     ['a 30 s window', { RATE_LIMIT_WINDOW_SECONDS: '30' }, 'RATE_LIMIT_WINDOW_SECONDS', /period is 10 or 60 s/],
     [
       'a token bucket',
-      { RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'tb', key: 'ip', algorithm: 'token-bucket', limit: 5, refillPerSecond: 1, binding: 'RL_DEFAULT' }]) },
+      {
+        RATE_LIMIT_POLICIES: JSON.stringify([
+          { name: 'tb', key: 'ip', algorithm: 'token-bucket', limit: 5, refillPerSecond: 1, binding: 'RL_DEFAULT' },
+        ]),
+      },
       'RATE_LIMIT_POLICIES',
       /policy "tb": algorithm "token-bucket"/,
     ],
@@ -117,7 +127,12 @@ describe('the Rate Limiting binding store in workerd (built bundle, Miniflare’
       'RATE_LIMIT_POLICIES',
       /policy "user": a limit per tier/,
     ],
-    ['a binding that is not bound', { RATE_LIMIT_BINDING: 'RL_MISSING' }, 'RATE_LIMIT_BINDING', /no Rate Limiting binding named RL_MISSING/],
+    [
+      'a binding that is not bound',
+      { RATE_LIMIT_BINDING: 'RL_MISSING' },
+      'RATE_LIMIT_BINDING',
+      /no Rate Limiting binding named RL_MISSING/,
+    ],
   ];
   for (const [what, env, variable, why] of unservable) {
     test(`${what}: every request answered 503, the log says why`, async () => {

@@ -79,7 +79,10 @@ describe('Redis Cluster (3 masters)', () => {
       const stats = await Promise.all(admins.map((admin) => commandStats(admin)));
       const evals = stats.map((s) => s['eval'] ?? 0);
       const calls = stats.reduce((sum, s) => sum + (s['eval'] ?? 0) + (s['evalsha'] ?? 0), 0);
-      assert.ok(evals.every((n) => n <= 1), `at most one EVAL per connection (then EVALSHA): ${evals}`);
+      assert.ok(
+        evals.every((n) => n <= 1),
+        `at most one EVAL per connection (then EVALSHA): ${evals}`,
+      );
       assert.equal(calls, 30, 'one script call per decision: no NOSCRIPT and retry');
     } finally {
       await store.close();
@@ -90,7 +93,12 @@ describe('Redis Cluster (3 masters)', () => {
   test('createStore with REDIS_CLUSTER_NODES', async () => {
     const store = createStore({ redisClusterNodes: nodes, keyPrefix: 'cl:', timeoutMs: 1000 }, { log: silentLogger });
     try {
-      assert.deepEqual(await decideOne(store, 'created', defaultPolicy), { allowed: true, remaining: 49, resetMs: 60_000, source: 'store' });
+      assert.deepEqual(await decideOne(store, 'created', defaultPolicy), {
+        allowed: true,
+        remaining: 49,
+        resetMs: 60_000,
+        source: 'store',
+      });
     } finally {
       await store.close();
     }

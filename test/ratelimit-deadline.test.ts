@@ -50,7 +50,7 @@ describe('deadline policy', () => {
     assert.equal(afterExpiry({ startedAt: 0, dueAt: 4940, firedAt: 4990, judgedAt: 4999 }, options), 'extend');
     assert.equal(afterExpiry({ startedAt: 0, dueAt: 4950, firedAt: 5000, judgedAt: 5000 }, options), 'fail');
   });
-  test('busy is the longer of the timer\'s lag and the wait for the turn after it', () => {
+  test("busy is the longer of the timer's lag and the wait for the turn after it", () => {
     assert.equal(busyMs({ dueAt: 1000, firedAt: 1030, judgedAt: 1035 }), 30);
     assert.equal(busyMs({ dueAt: 1000, firedAt: 1000, judgedAt: 1700 }), 700);
   });
@@ -97,7 +97,13 @@ describe('a blocked event loop and a healthy Redis', () => {
       }
       const stats = store.stats();
       assert.deepEqual(
-        { failedOpen: stats.failedOpen, failures: stats.failures, timeouts: stats.timeouts, lateReplies: stats.lateReplies, breaker: stats.breakerState },
+        {
+          failedOpen: stats.failedOpen,
+          failures: stats.failures,
+          timeouts: stats.timeouts,
+          lateReplies: stats.lateReplies,
+          breaker: stats.breakerState,
+        },
         { failedOpen: 0, failures: 0, timeouts: 0, lateReplies: 8, breaker: 'closed' },
       );
       const busy = lines.filter((l) => String(l.msg).startsWith('event loop busy past the store deadline'));

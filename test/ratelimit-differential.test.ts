@@ -76,7 +76,11 @@ async function readState(redis: Redis, clientKey: string, checks: readonly Check
   let k = 0;
   for (const check of checks) {
     if ((check.limit.algorithm ?? 'fixed-window') === 'fixed-window') {
-      pipeline.exists(keys[k]!).call('PEXPIRETIME', keys[k]!).get(keys[k + 1]!).call('PEXPIRETIME', keys[k + 1]!);
+      pipeline
+        .exists(keys[k]!)
+        .call('PEXPIRETIME', keys[k]!)
+        .get(keys[k + 1]!)
+        .call('PEXPIRETIME', keys[k + 1]!);
       k += 2;
     } else {
       pipeline.hgetall(keys[k]!).call('PEXPIRETIME', keys[k]!);
@@ -96,7 +100,10 @@ async function readState(redis: Redis, clientKey: string, checks: readonly Check
       r += 4;
       // A counter beside a block: the block ends this millisecond and a new window has started.
       if (count !== null) {
-        entries[check.name] = { state: { count: Number(count), windowEndsAt: Number(countEnds), blockedUntil: 0 }, expiresAt: Number(countEnds) };
+        entries[check.name] = {
+          state: { count: Number(count), windowEndsAt: Number(countEnds), blockedUntil: 0 },
+          expiresAt: Number(countEnds),
+        };
       } else if (block === 1) {
         entries[check.name] = { state: { count: 0, windowEndsAt: 0, blockedUntil: Number(blockEnds) }, expiresAt: Number(blockEnds) };
       }
@@ -151,7 +158,12 @@ async function runSequence(redis: Redis, seed: number, length: number): Promise<
     const subset = checks.filter(() => rand() < 0.7);
     if (subset.length === 0) subset.push(pick(rand, checks));
     const { keys, args } = scriptCall('diff:', clientKey, subset);
-    const replies = (await redis.pipeline().time().evalsha(decideScriptSha1, keys.length, ...keys, ...args).time().exec())!;
+    const replies = (await redis
+      .pipeline()
+      .time()
+      .evalsha(decideScriptSha1, keys.length, ...keys, ...args)
+      .time()
+      .exec())!;
     for (const [error] of replies) if (error) throw error;
     const [t1, t2] = [ms(replies[0]![1] as [string, string]), ms(replies[2]![1] as [string, string])];
     const decisions = toDecisions(replies[1]![1], subset.length);
@@ -203,7 +215,9 @@ describe('memory and Redis agree', () => {
       // The comparison covered every outcome of every algorithm, and most calls.
       const compared = steps.filter((s) => s.at !== undefined);
       const seen = new Set(
-        compared.flatMap((s) => s.decisions.map((d, i) => `${s.subset[i]!.limit.algorithm ?? 'fixed-window'} ${d.allowed ? 'allowed' : d.reason}`)),
+        compared.flatMap((s) =>
+          s.decisions.map((d, i) => `${s.subset[i]!.limit.algorithm ?? 'fixed-window'} ${d.allowed ? 'allowed' : d.reason}`),
+        ),
       );
       for (const outcome of [
         'fixed-window allowed',
@@ -216,7 +230,10 @@ describe('memory and Redis agree', () => {
       ]) {
         assert.ok(seen.has(outcome), `no ${outcome} among ${compared.length} compared calls (seed ${base})`);
       }
-      assert.ok(compared.length > steps.length / 2, `only ${compared.length} of ${steps.length} calls pinned to one millisecond (seed ${base})`);
+      assert.ok(
+        compared.length > steps.length / 2,
+        `only ${compared.length} of ${steps.length} calls pinned to one millisecond (seed ${base})`,
+      );
     } finally {
       for (const c of connections) c.disconnect();
     }

@@ -21,7 +21,10 @@ function post(worker: TestWorker, clientIp: string, requestId?: string): Promise
   });
 }
 
-async function answer(worker: TestWorker, clientIp: string): Promise<{ status: number; rateLimit: string | null; retryAfter: string | null }> {
+async function answer(
+  worker: TestWorker,
+  clientIp: string,
+): Promise<{ status: number; rateLimit: string | null; retryAfter: string | null }> {
   const response = await post(worker, clientIp);
   await response.arrayBuffer();
   return { status: response.status, rateLimit: response.headers.get('ratelimit'), retryAfter: response.headers.get('retry-after') };
@@ -49,7 +52,9 @@ describe('the durable-object store in workerd (built bundle)', () => {
     assert.equal(statuses.filter((s) => s === 429).length, 150);
     const started = worker.logs.find((l) => l['msg'] === 'started');
     assert.equal(started?.['store'], 'durable-object');
-    const unshared = worker.logs.filter((l) => l['msg'] === 'request' && (l['rateLimitSource'] === 'failed-open' || l['rateLimitSource'] === 'fallback'));
+    const unshared = worker.logs.filter(
+      (l) => l['msg'] === 'request' && (l['rateLimitSource'] === 'failed-open' || l['rateLimitSource'] === 'fallback'),
+    );
     assert.deepEqual(unshared, []);
     // Another client has its own object.
     assert.equal((await answer(worker, '198.51.100.8')).rateLimit, '"default";r=49;t=60');
@@ -112,7 +117,10 @@ export default { fetch: () => new Response('broken objects') };
     test(`an object that ${className === 'Hanging' ? 'never answers' : 'throws'}: requests fail open, never a 5xx`, async () => {
       const worker = await startWorker(
         { ...store, RATE_LIMIT_TIMEOUT_MS: '200' },
-        { durableObjects: { RATE_LIMITER: { className, scriptName: 'broken' } }, extraWorkers: [{ name: 'broken', script: broken, durableObjects: { HANGING: 'Hanging', THROWING: 'Throwing' } }] },
+        {
+          durableObjects: { RATE_LIMITER: { className, scriptName: 'broken' } },
+          extraWorkers: [{ name: 'broken', script: broken, durableObjects: { HANGING: 'Hanging', THROWING: 'Throwing' } }],
+        },
       );
       workers.push(worker);
       const started = Date.now();

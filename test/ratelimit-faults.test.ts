@@ -47,9 +47,7 @@ describe('redis-server killed mid-run, then restarted', () => {
         let n = 0;
         const load = (async () => {
           while (!stop) {
-            const batch = await Promise.all(
-              Array.from({ length: 20 }, () => timed(() => decideOne(store, `load-${n++}`, defaultPolicy))),
-            );
+            const batch = await Promise.all(Array.from({ length: 20 }, () => timed(() => decideOne(store, `load-${n++}`, defaultPolicy))));
             results.push(...batch);
             await sleep(5);
           }
@@ -63,7 +61,10 @@ describe('redis-server killed mid-run, then restarted', () => {
         const slowest = Math.max(...results.map((r) => r.ms));
         t.diagnostic(`${results.length} decisions while killing: slowest ${slowest.toFixed(1)} ms, ${JSON.stringify(store.stats())}`);
         assert.ok(slowest < timeoutMs + marginMs, `slowest decision took ${slowest.toFixed(1)} ms`);
-        assert.ok(results.every((r) => r.decision.allowed), 'nobody is rejected for the store’s failure');
+        assert.ok(
+          results.every((r) => r.decision.allowed),
+          'nobody is rejected for the store’s failure',
+        );
         const sources = new Set(results.map((r) => r.decision.source));
         assert.ok(sources.has('failed-open'), [...sources].join());
         assert.ok(sources.has('fallback'), [...sources].join());
@@ -95,7 +96,7 @@ describe('redis-server killed mid-run, then restarted', () => {
           await sleep(100);
         }
         assert.equal(decision?.source, 'store');
-        t.diagnostic(`store used again ${(Date.now() - deadline + coolDownMs + 6000)} ms after the restart`);
+        t.diagnostic(`store used again ${Date.now() - deadline + coolDownMs + 6000} ms after the restart`);
         assert.deepEqual(decision, { allowed: true, remaining: 49, resetMs: 60_000, source: 'store' });
         assert.equal(store.stats().breakerState, 'closed');
         assert.deepEqual(store.health(), { status: 'ok' });

@@ -57,10 +57,7 @@ async function assertExactBursts(t: TestContext, gateways: readonly GatewayProce
     agent.destroy();
   }
   assert.deepEqual(unsharedDecisions(gateways), {}, 'every decision came from the shared store');
-  assert.ok(
-    !gateways.some((g) => g.logs.some((l) => l['level'] === 'warn' || l['level'] === 'error')),
-    'no store failure logged',
-  );
+  assert.ok(!gateways.some((g) => g.logs.some((l) => l['level'] === 'warn' || l['level'] === 'error')), 'no store failure logged');
 }
 
 /** The store's counters of one gateway process, from its /metrics. */
@@ -88,11 +85,20 @@ describe('exact under load: bursts of 4 clients × 60 concurrent federated queri
     const env = { ...gatewayEnv, REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'load-single:' };
     const gateways = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
     try {
-      await assertExactBursts(t, gateways, gateways.map((g) => g.url));
+      await assertExactBursts(
+        t,
+        gateways,
+        gateways.map((g) => g.url),
+      );
       const metrics = await Promise.all(gateways.map((g) => storeMetrics(g.url)));
       t.diagnostic(`late replies used (loop busy past the deadline): ${metrics.map((m) => m.lateReplies).join(', ')}`);
       for (const { unshared, lateReplies } of metrics) {
-        assert.deepEqual(unshared, { 'failed_open:timeout': 0, 'failed_open:error': 0, 'failed_open:aborted': 0, 'fallback:breaker_open': 0 });
+        assert.deepEqual(unshared, {
+          'failed_open:timeout': 0,
+          'failed_open:error': 0,
+          'failed_open:aborted': 0,
+          'fallback:breaker_open': 0,
+        });
         assert.ok(Number.isInteger(lateReplies));
       }
     } finally {
@@ -104,7 +110,11 @@ describe('exact under load: bursts of 4 clients × 60 concurrent federated queri
     const env = { ...gatewayEnv, REDIS_CLUSTER_NODES: cluster.nodes.join(','), REDIS_KEY_PREFIX: 'load-cluster:' };
     const gateways = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
     try {
-      await assertExactBursts(t, gateways, gateways.map((g) => g.url));
+      await assertExactBursts(
+        t,
+        gateways,
+        gateways.map((g) => g.url),
+      );
     } finally {
       await Promise.all(gateways.map((g) => g.stop()));
     }

@@ -72,10 +72,22 @@ describe('decide script helpers', () => {
   });
 
   test('reconnect backoff doubles from 50 ms, is capped at 2 s, and is jittered', () => {
-    assert.equal(reconnectDelay(1, () => 1), 50);
-    assert.equal(reconnectDelay(3, () => 1), 200);
-    assert.equal(reconnectDelay(50, () => 1), 2000);
-    assert.equal(reconnectDelay(50, () => 0), 1000);
+    assert.equal(
+      reconnectDelay(1, () => 1),
+      50,
+    );
+    assert.equal(
+      reconnectDelay(3, () => 1),
+      200,
+    );
+    assert.equal(
+      reconnectDelay(50, () => 1),
+      2000,
+    );
+    assert.equal(
+      reconnectDelay(50, () => 0),
+      1000,
+    );
   });
 });
 
@@ -265,18 +277,20 @@ describe('RedisStore on a private redis-server', () => {
     const warmUp: Promise<unknown>[] = [];
     await decideOne(store, 'warm-up', defaultPolicy, { waitUntil: (p) => void warmUp.push(p) });
     await Promise.all(warmUp);
-    const clientsBefore = String(await redis.admin.client('LIST')).trim().split('\n').length;
+    const clientsBefore = String(await redis.admin.client('LIST'))
+      .trim()
+      .split('\n').length;
     await redis.admin.script('FLUSH');
     await redis.admin.config('RESETSTAT');
     const pending: Promise<unknown>[] = [];
-    await Promise.all(
-      Array.from({ length: 20 }, () => decideOne(store, 'pr', defaultPolicy, { waitUntil: (p) => void pending.push(p) })),
-    );
+    await Promise.all(Array.from({ length: 20 }, () => decideOne(store, 'pr', defaultPolicy, { waitUntil: (p) => void pending.push(p) })));
     await Promise.all(pending);
     // A new connection costs no command of its own (no INFO ready check, no CLIENT SETINFO).
     assert.deepEqual(clientCommands(await commandStats(redis.admin)), { eval: 20 });
     await sleep(50);
-    const clientsAfter = String(await redis.admin.client('LIST')).trim().split('\n').length;
+    const clientsAfter = String(await redis.admin.client('LIST'))
+      .trim()
+      .split('\n').length;
     assert.equal(clientsAfter, clientsBefore);
     await store.close();
   });

@@ -106,19 +106,44 @@ describe('ResilientStore', () => {
   test('remembers blocks and answers them without calling the store', async () => {
     const { store, inner, advance } = setup();
     inner.answer = async () => ({ allowed: false, reason: 'limited', retryAfterMs: 40_000 });
-    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'store' });
+    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), {
+      allowed: false,
+      reason: 'limited',
+      retryAfterMs: 40_000,
+      source: 'store',
+    });
     advance(10_000);
-    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 30_000, source: 'local-cache' });
+    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), {
+      allowed: false,
+      reason: 'blocked',
+      retryAfterMs: 30_000,
+      source: 'local-cache',
+    });
     advance(29_999);
-    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), { allowed: false, reason: 'blocked', retryAfterMs: 1, source: 'local-cache' });
+    assert.deepEqual(await decideOne(store, 'c', defaultPolicy), {
+      allowed: false,
+      reason: 'blocked',
+      retryAfterMs: 1,
+      source: 'local-cache',
+    });
     assert.equal(inner.calls.length, 1);
     advance(1);
     inner.answer = async () => ({ allowed: true, remaining: 49, resetMs: 60_000 });
     assert.equal((await decideOne(store, 'c', defaultPolicy)).source, 'store');
     assert.equal(inner.calls.length, 2);
     assert.deepEqual(store.stats(), {
-      allowed: 1, limited: 1, cachedBlocked: 2, failedOpen: 0, failedOpenTimeout: 0, failedOpenError: 0,
-      failedOpenAborted: 0, fallback: 0, fallbackLimited: 0, failures: 0, timeouts: 0, lateReplies: 0,
+      allowed: 1,
+      limited: 1,
+      cachedBlocked: 2,
+      failedOpen: 0,
+      failedOpenTimeout: 0,
+      failedOpenError: 0,
+      failedOpenAborted: 0,
+      fallback: 0,
+      fallbackLimited: 0,
+      failures: 0,
+      timeouts: 0,
+      lateReplies: 0,
       breakerState: 'closed',
     });
   });
@@ -167,7 +192,12 @@ describe('ResilientStore', () => {
       const decision = await decideOne(store, 'flood', defaultPolicy);
       assert.deepEqual(decision, { allowed: true, remaining: 50 - i, resetMs: 60_000, source: 'fallback' });
     }
-    assert.deepEqual(await decideOne(store, 'flood', defaultPolicy), { allowed: false, reason: 'limited', retryAfterMs: 40_000, source: 'fallback' });
+    assert.deepEqual(await decideOne(store, 'flood', defaultPolicy), {
+      allowed: false,
+      reason: 'limited',
+      retryAfterMs: 40_000,
+      source: 'fallback',
+    });
     assert.equal(inner.calls.length, callsWhenOpen, 'the store is left alone while open');
 
     // Cool-down over: one probe, which fails: open again.

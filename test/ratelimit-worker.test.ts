@@ -87,12 +87,17 @@ async function assertExactBursts(t: TestContext, worker: TestWorker, toleratedTi
     const timeouts = unshared['failed_open:timeout'] ?? 0;
     const roundTimeouts = timeouts - timeoutsBefore;
     timeoutsBefore = timeouts;
-    t.diagnostic(`round ${round + 1}: allowed ${allowed.join(',')} in ${Date.now() - started} ms; not from the store so far: ${JSON.stringify(unshared)}`);
+    t.diagnostic(
+      `round ${round + 1}: allowed ${allowed.join(',')} in ${Date.now() - started} ms; not from the store so far: ${JSON.stringify(unshared)}`,
+    );
     const label = `round ${round + 1}${round === 0 ? ' (the first burst after start-up)' : ''}`;
     // Every decision the store made is exact: a client gets more than its limit only by a
     // decision let through on a timeout, counted in the log (none, unless tolerated).
     const excess = allowed.reduce((sum, n) => sum + Math.max(0, n - limit), 0);
-    assert.ok(allowed.every((n) => n >= limit) && excess <= roundTimeouts, `${label}: allowed ${allowed.join(',')} with ${roundTimeouts} timeouts`);
+    assert.ok(
+      allowed.every((n) => n >= limit) && excess <= roundTimeouts,
+      `${label}: allowed ${allowed.join(',')} with ${roundTimeouts} timeouts`,
+    );
   }
   const unshared = unsharedDecisions(worker);
   const tolerated = Object.entries(unshared).every(([key, count]) => key === 'failed_open:timeout' && count <= toleratedTimeouts);
@@ -135,7 +140,9 @@ describe('exact under load on Workers: bursts of 4 clients × 60 concurrent fede
     try {
       await assertExactBursts(t, worker, restToleratedTimeouts);
       // Decisions for a client the isolate knows is blocked cost no request; NOSCRIPT would cost two.
-      const decisions = worker.logs.filter((l) => l['rateLimitDecision'] === 'allowed' || l['rateLimitDecision'] === 'limited' || l['rateLimitDecision'] === 'blocked').length;
+      const decisions = worker.logs.filter(
+        (l) => l['rateLimitDecision'] === 'allowed' || l['rateLimitDecision'] === 'limited' || l['rateLimitDecision'] === 'blocked',
+      ).length;
       const sent = ((await rest.requests())['/'] ?? 0) - before;
       assert.ok(sent <= decisions + 1, `${sent} requests for ${decisions} decisions`);
     } finally {

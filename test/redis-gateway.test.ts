@@ -51,7 +51,10 @@ describe('rate limiting shared through Redis across gateways', () => {
       assert.equal(statuses.filter((s) => s === 200).length, 50);
       assert.equal(statuses.filter((s) => s === 429).length, 50);
       assert.deepEqual(statuses.slice(0, 50), Array(50).fill(200), 'the first 50 pass, whichever gateway took them');
-      assert.ok(retryAfters.every((r) => Number(r) >= 1 && Number(r) <= 40), 'every 429 has Retry-After');
+      assert.ok(
+        retryAfters.every((r) => Number(r) >= 1 && Number(r) <= 40),
+        'every 429 has Retry-After',
+      );
       assert.equal(retryAfters[0], '40');
     } finally {
       await Promise.all(gateways.map((g) => g.stop()));
@@ -105,7 +108,9 @@ describe('a Redis that is down at start', () => {
     let server: RedisServer | undefined;
     try {
       assert.ok(Date.now() - started >= waitMs, 'it waited for the store');
-      const warning = gateway.logs.find((l) => l['msg'] === 'rate-limit store not reachable at start; requests are let through until it answers');
+      const warning = gateway.logs.find(
+        (l) => l['msg'] === 'rate-limit store not reachable at start; requests are let through until it answers',
+      );
       assert.ok(warning, JSON.stringify(gateway.logs.map((l) => l['msg'])));
       const readiness = async () => {
         const response = await fetch(`${gateway.url}/readiness`);
@@ -137,7 +142,12 @@ describe('a Redis that is down at start', () => {
 describe('the Worker bundle in workerd with Redis', () => {
   test('Redis over TCP (nodejs_compat, a connection per request) shares the limit with a Node gateway', async () => {
     const keyPrefix = prefix('worker-tcp');
-    const worker = await startWorker({ SUPERGRAPH: supergraphServer.url, REDIS_URL: sharedRedisUrl, REDIS_KEY_PREFIX: keyPrefix, RATE_LIMIT_TIMEOUT_MS: '1000' });
+    const worker = await startWorker({
+      SUPERGRAPH: supergraphServer.url,
+      REDIS_URL: sharedRedisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+      RATE_LIMIT_TIMEOUT_MS: '1000',
+    });
     // The Node gateway sees the client as 127.0.0.1; the Worker as its CF-Connecting-IP.
     const node = await startGatewayProcess({ SUPERGRAPH: supergraphFile, REDIS_URL: sharedRedisUrl, REDIS_KEY_PREFIX: keyPrefix });
     try {

@@ -29,7 +29,11 @@ describe("the request body limit is Tollgate's alone", () => {
     }
 
     const lines: Record<string, unknown>[] = [];
-    const runtime = createRuntime({ supergraph: supergraphSdl, development: false, log: createLogger('debug', (line) => lines.push(JSON.parse(line))) });
+    const runtime = createRuntime({
+      supergraph: supergraphSdl,
+      development: false,
+      log: createLogger('debug', (line) => lines.push(JSON.parse(line))),
+    });
     try {
       const response = await post(runtime);
       assert.equal(response.status, 200);

@@ -40,7 +40,8 @@ describe('the one error shape, wherever an error comes from', () => {
     assert.match(html.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(((await html.json()) as any).errors[0].extensions.code, 'NOT_FOUND');
 
-    const stream = 'event: next\ndata: {"errors":[{"message":"GraphQL only supports GET and POST requests.","extensions":{"code":"BAD_REQUEST"}}]}\n\nevent: complete\ndata:\n\n';
+    const stream =
+      'event: next\ndata: {"errors":[{"message":"GraphQL only supports GET and POST requests.","extensions":{"code":"BAD_REQUEST"}}]}\n\nevent: complete\ndata:\n\n';
     const sse = await inErrorShape(new Response(stream, { status: 405, headers: { 'content-type': 'text/event-stream' } }), 'rid-3');
     assert.match(sse.headers.get('content-type') ?? '', /application\/json/);
     const sseBody = (await sse.json()) as any;

@@ -145,7 +145,13 @@ describe('abuse limits: each answered with a 4xx JSON error in the one shape', (
     // A chunked body within the limit is read and served.
     const small = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
-        { host: url.hostname, port: url.port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/graphql',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        },
         (res) => {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));
@@ -253,7 +259,10 @@ describe('introspection, field suggestions and batching, by environment and sett
       const two = await post(gw, [{ query: '{ topProducts { name } }' }, { query: '{ topProducts { upc } }' }]);
       assert.equal(two.status, 200);
       assert.equal(((await two.json()) as unknown[]).length, 2);
-      const three = await post(gw, [1, 2, 3].map(() => ({ query: '{ topProducts { name } }' })));
+      const three = await post(
+        gw,
+        [1, 2, 3].map(() => ({ query: '{ topProducts { name } }' })),
+      );
       const body = await assertErrorShape(three, { status: 413 });
       assert.match(body.errors[0]!.message, /Batching is limited to 2/);
     } finally {

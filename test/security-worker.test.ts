@@ -44,7 +44,10 @@ describe('abuse limits in workerd', () => {
         response = await post(stream, { 'content-type': 'application/json' }, { duplex: 'half' });
       } catch (error) {
         const cause = (error as { cause?: { code?: string } }).cause;
-        assert.ok(cause?.code === 'EPIPE' || cause?.code === 'ECONNRESET', `only a write cut by the early answer: ${String(error)} (${cause?.code})`);
+        assert.ok(
+          cause?.code === 'EPIPE' || cause?.code === 'ECONNRESET',
+          `only a write cut by the early answer: ${String(error)} (${cause?.code})`,
+        );
         continue;
       }
       await assertErrorShape(response, { status: 413, code: 'PAYLOAD_TOO_LARGE' });
@@ -70,6 +73,9 @@ describe('abuse limits in workerd', () => {
     assert.equal(ok.status, 200);
     // The runtime's own body limit was found and switched off in the bundle too (else it says so).
     assert.ok(!worker.logs.some((l) => /could not be switched off/.test(String(l['msg']))));
-    assert.ok(worker.logs.some((l) => l['msg'] === 'request'), 'the Worker logs are collected');
+    assert.ok(
+      worker.logs.some((l) => l['msg'] === 'request'),
+      'the Worker logs are collected',
+    );
   });
 });

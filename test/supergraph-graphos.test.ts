@@ -21,10 +21,13 @@ describe('Apollo GraphOS as the supergraph source (Node)', () => {
     try {
       assert.deepEqual(await askColor(gateway.url), { status: 200, color: 'a' });
       await waitFor(() => uplink.calls.length >= 2, 10_000);
-      assert.deepEqual(uplink.calls.slice(0, 2).map(({ ref, ifAfterId, answer }) => ({ ref, ifAfterId, answer })), [
-        { ref: 'my-graph@current', ifAfterId: null, answer: 'RouterConfigResult' },
-        { ref: 'my-graph@current', ifAfterId: 'v1', answer: 'Unchanged' },
-      ]);
+      assert.deepEqual(
+        uplink.calls.slice(0, 2).map(({ ref, ifAfterId, answer }) => ({ ref, ifAfterId, answer })),
+        [
+          { ref: 'my-graph@current', ifAfterId: null, answer: 'RouterConfigResult' },
+          { ref: 'my-graph@current', ifAfterId: 'v1', answer: 'Unchanged' },
+        ],
+      );
       uplink.publish(graphs.b);
       await waitFor(async () => (await askColor(gateway.url)).color === 'b', 10_000);
       const ready = await readiness(gateway.url);
@@ -53,7 +56,10 @@ describe('Apollo GraphOS as the supergraph source (Node)', () => {
       await waitFor(() => uplink.calls.length >= 3, 20_000);
       // Each poll is sent after the previous answer arrived plus the delay: a lower bound only.
       const gaps = uplink.calls.slice(1, 3).map((call, i) => call.at - uplink.calls[i]!.at);
-      assert.ok(gaps.every((gap) => gap >= 2900), `gaps between polls: ${gaps.join(', ')} ms`);
+      assert.ok(
+        gaps.every((gap) => gap >= 2900),
+        `gaps between polls: ${gaps.join(', ')} ms`,
+      );
       uplink.publish(graphs.b);
       await waitFor(async () => (await askColor(gateway.url)).color === 'b', 20_000);
     } finally {
@@ -71,12 +77,17 @@ describe('Apollo GraphOS as the supergraph source (Node)', () => {
       assert.equal(wrongKey.code, 1);
       assert.deepEqual(
         wrongKey.stderr.split('\n').filter((l) => l.startsWith('tollgate:')),
-        ['tollgate: Invalid APOLLO_GRAPH_REF="my-graph@current": expected a graph ref whose supergraph GraphOS Uplink serves with APOLLO_KEY (GraphOS Uplink: AUTHENTICATION_FAILED: invalid API key)'],
+        [
+          'tollgate: Invalid APOLLO_GRAPH_REF="my-graph@current": expected a graph ref whose supergraph GraphOS Uplink serves with APOLLO_KEY (GraphOS Uplink: AUTHENTICATION_FAILED: invalid API key)',
+        ],
       );
       const unknownRef = await runGatewayExpectingFailure({ ...env, APOLLO_KEY: 'right-key', APOLLO_GRAPH_REF: 'other@current' });
       assert.match(unknownRef.stderr, /^tollgate: .*UNKNOWN_REF: unknown ref "other@current"\)$/m);
       const both = await runGatewayExpectingFailure({ ...env, APOLLO_KEY: 'right-key', SUPERGRAPH: '/tmp/x.graphql' });
-      assert.match(both.stderr, /^tollgate: Invalid APOLLO_GRAPH_REF="": expected not to be set together with SUPERGRAPH: one supergraph source$/m);
+      assert.match(
+        both.stderr,
+        /^tollgate: Invalid APOLLO_GRAPH_REF="": expected not to be set together with SUPERGRAPH: one supergraph source$/m,
+      );
     } finally {
       await uplink.close();
     }

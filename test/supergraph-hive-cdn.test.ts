@@ -11,7 +11,12 @@ describe('Hive CDN as the supergraph source (Node)', () => {
   test('read with X-Hive-CDN-Key and ETag, a new artifact swapped in; the key is not logged', async () => {
     const graphs = colorGraphs();
     const cdn = await startHiveCdn('cdn-key-123', graphs.a);
-    const gateway = await startGatewayProcess({ HIVE_CDN_ENDPOINT: cdn.endpoint, HIVE_CDN_KEY: 'cdn-key-123', SUPERGRAPH_POLL_SECONDS: '1', RATE_LIMIT_ENABLED: 'false' });
+    const gateway = await startGatewayProcess({
+      HIVE_CDN_ENDPOINT: cdn.endpoint,
+      HIVE_CDN_KEY: 'cdn-key-123',
+      SUPERGRAPH_POLL_SECONDS: '1',
+      RATE_LIMIT_ENABLED: 'false',
+    });
     try {
       assert.deepEqual(await askColor(gateway.url), { status: 200, color: 'a' });
       await waitFor(() => cdn.requests.length >= 2, 10_000);

@@ -24,7 +24,12 @@ function replaceFile(file: string, text: string): void {
 /** The gateway on a URL polled every second, with a stand-in registry serving graph a. */
 async function startOnUrl(env: Record<string, string>) {
   const registry = await startSupergraphServer({ kind: 'sdl', sdl: graphs.a });
-  const gateway = await startGatewayProcess({ SUPERGRAPH: registry.url, SUPERGRAPH_POLL_SECONDS: '1', RATE_LIMIT_ENABLED: 'false', ...env });
+  const gateway = await startGatewayProcess({
+    SUPERGRAPH: registry.url,
+    SUPERGRAPH_POLL_SECONDS: '1',
+    RATE_LIMIT_ENABLED: 'false',
+    ...env,
+  });
   return { registry, gateway };
 }
 
@@ -55,7 +60,10 @@ describe('supergraph reload on Node', () => {
           const from = answers.length;
           await waitFor(() => answers.length >= from + 16);
           const later = answers.slice(from + 8);
-          assert.ok(later.every((a) => a.color === expected), `after swap ${swap + 1}: ${JSON.stringify(later)}`);
+          assert.ok(
+            later.every((a) => a.color === expected),
+            `after swap ${swap + 1}: ${JSON.stringify(later)}`,
+          );
         }
         running = false;
         await Promise.all(clients);
@@ -79,7 +87,10 @@ describe('supergraph reload on Node', () => {
     writeFileSync(file, graphs.a);
     // One port for both workers (node:cluster shares it): a fixed free one.
     const port = await freePort();
-    const primary = await startGatewayProcess({ SUPERGRAPH: file, CLUSTER_WORKERS: '2', PORT: String(port), RATE_LIMIT_ENABLED: 'false' }, { script: clusterScript, started: 2 });
+    const primary = await startGatewayProcess(
+      { SUPERGRAPH: file, CLUSTER_WORKERS: '2', PORT: String(port), RATE_LIMIT_ENABLED: 'false' },
+      { script: clusterScript, started: 2 },
+    );
     try {
       const loadedB = () => primary.logs.filter((l) => l['msg'] === 'supergraph loaded' && l['version'] === supergraphVersion(graphs.b));
       replaceFile(file, graphs.b);
@@ -101,7 +112,11 @@ describe('supergraph reload on Node', () => {
         ['HTML served as text', { kind: 'sdl', sdl: '<!doctype html><html></html>' }, /does not parse.*Unexpected character: "<"/],
         ['invalid SDL', { kind: 'sdl', sdl: 'type Query { color: String' }, /does not parse.*<EOF>/],
         ['not a supergraph', { kind: 'sdl', sdl: 'type Query { color: String }' }, /join__Graph/],
-        ['a supergraph the runtime refuses', { kind: 'sdl', sdl: graphs.a.replace('color: String', 'color: NoSuchType') }, /runtime refused it: Unknown type: "NoSuchType"/],
+        [
+          'a supergraph the runtime refuses',
+          { kind: 'sdl', sdl: graphs.a.replace('color: String', 'color: NoSuchType') },
+          /runtime refused it: Unknown type: "NoSuchType"/,
+        ],
         ['50 MB (over SUPERGRAPH_MAX_BYTES)', { kind: 'huge', bytes: 50 * 1024 * 1024 }, /SUPERGRAPH_MAX_BYTES/],
         ['a URL that hangs', { kind: 'hang' }, /within 700 ms/],
         ['a connection reset', { kind: 'reset' }, /fetch failed|socket|terminated|other side closed/i],
@@ -111,7 +126,10 @@ describe('supergraph reload on Node', () => {
         registry.set(answer);
         // Two polls of the same failure: logged once, counted twice.
         await waitFor(() => registry.requests.length >= seen + 2, 10_000);
-        await waitFor(async () => reason.test(String((await readiness(gateway.url)).body['supergraph']['lastUpdate']['error'] ?? '')), 5_000);
+        await waitFor(
+          async () => reason.test(String((await readiness(gateway.url)).body['supergraph']['lastUpdate']['error'] ?? '')),
+          5_000,
+        );
         const ready = await readiness(gateway.url);
         assert.equal(ready.status, 200, name);
         assert.equal(ready.body['status'], 'degraded', name);
@@ -178,7 +196,9 @@ describe('supergraph reload on Node', () => {
       assert.equal(hung.code, 1);
       assert.deepEqual(
         hung.stderr.split('\n').filter((l) => l.startsWith('tollgate:')),
-        [`tollgate: Invalid SUPERGRAPH="${hanging.url}": expected a readable supergraph file path or http(s) URL (no complete answer within 500 ms (SUPERGRAPH_TIMEOUT_MS))`],
+        [
+          `tollgate: Invalid SUPERGRAPH="${hanging.url}": expected a readable supergraph file path or http(s) URL (no complete answer within 500 ms (SUPERGRAPH_TIMEOUT_MS))`,
+        ],
       );
       const failed = await runGatewayExpectingFailure({ SUPERGRAPH: failing.url });
       assert.equal(failed.code, 1);

@@ -114,7 +114,11 @@ describe('shared upstream deadline: each call gets its UPSTREAM_TIMEOUT_MS, and 
     // documents, connecting to the subgraph can take a hundred ms more, so only the upper bound
     // is checked here (the minimum per call is checked on the plugin itself, below).
     for (const ms of held) assert.ok(ms < timeoutMs + lateMarginMs, `closed after ${ms.toFixed(0)} ms`);
-    assert.deepEqual(warnings.map((w) => `${w.name}: ${w.message}`), [], 'no process warnings (e.g. MaxListenersExceededWarning)');
+    assert.deepEqual(
+      warnings.map((w) => `${w.name}: ${w.message}`),
+      [],
+      'no process warnings (e.g. MaxListenersExceededWarning)',
+    );
   });
 });
 
@@ -130,7 +134,9 @@ describe('sharedUpstreamDeadline on its own: per call, never less than the timeo
     let options: RequestInit = { method: 'POST', ...(signal ? { signal } : {}) };
     // Until aborted: a fetch that never answers.
     let fetchFn = (_url: string, init: RequestInit) =>
-      new Promise<Response>((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      new Promise<Response>((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      );
     const started = performance.now();
     await onFetch({
       executionRequest: { subgraphName: 'reviews' },

@@ -103,7 +103,10 @@ if (process.env['TOLLGATE_VOLUME_CHILD']) {
       assert.equal(result.allowed, clients, 'every client’s first request is allowed');
       assert.equal(result.entries, clients, 'one entry per client');
       // The key is the forwarded address (the rightmost untrusted hop), not the proxy's.
-      assert.ok(result.sampleKeys.every((key) => key.startsWith('10.')), result.sampleKeys.join());
+      assert.ok(
+        result.sampleKeys.every((key) => key.startsWith('10.')),
+        result.sampleKeys.join(),
+      );
       assert.ok(result.heapDelta < heapBoundBytes, `heap grew ${result.heapDelta} bytes`);
     });
   });

@@ -16,14 +16,25 @@ const graphql = { method: 'POST', headers: { 'content-type': 'application/json' 
 describe('Hive CDN and GraphOS as the supergraph source in workerd (the built Worker)', () => {
   test('Hive CDN: read with its key and ETag, a new artifact swapped in; an outage and a broken artifact keep the graph and show in /readiness', async () => {
     const cdn = await startHiveCdn('cdn-key-456', graphs.a);
-    const worker = await startWorker({ HIVE_CDN_ENDPOINT: cdn.endpoint, HIVE_CDN_KEY: 'cdn-key-456', SUPERGRAPH_POLL_SECONDS: '1', RATE_LIMIT_ENABLED: 'false' });
+    const worker = await startWorker({
+      HIVE_CDN_ENDPOINT: cdn.endpoint,
+      HIVE_CDN_KEY: 'cdn-key-456',
+      SUPERGRAPH_POLL_SECONDS: '1',
+      RATE_LIMIT_ENABLED: 'false',
+    });
     try {
       assert.deepEqual(await color(worker), { status: 200, color: 'a' });
-      assert.deepEqual(cdn.requests.map((r) => [r.path, r.key, r.status]), [['/artifacts/v1/target-1/supergraph', 'cdn-key-456', 200]]);
+      assert.deepEqual(
+        cdn.requests.map((r) => [r.path, r.key, r.status]),
+        [['/artifacts/v1/target-1/supergraph', 'cdn-key-456', 200]],
+      );
 
       cdn.set(graphs.b);
       await waitFor(async () => (await color(worker)).color === 'b', 15_000);
-      assert.ok(cdn.requests.slice(1).every((r) => r.ifNoneMatch !== undefined && r.key === 'cdn-key-456'), 'refreshes send If-None-Match and the key');
+      assert.ok(
+        cdn.requests.slice(1).every((r) => r.ifNoneMatch !== undefined && r.key === 'cdn-key-456'),
+        'refreshes send If-None-Match and the key',
+      );
       const swapped = await readiness(worker);
       assert.equal(swapped.status, 200);
       assert.equal(swapped.body['status'], 'ready');
@@ -75,7 +86,7 @@ describe('Hive CDN and GraphOS as the supergraph source in workerd (the built Wo
     }
   });
 
-  test("GraphOS Uplink: ifAfterId, Unchanged, a new id swapped in, no poll sooner than minDelaySeconds; a bad publish keeps the graph", async () => {
+  test('GraphOS Uplink: ifAfterId, Unchanged, a new id swapped in, no poll sooner than minDelaySeconds; a bad publish keeps the graph', async () => {
     const uplink = await startUplink('service:graph:worker-secret', 'my-graph@current', graphs.a, { minDelaySeconds: 2 });
     const worker = await startWorker({
       APOLLO_KEY: 'service:graph:worker-secret',
@@ -88,10 +99,13 @@ describe('Hive CDN and GraphOS as the supergraph source in workerd (the built Wo
       assert.deepEqual(await color(worker), { status: 200, color: 'a' });
       // Requests keep coming (each may start a background refresh once SUPERGRAPH_POLL_SECONDS passed).
       await waitFor(async () => (await color(worker)).status === 200 && uplink.calls.length >= 2, 15_000);
-      assert.deepEqual(uplink.calls.slice(0, 2).map(({ ifAfterId, answer }) => ({ ifAfterId, answer })), [
-        { ifAfterId: null, answer: 'RouterConfigResult' },
-        { ifAfterId: 'v1', answer: 'Unchanged' },
-      ]);
+      assert.deepEqual(
+        uplink.calls.slice(0, 2).map(({ ifAfterId, answer }) => ({ ifAfterId, answer })),
+        [
+          { ifAfterId: null, answer: 'RouterConfigResult' },
+          { ifAfterId: 'v1', answer: 'Unchanged' },
+        ],
+      );
 
       uplink.publish(graphs.b);
       await waitFor(async () => (await color(worker)).color === 'b', 15_000);

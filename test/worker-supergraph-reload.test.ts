@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { composeSupergraph } from '../src/compose/compose.js';
 import { supergraphVersion } from '../src/supergraph/version.js';
-import { startSupergraphServer, twoColorGraphs, waitFor, workerColor as color, workerReadiness as readiness } from './support/supergraphs.js';
+import {
+  startSupergraphServer,
+  twoColorGraphs,
+  waitFor,
+  workerColor as color,
+  workerReadiness as readiness,
+} from './support/supergraphs.js';
 import { startWorker } from './support/worker.js';
 
 let graphs: Awaited<ReturnType<typeof twoColorGraphs>>;
@@ -14,7 +20,12 @@ after(() => graphs.close());
 describe('the supergraph on Workers: cached per isolate, refreshed in the background', () => {
   test('a changed supergraph is served after SUPERGRAPH_POLL_SECONDS; a hanging refresh is never on a request path', async () => {
     const registry = await startSupergraphServer({ kind: 'sdl', sdl: graphs.a });
-    const worker = await startWorker({ SUPERGRAPH: registry.url, SUPERGRAPH_POLL_SECONDS: '1', SUPERGRAPH_TIMEOUT_MS: '30000', RATE_LIMIT_ENABLED: 'false' });
+    const worker = await startWorker({
+      SUPERGRAPH: registry.url,
+      SUPERGRAPH_POLL_SECONDS: '1',
+      SUPERGRAPH_TIMEOUT_MS: '30000',
+      RATE_LIMIT_ENABLED: 'false',
+    });
     try {
       assert.deepEqual(await color(worker), { status: 200, color: 'a' });
       assert.equal(registry.requests.length, 1);
@@ -37,7 +48,10 @@ describe('the supergraph on Workers: cached per isolate, refreshed in the backgr
         assert.equal(ready.status, 200);
         assert.equal(ready.body['status'], 'ready');
         assert.equal(ready.body['supergraph']['version'], supergraphVersion(graphs.a));
-        assert.ok(next.requests.slice(1).every((r) => r.ifNoneMatch !== undefined), 'refreshes send If-None-Match');
+        assert.ok(
+          next.requests.slice(1).every((r) => r.ifNoneMatch !== undefined),
+          'refreshes send If-None-Match',
+        );
       } finally {
         await moved.dispose();
         await next.close();
@@ -96,7 +110,11 @@ describe('the supergraph on Workers: cached per isolate, refreshed in the backgr
       assert.deepEqual(ready.body, {
         status: 'degraded',
         store: { kind: 'memory', status: 'ok' },
-        supergraph: { version: null, loadedAt: null, lastUpdate: { ok: false, at: ready.body['supergraph']['lastUpdate']['at'], error: 'HTTP 500' } },
+        supergraph: {
+          version: null,
+          loadedAt: null,
+          lastUpdate: { ok: false, at: ready.body['supergraph']['lastUpdate']['at'], error: 'HTTP 500' },
+        },
       });
       // Up again: the next request loads it.
       registry.set({ kind: 'sdl', sdl: graphs.a });
@@ -124,7 +142,10 @@ describe('the supergraph on Workers: cached per isolate, refreshed in the backgr
     try {
       // The read's deadline passes: the reader and those waiting beside it are all answered 503.
       const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => color(stuck, `192.0.2.${110 + i}`)));
-      assert.deepEqual(answers.map((a) => a.status), Array(6).fill(503));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        Array(6).fill(503),
+      );
     } finally {
       await stuck.dispose();
       await hanging.close();

@@ -163,12 +163,15 @@ describe('the Worker as deployed with no configuration', () => {
     const outbound: string[] = [];
     // No bindings at all, as `wrangler deploy` with an empty [vars] would run it; every fetch
     // that tries to leave the Worker is recorded and refused.
-    const worker = await startWorker({ ALLOW_PRIVATE_SUBGRAPHS: '' }, {
-      outboundService: (request: Request) => {
-        outbound.push(request.url);
-        return new Response('no network in this test', { status: 502 });
+    const worker = await startWorker(
+      { ALLOW_PRIVATE_SUBGRAPHS: '' },
+      {
+        outboundService: (request: Request) => {
+          outbound.push(request.url);
+          return new Response('no network in this test', { status: 502 });
+        },
       },
-    });
+    );
     try {
       const response = await query(worker, readmeQuery, '192.0.2.70');
       assert.equal(response.status, 200);

@@ -33,7 +33,11 @@ function memo(upstream: string): Server {
         headers: { 'content-type': req.headers['content-type'] ?? 'application/json', accept: req.headers['accept'] ?? '*/*' },
         ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body }),
       });
-      hit = { status: response.status, contentType: response.headers.get('content-type') ?? 'application/json', body: Buffer.from(await response.arrayBuffer()) };
+      hit = {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? 'application/json',
+        body: Buffer.from(await response.arrayBuffer()),
+      };
       if (response.ok) cache.set(key, hit);
     }
     res.writeHead(hit.status, { 'content-type': hit.contentType, 'content-length': hit.body.length });

@@ -78,7 +78,10 @@ function body(seed: number, length: number): string {
     sentenceStart = random() < 0.12;
     text += word + (sentenceStart ? '. ' : ' ');
   }
-  return `${text.slice(0, length - 1).trimEnd().padEnd(length - 1, 'x')}.`;
+  return `${text
+    .slice(0, length - 1)
+    .trimEnd()
+    .padEnd(length - 1, 'x')}.`;
 }
 
 /** Review body lengths: spread over 150–850 characters. */

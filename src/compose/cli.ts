@@ -65,9 +65,7 @@ async function main(): Promise<number> {
 
   let withSdl: { name: string; url: string; typeDefs: string }[];
   try {
-    withSdl = await Promise.all(
-      args.subgraphs.map(async (s) => ({ ...s, typeDefs: await fetchSubgraphSdl(s.url) })),
-    );
+    withSdl = await Promise.all(args.subgraphs.map(async (s) => ({ ...s, typeDefs: await fetchSubgraphSdl(s.url) })));
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);
     return 1;
@@ -85,7 +83,9 @@ async function main(): Promise<number> {
 
   const out = resolve(args.out);
   writeFileSync(out, supergraphSdl);
-  console.log(`Composed ${withSdl.length} subgraphs (${withSdl.map((s) => s.name).join(', ')}) into ${out} (${supergraphSdl.length} bytes)`);
+  console.log(
+    `Composed ${withSdl.length} subgraphs (${withSdl.map((s) => s.name).join(', ')}) into ${out} (${supergraphSdl.length} bytes)`,
+  );
   return 0;
 }
 

@@ -67,7 +67,12 @@ export class EstimateCache {
     if (variants.length > this.maxVariants) variants.shift();
   }
 
-  private variants(document: DocumentNode, key: string | undefined, operationName: string | undefined, create: boolean): Variant[] | undefined {
+  private variants(
+    document: DocumentNode,
+    key: string | undefined,
+    operationName: string | undefined,
+    create: boolean,
+  ): Variant[] | undefined {
     const operation = operationName ?? '';
     if (key === undefined) {
       let byOperation = this.byDocument.get(document);

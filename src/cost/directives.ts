@@ -116,7 +116,10 @@ export function readCostWeight(directives: readonly ConstDirectiveNode[] | undef
 }
 
 /** The `@listSize(…)` among `directives`, or `undefined`. */
-export function readListSize(directives: readonly ConstDirectiveNode[] | undefined, names: CostDirectiveNames): ListSizeAnnotation | undefined {
+export function readListSize(
+  directives: readonly ConstDirectiveNode[] | undefined,
+  names: CostDirectiveNames,
+): ListSizeAnnotation | undefined {
   const args = findDirective(directives ?? [], names.listSize);
   if (!args) return undefined;
   const assumed = args.get('assumedSize');

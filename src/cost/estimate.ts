@@ -114,7 +114,13 @@ interface Unit {
 /** One selection's share of a unit's cost, known once the units it names are priced. */
 type Term =
   /** A field: arguments + count × (weight + the most expensive of its object types, each with its selection). */
-  | { readonly arguments: number; readonly count: number; readonly weight: number; readonly options: readonly Unit[]; readonly leaf: number }
+  | {
+      readonly arguments: number;
+      readonly count: number;
+      readonly weight: number;
+      readonly options: readonly Unit[];
+      readonly leaf: number;
+    }
   /** A fragment, inline or named, that applies to the unit's type: its selection's cost on it. */
   | { readonly nested: Unit };
 
@@ -206,7 +212,8 @@ class Estimation {
     }
     const rootName = this.schema.roots[operation.operation];
     const root = rootName === undefined ? undefined : this.schema.types.get(rootName);
-    if (root?.kind !== 'object') throw new Refusal('unsupported-operation', `The schema does not support ${operation.operation} operations.`);
+    if (root?.kind !== 'object')
+      throw new Refusal('unsupported-operation', `The schema does not support ${operation.operation} operations.`);
     const base = operation.operation === 'mutation' ? mutationCost : 0;
     return add(base, this.price({ selectionSet: operation.selectionSet, type: root, sizing: undefined }));
   }

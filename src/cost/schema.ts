@@ -177,4 +177,3 @@ function listDepth(type: GraphQLOutputType): number {
     } else return depth;
   }
 }
-

@@ -26,7 +26,14 @@ function demoHandlers(): Map<string, FetchHandler> {
   const handlers = new Map<string, FetchHandler>();
   for (const { name, typeDefs } of demoSubgraphDefinitions) {
     const schema = buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: demoResolvers[name as DemoName] });
-    const yoga = createYoga({ schema, graphqlEndpoint: '/graphql', logging: false, landingPage: false, graphiql: false, maskedErrors: false });
+    const yoga = createYoga({
+      schema,
+      graphqlEndpoint: '/graphql',
+      logging: false,
+      landingPage: false,
+      graphiql: false,
+      maskedErrors: false,
+    });
     handlers.set(new URL(inIsolateDemoUrl(name)).host, (request) => yoga.fetch(request));
   }
   return handlers;
@@ -46,7 +53,11 @@ export function useInIsolateDemoSubgraphs(): GatewayPlugin {
       const handler = (handlers ??= demoHandlers()).get(new URL(url).host);
       if (!handler) return;
       const { method, headers, body, signal } = options;
-      endResponse(handler(new Request(url, { method, headers: headers as HeadersInit, body: body as BodyInit | null | undefined, signal: signal ?? null })));
+      endResponse(
+        handler(
+          new Request(url, { method, headers: headers as HeadersInit, body: body as BodyInit | null | undefined, signal: signal ?? null }),
+        ),
+      );
     },
   };
 }

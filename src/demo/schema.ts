@@ -21,9 +21,23 @@ const link =
 
 // ---- static data ----------------------------------------------------------------------------
 
-interface User { id: string; name: string; username: string }
-interface Product { upc: string; name: string; price: number; weight: number }
-interface Review { id: string; body: string; authorId: string; productUpc: string }
+interface User {
+  id: string;
+  name: string;
+  username: string;
+}
+interface Product {
+  upc: string;
+  name: string;
+  price: number;
+  weight: number;
+}
+interface Review {
+  id: string;
+  body: string;
+  authorId: string;
+  productUpc: string;
+}
 
 const users: User[] = [
   { id: '1', name: 'Ada Lovelace', username: '@ada' },

@@ -19,8 +19,14 @@ export function demoSupergraph(urlOf: (name: DemoName) => string): string {
 }
 
 export const demoSupergraphFiles = {
-  loopback: { path: fileURLToPath(new URL('../../supergraph.graphql', import.meta.url)), sdl: () => demoSupergraph((name) => `http://127.0.0.1:${demoPorts[name]}/graphql`) },
-  inIsolate: { path: fileURLToPath(new URL('./supergraph.in-isolate.graphql', import.meta.url)), sdl: () => demoSupergraph(inIsolateDemoUrl) },
+  loopback: {
+    path: fileURLToPath(new URL('../../supergraph.graphql', import.meta.url)),
+    sdl: () => demoSupergraph((name) => `http://127.0.0.1:${demoPorts[name]}/graphql`),
+  },
+  inIsolate: {
+    path: fileURLToPath(new URL('./supergraph.in-isolate.graphql', import.meta.url)),
+    sdl: () => demoSupergraph(inIsolateDemoUrl),
+  },
 };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

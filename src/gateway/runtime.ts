@@ -60,7 +60,9 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const deadline = sharedDeadline ? [sharedUpstreamDeadline(security.upstreamTimeoutMs)] : [];
   // MAX_BODY_BYTES is enforced before the runtime (src/security/body.ts): its own count goes.
   const bodyLimit = skipRuntimeBodyLimit(() =>
-    options.log.warn("the runtime's own request body limit could not be switched off; bodies are read through an extra stream (MAX_BODY_BYTES still applies)"),
+    options.log.warn(
+      "the runtime's own request body limit could not be switched off; bodies are read through an extra stream (MAX_BODY_BYTES still applies)",
+    ),
   );
   return createGatewayRuntime({
     supergraph: options.supergraph,

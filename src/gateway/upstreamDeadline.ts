@@ -42,10 +42,13 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
     // Every call of the slot listens to this one signal: no leak warning for many listeners.
     setMaxListeners(0, controller.signal);
     // +1 ms: Node's timers count from the event loop's cached millisecond, up to 1 ms before now.
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      controller.abort(new DOMException(message, 'TimeoutError'));
-    }, timeoutMs + slotMs + 1);
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        controller.abort(new DOMException(message, 'TimeoutError'));
+      },
+      timeoutMs + slotMs + 1,
+    );
     // A pending deadline must not keep the process alive.
     timer.unref?.();
     timers.add(timer);

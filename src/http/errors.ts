@@ -15,12 +15,7 @@ export interface ErrorBody {
   errors: { message: string; extensions: { code: ErrorCode; requestId: string; [key: string]: unknown } }[];
 }
 
-export function errorBody(
-  message: string,
-  code: ErrorCode,
-  requestId: string,
-  extra: Record<string, unknown> = {},
-): ErrorBody {
+export function errorBody(message: string, code: ErrorCode, requestId: string, extra: Record<string, unknown> = {}): ErrorBody {
   return { errors: [{ message, extensions: { ...extra, code, requestId } }] };
 }
 
@@ -53,17 +48,9 @@ export function errorResponse(error: unknown, requestId: string, development: bo
   const graphql = isGraphQLError(error);
   const badRequest = graphql || isBadRequest(error);
   const status = badRequest ? 400 : 500;
-  const code = graphql
-    ? String(error.extensions?.['code'] ?? 'BAD_REQUEST')
-    : badRequest
-      ? 'BAD_REQUEST'
-      : 'INTERNAL_SERVER_ERROR';
+  const code = graphql ? String(error.extensions?.['code'] ?? 'BAD_REQUEST') : badRequest ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
   const message =
-    badRequest && error instanceof Error
-      ? error.message
-      : development && error instanceof Error
-        ? error.message
-        : 'Unexpected error.';
+    badRequest && error instanceof Error ? error.message : development && error instanceof Error ? error.message : 'Unexpected error.';
   const extra: Record<string, unknown> = {};
   if (development && error instanceof Error && error.stack) {
     extra['stacktrace'] = error.stack.split('\n');

@@ -14,9 +14,14 @@ export interface ListenSettings {
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number, names: ListenSettings): Error {
   const where = `${host}:${port}`;
-  if (error.code === 'EADDRINUSE') return new ListenError(`${where} is already in use: stop what holds it, or set ${names.port} (and ${names.host}) to another address`);
-  if (error.code === 'EACCES') return new ListenError(`not allowed to listen on ${where}: choose a ${names.port} above 1023, or run with the rights to bind it`);
-  if (error.code === 'EADDRNOTAVAIL') return new ListenError(`${host} is not an address of this machine: set ${names.host} to one (0.0.0.0 for all, 127.0.0.1 for this machine only)`);
+  if (error.code === 'EADDRINUSE')
+    return new ListenError(`${where} is already in use: stop what holds it, or set ${names.port} (and ${names.host}) to another address`);
+  if (error.code === 'EACCES')
+    return new ListenError(`not allowed to listen on ${where}: choose a ${names.port} above 1023, or run with the rights to bind it`);
+  if (error.code === 'EADDRNOTAVAIL')
+    return new ListenError(
+      `${host} is not an address of this machine: set ${names.host} to one (0.0.0.0 for all, 127.0.0.1 for this machine only)`,
+    );
   return error;
 }
 
@@ -25,7 +30,12 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number, n
  * `http://host:port` URL, with the port actually bound; an unspecified address (`0.0.0.0`, `::`)
  * is reached as 127.0.0.1. A bind that fails rejects with a `ListenError` the operator can act on.
  */
-export async function listen(server: Server, port: number, host: string, names: ListenSettings = { port: 'PORT', host: 'HOST' }): Promise<string> {
+export async function listen(
+  server: Server,
+  port: number,
+  host: string,
+  names: ListenSettings = { port: 'PORT', host: 'HOST' },
+): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, host, port, names));
     server.once('error', failed);

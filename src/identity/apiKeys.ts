@@ -37,7 +37,8 @@ export function parseApiKeys(text: string): ApiKeyTable | string {
   const buckets = new Map<string, (ApiKeyEntry & { digest: string })[]>();
   let size = 0;
   for (const [digest, entry] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!/^[0-9a-fA-F]{64}$/.test(digest)) return `SHA-256 hex digests as keys (64 hex characters; bad: ${JSON.stringify(digest.slice(0, 16))}…)`;
+    if (!/^[0-9a-fA-F]{64}$/.test(digest))
+      return `SHA-256 hex digests as keys (64 hex characters; bad: ${JSON.stringify(digest.slice(0, 16))}…)`;
     const { name, tier } = (entry ?? {}) as { name?: unknown; tier?: unknown };
     if (typeof name !== 'string' || name === '' || name.length > maxIdentityLength) {
       return `a "name" (1–${maxIdentityLength} characters) for every key (bad: ${digest.slice(0, 8)}…)`;

@@ -92,7 +92,12 @@ export function createJwtVerifier(config: JwtConfig, deps: JwtVerifierDeps = {})
     };
   }
   if (config.jwksUrl === undefined) return async () => undefined;
-  const keys = new JwksCache(config.jwksUrl, { now, fetch: deps.fetch ?? ((input, init) => fetch(input, init)), timeoutMs: config.jwksTimeoutMs, cooldownMs: config.jwksCooldownMs });
+  const keys = new JwksCache(config.jwksUrl, {
+    now,
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    timeoutMs: config.jwksTimeoutMs,
+    cooldownMs: config.jwksCooldownMs,
+  });
   const verifyOptions = options(jwksAlgorithms);
   const attempt = async (set: JWTVerifyGetKey, token: string) => {
     const { payload } = await jwtVerify(token, set, { ...verifyOptions, currentDate: new Date(now()) });

@@ -24,7 +24,10 @@ export function parseTrustProxy(value: string): TrustProxy | undefined {
     return hops === 0 ? { kind: 'none' } : hops <= 32 ? { kind: 'hops', hops } : undefined;
   }
   const ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
-  for (const part of lower.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of lower
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const named = namedRanges[part];
     const entries = named ?? [part];
     for (const entry of entries) {
@@ -51,7 +54,8 @@ function parseRange(entry: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefi
   if (!ipaddr.isValidCIDR(entry)) return undefined;
   const [range, bits] = ipaddr.parseCIDR(entry);
   // Client addresses are compared as IPv4 when IPv4-mapped (src/identity/ip.ts): so are ranges.
-  if (range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) return [(range as ipaddr.IPv6).toIPv4Address(), bits - 96];
+  if (range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96)
+    return [(range as ipaddr.IPv6).toIPv4Address(), bits - 96];
   return [range, bits];
 }
 

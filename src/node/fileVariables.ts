@@ -18,7 +18,11 @@ export function withFileVariables(env: Env): Env {
     try {
       out[name] = readFileSync(value.trim(), 'utf8');
     } catch (error) {
-      throw new ConfigError(name, value, `JSON, or the path of a readable JSON file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+      throw new ConfigError(
+        name,
+        value,
+        `JSON, or the path of a readable JSON file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+      );
     }
   }
   return out;

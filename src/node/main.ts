@@ -22,7 +22,11 @@ async function main(): Promise<void> {
   if (config.queryPlanner === 'rust' && !(await rustPlannerAvailable())) {
     // Asked for by name: stop. The default: the JavaScript planner, which runs everywhere.
     if (process.env['QUERY_PLANNER']?.trim()) {
-      throw new ConfigError('QUERY_PLANNER', 'rust', 'js here: the Rust planner (@graphql-hive/router-runtime) does not load on this machine');
+      throw new ConfigError(
+        'QUERY_PLANNER',
+        'rust',
+        'js here: the Rust planner (@graphql-hive/router-runtime) does not load on this machine',
+      );
     }
     log.warn('the Rust query planner (@graphql-hive/router-runtime) does not load here: using the JavaScript planner');
     config = { ...config, queryPlanner: 'js' };

@@ -56,9 +56,7 @@ export async function startNodeServer(options: NodeServerOptions): Promise<NodeS
       // Keep-alive connections that are idle now would otherwise hold the server open.
       server.closeIdleConnections();
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-      const timeout = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), options.drainTimeoutMs ?? 10_000).unref(),
-      );
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), options.drainTimeoutMs ?? 10_000).unref());
       const result = await Promise.race([drained.then(() => adapter.dispose()).then(() => 'drained' as const), timeout]);
       clearInterval(idleSweep);
       if (result === 'timeout') {

@@ -69,7 +69,9 @@ export function createNodeObservability(
     tollgate: {
       observe: core.observe,
       plugins: core.plugins,
-      ...(config.graphiql ? { graphiql: { options: graphiqlOptions(supergraphLocation(gatewayConfig) === undefined), render: renderOfflineGraphiQL } } : {}),
+      ...(config.graphiql
+        ? { graphiql: { options: graphiqlOptions(supergraphLocation(gatewayConfig) === undefined), render: renderOfflineGraphiQL } }
+        : {}),
       ...(config.metricsEndpoint === 'gateway-port' ? { routes: { [metricsPath]: route } } : {}),
     },
     metrics,

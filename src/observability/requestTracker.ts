@@ -51,7 +51,10 @@ const maxOperationNameLength = 100;
  */
 export function createRequestTracker(options: RequestTrackerOptions = {}): RequestTracker {
   const now = options.now ?? (() => performance.now());
-  const pending = new WeakMap<object, { operation: string | undefined; subgraphCalls: Record<string, number>; subgraphErrors: Record<string, number> }>();
+  const pending = new WeakMap<
+    object,
+    { operation: string | undefined; subgraphCalls: Record<string, number>; subgraphErrors: Record<string, number> }
+  >();
 
   function recordFor(request: object) {
     let record = pending.get(request);

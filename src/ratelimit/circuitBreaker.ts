@@ -36,9 +36,7 @@ export function route(breaker: Breaker, now: number): { breaker: Breaker; route:
     case 'closed':
       return { breaker, route: 'call' };
     case 'open':
-      return now >= breaker.probeAt
-        ? { breaker: { ...breaker, state: 'half-open' }, route: 'probe' }
-        : { breaker, route: 'fallback' };
+      return now >= breaker.probeAt ? { breaker: { ...breaker, state: 'half-open' }, route: 'probe' } : { breaker, route: 'fallback' };
     case 'half-open':
       return { breaker, route: 'fallback' };
   }

@@ -58,7 +58,8 @@ export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStor
     if (!deps.rateLimitBindings) throw new Error('RATE_LIMIT_STORE=cloudflare: no Rate Limiting bindings ([[ratelimits]], wrangler.toml)');
     inner = new RateLimitBindingStore(deps.rateLimitBindings);
   } else if (kind === 'upstash') {
-    if (!config.upstashUrl || !config.upstashToken) throw new Error('RATE_LIMIT_STORE=upstash: UPSTASH_REDIS_REST_URL and _TOKEN are not set');
+    if (!config.upstashUrl || !config.upstashToken)
+      throw new Error('RATE_LIMIT_STORE=upstash: UPSTASH_REDIS_REST_URL and _TOKEN are not set');
     // On Workers (a connection per request) nothing loads the script at start: EVAL every time.
     inner = new UpstashStore({
       url: config.upstashUrl,

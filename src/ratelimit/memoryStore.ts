@@ -58,7 +58,6 @@ export class MemoryStore implements RateLimitStore {
     this.#sweeper.reset();
   }
 
-
   /** Sweeps a few entries per insert; when full, sweeps more (never the whole map), then evicts. */
   #makeRoom(now: number): void {
     const full = this.#entries.size >= this.#maxEntries;

@@ -115,7 +115,9 @@ function parsePolicy(entry: unknown, index: number): PolicySpec {
     throw problem('binding', 'the name of a Rate Limiting binding (letters, digits, "_")');
   }
 
-  const limits = parseLimits(o['limit'], () => problem('limit', 'a positive integer, or an object of tiers to positive integers with a "default"'));
+  const limits = parseLimits(o['limit'], () =>
+    problem('limit', 'a positive integer, or an object of tiers to positive integers with a "default"'),
+  );
   const seconds = (field: string, min: number): number => {
     const value = o[field];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > maxSeconds) {
@@ -127,9 +129,11 @@ function parsePolicy(entry: unknown, index: number): PolicySpec {
   let penaltyMs = 0;
   let refillPerSecond = 0;
   if (algorithm === 'token-bucket') {
-    for (const field of ['window', 'penalty']) if (o[field] !== undefined) throw problem(field, 'nothing: a token bucket has "refillPerSecond"');
+    for (const field of ['window', 'penalty'])
+      if (o[field] !== undefined) throw problem(field, 'nothing: a token bucket has "refillPerSecond"');
     const rate = o['refillPerSecond'];
-    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 1e9) throw problem('refillPerSecond', 'a positive number');
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 1e9)
+      throw problem('refillPerSecond', 'a positive number');
     refillPerSecond = rate;
   } else {
     if (o['refillPerSecond'] !== undefined) throw problem('refillPerSecond', 'nothing: only a token bucket refills');

@@ -102,12 +102,7 @@ export interface Evaluation<S> {
 }
 
 /** Fixed window, one request of `cost`. */
-export function fixedWindow(
-  state: ClientState | undefined,
-  now: number,
-  policy: RateLimitPolicy,
-  cost = 1,
-): Evaluation<ClientState> {
+export function fixedWindow(state: ClientState | undefined, now: number, policy: RateLimitPolicy, cost = 1): Evaluation<ClientState> {
   if (state && state.blockedUntil > now) {
     return {
       decision: { allowed: false, reason: 'blocked', retryAfterMs: state.blockedUntil - now },
@@ -145,12 +140,7 @@ export function fixedWindow(
  * `previous × (windowMs − elapsed) / windowMs + current + cost ≤ limit`. A rejection's retry-after
  * is when, with no more requests counted, that holds again.
  */
-export function slidingWindow(
-  state: SlidingState | undefined,
-  now: number,
-  policy: SlidingWindow,
-  cost = 1,
-): Evaluation<SlidingState> {
+export function slidingWindow(state: SlidingState | undefined, now: number, policy: SlidingWindow, cost = 1): Evaluation<SlidingState> {
   const w = policy.windowMs;
   const window = Math.floor(now / w);
   const elapsed = now - window * w;
@@ -188,12 +178,7 @@ export function slidingWindow(
 }
 
 /** Token bucket, one request of `cost`. A bucket never seen is full. */
-export function tokenBucket(
-  state: BucketState | undefined,
-  now: number,
-  policy: TokenBucket,
-  cost = 1,
-): Evaluation<BucketState> {
+export function tokenBucket(state: BucketState | undefined, now: number, policy: TokenBucket, cost = 1): Evaluation<BucketState> {
   const rate = policy.refillPerSecond;
   /** Whole milliseconds until a bucket holding `tokens` is full: a decision's `resetMs`, the state's expiry. */
   const fillMs = (tokens: number): number => Math.ceil(((policy.limit - tokens) * 1000) / rate);
@@ -265,11 +250,7 @@ export function decideAll(
 }
 
 /** The fixed-window decision of one request (the seed's policy), with its next state. */
-export function decide(
-  state: ClientState | undefined,
-  now: number,
-  policy: RateLimitPolicy,
-): { state: ClientState; decision: Decision } {
+export function decide(state: ClientState | undefined, now: number, policy: RateLimitPolicy): { state: ClientState; decision: Decision } {
   const { decision, next } = fixedWindow(state, now, policy);
   return { state: next ?? state ?? { count: 0, windowEndsAt: 0, blockedUntil: 0 }, decision };
 }

@@ -177,7 +177,8 @@ export class ResilientStore implements RateLimitStore {
         this.#counters.limited++;
         // Measured from before the call: never remembered longer than the store holds it. A
         // yes/no store's retry-after is only a bound: remembering it would reject past its answer.
-        if (block.index >= 0 && this.answers === 'counts') this.#blocks.add(clientKey, now + block.retryAfterMs, this.#now(), checks[block.index]!.name);
+        if (block.index >= 0 && this.answers === 'counts')
+          this.#blocks.add(clientKey, now + block.retryAfterMs, this.#now(), checks[block.index]!.name);
       }
       return verdict.source === 'store' ? verdict : { decisions: verdict.decisions, source: 'store' };
     } catch (error) {

@@ -61,9 +61,7 @@ export async function boundBody(request: Request, maxBytes: number, requestId: s
  * the answer instead of reading and discarding the rest of the body.
  */
 function tooLarge(maxBytes: number, requestId: string): Response {
-  return jsonResponse(
-    413,
-    errorBody(`Request body too large: the limit is ${maxBytes} bytes.`, limitCodes.body, requestId, { maxBytes }),
-    { Connection: 'close' },
-  );
+  return jsonResponse(413, errorBody(`Request body too large: the limit is ${maxBytes} bytes.`, limitCodes.body, requestId, { maxBytes }), {
+    Connection: 'close',
+  });
 }

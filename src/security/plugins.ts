@@ -4,12 +4,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
-import {
-  GraphQLError,
-  NoSchemaIntrospectionCustomRule,
-  type ValidationContext,
-  type ValidationRule,
-} from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext, type ValidationRule } from 'graphql';
 import { limitCodes, type SecurityLimits } from './limits.js';
 
 export interface ErrorPolicyOptions {
@@ -43,9 +38,11 @@ export function securityPlugins(limits: SecurityLimits, options: ErrorPolicyOpti
       maxTokensPlugin({
         n: limits.maxTokens,
         // Thrown from the lexer: parsing stops at the first token over the limit.
-        onReject: [(_context, error) => {
-          throw limitError(error, limitCodes.tokens);
-        }],
+        onReject: [
+          (_context, error) => {
+            throw limitError(error, limitCodes.tokens);
+          },
+        ],
       }) as GatewayPlugin,
     );
   }
@@ -63,9 +60,7 @@ export function securityPlugins(limits: SecurityLimits, options: ErrorPolicyOpti
     rules.push(maxAliasesRule({ n: limits.maxAliases, propagateOnRejection: false, onReject: report(limitCodes.aliases) }));
   }
   if (limits.maxDirectives > 0) {
-    rules.push(
-      maxDirectivesRule({ n: limits.maxDirectives, propagateOnRejection: false, onReject: report(limitCodes.directives) }),
-    );
+    rules.push(maxDirectivesRule({ n: limits.maxDirectives, propagateOnRejection: false, onReject: report(limitCodes.directives) }));
   }
   if (!limits.introspection) rules.push(withCode(NoSchemaIntrospectionCustomRule, limitCodes.introspection));
   if (rules.length > 0) {

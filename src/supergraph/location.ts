@@ -4,18 +4,42 @@ import { defaultUplink, fetchFromUplink } from './uplink.js';
 
 /** Where the supergraph comes from, as configured: a file, a URL, Hive CDN or GraphOS (undefined: the demo). */
 export type SupergraphLocation =
-  | { readonly kind: 'graphos'; readonly variable: 'APOLLO_GRAPH_REF'; readonly value: string; readonly url: string; readonly apiKey: string }
+  | {
+      readonly kind: 'graphos';
+      readonly variable: 'APOLLO_GRAPH_REF';
+      readonly value: string;
+      readonly url: string;
+      readonly apiKey: string;
+    }
   | { readonly kind: 'file'; readonly variable: 'SUPERGRAPH'; readonly value: string; readonly path: string }
-  | { readonly kind: 'url' | 'hive-cdn'; readonly variable: 'SUPERGRAPH' | 'HIVE_CDN_ENDPOINT'; readonly value: string; readonly url: string; readonly headers: Readonly<Record<string, string>> };
+  | {
+      readonly kind: 'url' | 'hive-cdn';
+      readonly variable: 'SUPERGRAPH' | 'HIVE_CDN_ENDPOINT';
+      readonly value: string;
+      readonly url: string;
+      readonly headers: Readonly<Record<string, string>>;
+    };
 
 export function supergraphLocation(config: Config): SupergraphLocation | undefined {
   const graphos = config.supergraphSource.graphos;
   if (graphos !== undefined) {
-    return { kind: 'graphos', variable: 'APOLLO_GRAPH_REF', value: graphos.graphRef, url: graphos.endpoint ?? defaultUplink, apiKey: graphos.apiKey };
+    return {
+      kind: 'graphos',
+      variable: 'APOLLO_GRAPH_REF',
+      value: graphos.graphRef,
+      url: graphos.endpoint ?? defaultUplink,
+      apiKey: graphos.apiKey,
+    };
   }
   const hive = config.supergraphSource.hiveCdn;
   if (hive !== undefined) {
-    return { kind: 'hive-cdn', variable: 'HIVE_CDN_ENDPOINT', value: hive.endpoint, url: hiveCdnSupergraphUrl(hive.endpoint), headers: { 'x-hive-cdn-key': hive.key } };
+    return {
+      kind: 'hive-cdn',
+      variable: 'HIVE_CDN_ENDPOINT',
+      value: hive.endpoint,
+      url: hiveCdnSupergraphUrl(hive.endpoint),
+      headers: { 'x-hive-cdn-key': hive.key },
+    };
   }
   const source = config.supergraph;
   if (source === undefined) return undefined;

@@ -1,12 +1,6 @@
 import type { Logger } from '../log.js';
 import type { SourceRead } from './fetchUrl.js';
-import {
-  initialSupergraphState,
-  supergraphFailed,
-  supergraphLoaded,
-  supergraphUnchanged,
-  type SupergraphState,
-} from './state.js';
+import { initialSupergraphState, supergraphFailed, supergraphLoaded, supergraphUnchanged, type SupergraphState } from './state.js';
 import { supergraphVersion } from './version.js';
 
 export interface ReloaderDeps {

@@ -36,9 +36,7 @@ export async function burst(
   const body = JSON.stringify({ query: burstQuery });
   const statuses = await Promise.all(
     clients.map((client) =>
-      Promise.all(
-        Array.from({ length: perClient }, (_, i) => post(gatewayUrls[i % gatewayUrls.length]!, client, body, agent)),
-      ),
+      Promise.all(Array.from({ length: perClient }, (_, i) => post(gatewayUrls[i % gatewayUrls.length]!, client, body, agent))),
     ),
   );
   return {

@@ -87,7 +87,9 @@ export const reviewsTypeDefs = /* GraphQL */ `
 `;
 
 /** The two subgraphs composed; URLs are never called by the estimator's tests. */
-export function costSupergraph(urls: { catalog: string; reviews: string } = { catalog: 'http://catalog.invalid/graphql', reviews: 'http://reviews.invalid/graphql' }): string {
+export function costSupergraph(
+  urls: { catalog: string; reviews: string } = { catalog: 'http://catalog.invalid/graphql', reviews: 'http://reviews.invalid/graphql' },
+): string {
   return composeSupergraph([
     { name: 'catalog', url: urls.catalog, typeDefs: catalogTypeDefs },
     { name: 'reviews', url: urls.reviews, typeDefs: reviewsTypeDefs },

@@ -51,7 +51,11 @@ export async function startFaultySubgraph(target: string, slowMs: number): Promi
             await new Promise((resolve) => setTimeout(resolve, slowMs));
             break;
         }
-        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+        const upstream = await fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: Buffer.concat(chunks),
+        });
         res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
       } catch {
         res.destroy();

@@ -192,7 +192,12 @@ export async function slidingWindowScenario(target: AlgorithmTarget): Promise<vo
     const estimate = (e: number): number => (L * (w - e)) / w + current;
     if (!d.allowed) {
       // The previous window's share decays until it leaves room for one more.
-      within(d.retryAfterMs, ...falling(r, (e) => Math.ceil(w - e - ((L - current - 1) * w) / L)), slack, 'retryAfterMs in the sliding part');
+      within(
+        d.retryAfterMs,
+        ...falling(r, (e) => Math.ceil(w - e - ((L - current - 1) * w) / L)),
+        slack,
+        'retryAfterMs in the sliding part',
+      );
       if (target.exact) {
         assert.equal(current, 5, 'four more passed half-way through');
         assert.equal(d.retryAfterMs, 200);
@@ -252,7 +257,13 @@ export async function tokenBucketScenario(target: AlgorithmTarget): Promise<void
     } else {
       assert.equal(d.reason, 'limited', `${what}: a bucket has no block`);
       assert.ok(lo < 1, `${what}: rejected with at least ${lo} tokens`);
-      within(d.retryAfterMs, Math.max(1, Math.ceil(((1 - Math.min(hi, 1)) * 1000) / rate)), Math.ceil(((1 - lo) * 1000) / rate), slack, `${what}: retryAfterMs`);
+      within(
+        d.retryAfterMs,
+        Math.max(1, Math.ceil(((1 - Math.min(hi, 1)) * 1000) / rate)),
+        Math.ceil(((1 - lo) * 1000) / rate),
+        slack,
+        `${what}: retryAfterMs`,
+      );
       // A rejection takes nothing; the bucket's bounds still describe it.
     }
     return d;
@@ -354,9 +365,16 @@ export async function penaltyInMultiPolicyScenario(target: AlgorithmTarget): Pro
   assert.deepEqual(over.map(summary), ['limited', 'allowed:7', 'allowed:7', 'allowed:7'], 'p rejects');
   assert.deepEqual(over[0], { allowed: false, reason: 'limited', retryAfterMs: hour }, 'p starts its whole penalty');
   const during = await call([p, q, r, f]);
-  assert.deepEqual(during.map(summary), ['blocked', 'allowed:7', 'allowed:7', 'allowed:7'], 'p’s block started; q, r (shadow) and f were not charged');
+  assert.deepEqual(
+    during.map(summary),
+    ['blocked', 'allowed:7', 'allowed:7', 'allowed:7'],
+    'p’s block started; q, r (shadow) and f were not charged',
+  );
   const block = during[0]!;
-  assert.ok(!block.allowed && block.retryAfterMs <= hour && block.retryAfterMs > hour - 60_000, `the block's time: ${JSON.stringify(block)}`);
+  assert.ok(
+    !block.allowed && block.retryAfterMs <= hour && block.retryAfterMs > hour - 60_000,
+    `the block's time: ${JSON.stringify(block)}`,
+  );
   // Without p, the others count from where they were.
   assert.deepEqual((await call([q, r, f])).map(summary), ['allowed:7', 'allowed:7', 'allowed:7']);
 }
@@ -376,7 +394,12 @@ export interface BurstOutcome {
  * `total` concurrent requests of `clientKey` under `checks`, spread round-robin over `stores`
  * (one connection each, like that many gateway instances).
  */
-export async function burst(stores: readonly RateLimitStore[], clientKey: string, checks: readonly Check[], total: number): Promise<BurstOutcome> {
+export async function burst(
+  stores: readonly RateLimitStore[],
+  clientKey: string,
+  checks: readonly Check[],
+  total: number,
+): Promise<BurstOutcome> {
   const start = Date.now();
   const verdicts = await Promise.all(Array.from({ length: total }, (_, i) => stores[i % stores.length]!.decide(clientKey, checks)));
   const elapsedMs = Date.now() - start;

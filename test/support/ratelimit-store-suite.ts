@@ -106,7 +106,11 @@ export function sharedStoreAlgorithmTests(s: SharedStoreUnderTest): void {
       const out = await burst(s.stores(), clientKey, [sliding, fixed, bucket], 200);
       assert.deepEqual({ allowed: out.allowed, limited: out.limited }, { allowed: 30, limited: 170 });
       assert.deepEqual(out.remaining(1), countdown(30));
-      assert.deepEqual(out.remaining(0), countdown(30).map((n) => n + 20), 'the sliding window counted only the 30');
+      assert.deepEqual(
+        out.remaining(0),
+        countdown(30).map((n) => n + 20),
+        'the sliding window counted only the 30',
+      );
       // Afterwards the others hold exactly what the 30 allowed requests took.
       const probe = await store().decide(clientKey, [sliding, bucket]);
       assert.deepEqual(probe.decisions.map(summary), ['allowed:19', 'allowed:19']);
@@ -122,8 +126,20 @@ export function sharedStoreAlgorithmTests(s: SharedStoreUnderTest): void {
       { name: 'tb', limit: { algorithm: 'token-bucket', limit: 5, refillPerSecond: 1 }, cost: 1 },
       { name: 'shadow', limit: { algorithm: 'fixed-window', limit: 5, windowMs: 60_000, penaltyMs: 0 }, cost: 1, shadow: true },
     ];
-    assert.deepEqual((await store().decide(clientKey, checks)).decisions.map(summary), ['allowed:0', 'allowed:4', 'allowed:4', 'allowed:4', 'allowed:4']);
-    assert.deepEqual((await store().decide(clientKey, checks)).decisions.map(summary), ['limited', 'allowed:3', 'allowed:3', 'allowed:3', 'allowed:3']);
+    assert.deepEqual((await store().decide(clientKey, checks)).decisions.map(summary), [
+      'allowed:0',
+      'allowed:4',
+      'allowed:4',
+      'allowed:4',
+      'allowed:4',
+    ]);
+    assert.deepEqual((await store().decide(clientKey, checks)).decisions.map(summary), [
+      'limited',
+      'allowed:3',
+      'allowed:3',
+      'allowed:3',
+      'allowed:3',
+    ]);
     const keys = clientKeys(s.prefix, clientKey, checks);
     const ttls = await Promise.all(keys.map((k) => s.pttl(k)));
     const base = `${s.prefix}{${clientKey}}`;

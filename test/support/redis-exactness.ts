@@ -14,9 +14,7 @@ export async function assertExactlyLimitAllowed(
   policy: RateLimitPolicy,
   total = 200,
 ): Promise<void> {
-  const decisions = await Promise.all(
-    Array.from({ length: total }, (_, i) => decideOne(stores[i % stores.length]!, clientKey, policy)),
-  );
+  const decisions = await Promise.all(Array.from({ length: total }, (_, i) => decideOne(stores[i % stores.length]!, clientKey, policy)));
   const allowed = decisions.filter((d) => d.allowed).length;
   const limited = decisions.filter((d) => !d.allowed && d.reason === 'limited').length;
   const blocked = decisions.filter((d) => !d.allowed && d.reason === 'blocked').length;

@@ -51,8 +51,19 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   const start = async (): Promise<void> => {
     const args = [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--loglevel', 'warning', ...(options.args ?? []),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--loglevel',
+      'warning',
+      ...(options.args ?? []),
     ];
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     child = proc;
@@ -132,9 +143,7 @@ const scriptInternal = new Set(['pttl', 'get', 'incrby', 'pexpire', 'pexpireat',
  * when the clients measured send none of the script's commands themselves.
  */
 export function clientCommands(stats: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(stats).filter(([name]) => !scriptInternal.has(name) && !/^(info|config)/.test(name)),
-  );
+  return Object.fromEntries(Object.entries(stats).filter(([name]) => !scriptInternal.has(name) && !/^(info|config)/.test(name)));
 }
 
 export interface SilentListener {

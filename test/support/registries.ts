@@ -35,7 +35,8 @@ export async function startHiveCdn(key: string, initial: string) {
       res.writeHead(status, headers);
       res.end(body);
     };
-    if (req.method !== 'GET' || req.url !== '/artifacts/v1/target-1/supergraph') return answer(404, { 'content-type': 'text/plain' }, 'Not Found');
+    if (req.method !== 'GET' || req.url !== '/artifacts/v1/target-1/supergraph')
+      return answer(404, { 'content-type': 'text/plain' }, 'Not Found');
     if (record.key !== key) return answer(403, { 'content-type': 'text/plain' }, 'Invalid CDN key');
     if (fault?.kind === 'status') return answer(fault.status, { 'content-type': 'text/plain' }, 'CDN unavailable');
     const text = artifact;
@@ -82,8 +83,10 @@ export async function startUplink(apiKey: string, graphRef: string, initial: str
         routerConfig: (_: unknown, args: { ref: string; apiKey: string; ifAfterId?: string | null }) => {
           const at = Date.now();
           const answer = ((): Record<string, unknown> => {
-            if (args.apiKey !== apiKey) return { __typename: 'FetchError', code: 'AUTHENTICATION_FAILED', message: 'invalid API key', minDelaySeconds: 60 };
-            if (args.ref !== graphRef) return { __typename: 'FetchError', code: 'UNKNOWN_REF', message: `unknown ref "${args.ref}"`, minDelaySeconds: 60 };
+            if (args.apiKey !== apiKey)
+              return { __typename: 'FetchError', code: 'AUTHENTICATION_FAILED', message: 'invalid API key', minDelaySeconds: 60 };
+            if (args.ref !== graphRef)
+              return { __typename: 'FetchError', code: 'UNKNOWN_REF', message: `unknown ref "${args.ref}"`, minDelaySeconds: 60 };
             if (args.ifAfterId === current.id) return { __typename: 'Unchanged', id: current.id, minDelaySeconds };
             return { __typename: 'RouterConfigResult', id: current.id, supergraphSDL: current.sdl, messages: [], minDelaySeconds };
           })();
@@ -93,7 +96,9 @@ export async function startUplink(apiKey: string, graphRef: string, initial: str
       },
     },
   });
-  const server: Server = createServer(createYoga({ schema: schema as never, graphqlEndpoint: '/', logging: false, graphiql: false, landingPage: false }));
+  const server: Server = createServer(
+    createYoga({ schema: schema as never, graphqlEndpoint: '/', logging: false, graphiql: false, landingPage: false }),
+  );
   const { origin, close } = await listenLoopback(server);
   let version = 1;
   return {

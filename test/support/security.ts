@@ -68,10 +68,12 @@ export async function startCustomGateway(
   const log = createLogger(config.logLevel, (line) => lines.push(line));
   const tollgate = createTollgate(config, { supergraphSdl, store: options.store ?? new MemoryStore(), log });
   const spy = options.spy;
-  const handler: Handler = spy ? (request, ctx) => {
+  const handler: Handler = spy
+    ? (request, ctx) => {
         spy(request);
         return tollgate.handler(request, ctx);
-      } : tollgate.handler;
+      }
+    : tollgate.handler;
   const server: NodeServer = await startNodeServer({ handler, port: 0, host: '127.0.0.1', log });
   return {
     url: server.url,

@@ -118,11 +118,7 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
 }
 
 function isCommand(value: unknown): value is string[] {
-  return (
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((part) => typeof part === 'string' || typeof part === 'number')
-  );
+  return Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string' || typeof part === 'number');
 }
 
 /** Redis replies as Upstash returns them: Buffers become (base64) strings, recursively. */

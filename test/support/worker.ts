@@ -108,15 +108,17 @@ export async function startWorker(
     compatibilityDate: '2026-11-17',
     compatibilityFlags: ['nodejs_compat'],
   }));
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    workers: [tollgate, ...(options.withClient ? [client] : []), ...extra],
-    // A fixed `request.cf` as Cloudflare's edge sets it (a record: nothing is fetched). The runtime's
-    // HTTP executor looks at `request.cf` to know it must not share an AbortController between
-    // requests, which workerd forbids (`cf: false` would hide exactly that).
-    cf: { colo: 'TST', country: 'XX', asn: 64496 },
-    handleStructuredLogs: ({ message }) => collect(message),
-    ...(options.persistPath ? { resourcePersistencePath: options.persistPath } : {}),
-  }));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [tollgate, ...(options.withClient ? [client] : []), ...extra],
+      // A fixed `request.cf` as Cloudflare's edge sets it (a record: nothing is fetched). The runtime's
+      // HTTP executor looks at `request.cf` to know it must not share an AbortController between
+      // requests, which workerd forbids (`cf: false` would hide exactly that).
+      cf: { colo: 'TST', country: 'XX', asn: 64496 },
+      handleStructuredLogs: ({ message }) => collect(message),
+      ...(options.persistPath ? { resourcePersistencePath: options.persistPath } : {}),
+    }),
+  );
   try {
     await mf.ready;
   } catch (error) {

@@ -166,7 +166,11 @@ describe('the directives as federation names them', () => {
     const body = `type Query { items(n: Int!): [Item!]! @size(slicingArguments: ["n"]) }
       type Item @key(fields: "id") @price(weight: 4) { id: ID! }`;
     const sdl = composeSupergraph([
-      { name: 'a', url: 'http://a.invalid', typeDefs: subgraph('{ name: "@cost", as: "@price" }, { name: "@listSize", as: "@size" }', body) },
+      {
+        name: 'a',
+        url: 'http://a.invalid',
+        typeDefs: subgraph('{ name: "@cost", as: "@price" }, { name: "@listSize", as: "@size" }', body),
+      },
     ]);
     assert.match(sdl, /@price\(weight: 4\)/);
     assert.equal(cost('{ items(n: 3) { id } }', undefined, createCostEstimator(sdl)), 3 * 4);

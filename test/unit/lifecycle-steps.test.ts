@@ -153,7 +153,12 @@ describe('steps alone', () => {
   });
 
   test('rate limit: allowed goes on with the RateLimit headers; over the limit is 429 with Retry-After and goes no further', async () => {
-    const step = rateLimit({ store: new MemoryStore(), policies: defaultPolicies({ limit: 1, windowMs: 60_000, penaltyMs: 40_000 }), log: silentLogger, now: () => 0 });
+    const step = rateLimit({
+      store: new MemoryStore(),
+      policies: defaultPolicies({ limit: 1, windowMs: 60_000, penaltyMs: 40_000 }),
+      log: silentLogger,
+      now: () => 0,
+    });
     const first = contextFor();
     first.clientKey = 'k';
     assert.equal((await run(step, first)).nextCalled, true);
@@ -183,7 +188,12 @@ describe('steps alone', () => {
       },
       close: async () => {},
     };
-    const step = rateLimit({ store: throwing, policies: defaultPolicies(defaultPolicy), log: createLogger('warn', (l) => lines.push(l)), now: () => 0 });
+    const step = rateLimit({
+      store: throwing,
+      policies: defaultPolicies(defaultPolicy),
+      log: createLogger('warn', (l) => lines.push(l)),
+      now: () => 0,
+    });
     for (let i = 0; i < 3; i++) {
       const c = contextFor();
       c.clientKey = 'k';
@@ -198,10 +208,14 @@ describe('steps alone', () => {
   test('rate limit: an exempt path is not decided and gets no RateLimit headers', async () => {
     let decided = 0;
     const store = new MemoryStore();
-    const counting: RateLimitStore = { kind: 'memory', decide: (key, checks) => {
+    const counting: RateLimitStore = {
+      kind: 'memory',
+      decide: (key, checks) => {
         decided++;
         return store.decide(key, checks);
-      }, close: async () => {} };
+      },
+      close: async () => {},
+    };
     const c = contextFor({ path: '/healthcheck' });
     c.rateLimit = exempt;
     await run(rateLimit({ store: counting, policies: defaultPolicies(defaultPolicy), log: silentLogger, now: () => 0 }), c);
@@ -229,7 +243,13 @@ describe('steps alone', () => {
   });
 
   test('readiness: the store’s health beside a ready runtime; other paths untouched', async () => {
-    const store: RateLimitStore = { ...new MemoryStore(), kind: 'redis', decide: async () => assert.fail(), close: async () => {}, health: () => ({ status: 'degraded', detail: 'down' }) };
+    const store: RateLimitStore = {
+      ...new MemoryStore(),
+      kind: 'redis',
+      decide: async () => assert.fail(),
+      close: async () => {},
+      health: () => ({ status: 'degraded', detail: 'down' }),
+    };
     const c = contextFor({ path: '/readiness' });
     await run(readiness(store), c);
     assert.deepEqual(await c.response.json(), { status: 'degraded', store: { kind: 'redis', status: 'degraded', detail: 'down' } });
@@ -245,7 +265,9 @@ describe('steps alone', () => {
     errorShape({ development: false, log: createLogger('info', (l) => lines.push(l)) })(new Error('secret path /srv/x'), c);
     assert.equal(c.response.status, 500);
     const text = await c.response.text();
-    assert.deepEqual(JSON.parse(text), { errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-1' } }] });
+    assert.deepEqual(JSON.parse(text), {
+      errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-1' } }],
+    });
     assert.equal(lines.filter((l) => l.includes('"request failed"')).length, 1);
   });
 
@@ -259,30 +281,47 @@ describe('steps alone', () => {
     const policy = { name: 'default', key: 'ip', limit: defaultPolicy, tier: 'default', shadow: false } as const;
     c.rateLimit = { ...blocked, source: 'local-cache', policy, outcomes: [{ policy, decision: blocked, source: 'local-cache' }] };
     c.rateLimitMs = 0.123;
-    await run(requestLog({ log, observe: (e) => {
-      events.push(e);
-      return { operation: 'Op' };
-    } }), c);
+    await run(
+      requestLog({
+        log,
+        observe: (e) => {
+          events.push(e);
+          return { operation: 'Op' };
+        },
+      }),
+      c,
+    );
     assert.equal(events[0]!.rateLimit, c.rateLimit);
-    assert.deepEqual({ ...lines[0], time: undefined }, {
-      time: undefined,
-      level: 'info',
-      msg: 'request',
-      requestId: 'r',
-      method: 'GET',
-      path: '/graphql',
-      status: 200,
-      ms: 0,
-      rateLimit: 'blocked',
-      rateLimitSource: 'local-cache',
-      rateLimitDecision: 'blocked_local_cache',
-      rateLimitMs: 0.12,
-      rateLimitPolicy: 'default',
-      operation: 'Op',
-    });
+    assert.deepEqual(
+      { ...lines[0], time: undefined },
+      {
+        time: undefined,
+        level: 'info',
+        msg: 'request',
+        requestId: 'r',
+        method: 'GET',
+        path: '/graphql',
+        status: 200,
+        ms: 0,
+        rateLimit: 'blocked',
+        rateLimitSource: 'local-cache',
+        rateLimitDecision: 'blocked_local_cache',
+        rateLimitMs: 0.12,
+        rateLimitPolicy: 'default',
+        operation: 'Op',
+      },
+    );
 
     const failing = contextFor();
-    await run(requestLog({ log, observe: () => { throw new Error('observer bug'); } }), failing);
+    await run(
+      requestLog({
+        log,
+        observe: () => {
+          throw new Error('observer bug');
+        },
+      }),
+      failing,
+    );
     assert.equal(failing.response.status, 200);
     assert.ok(lines.some((l) => l['msg'] === 'observing a request failed'));
     assert.equal(lines.filter((l) => l['msg'] === 'request').length, 2);

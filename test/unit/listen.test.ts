@@ -30,7 +30,10 @@ describe('listen', () => {
       const started = startMetricsServer({ route: async () => new Response('x'), port, host: '127.0.0.1' });
       await assert.rejects(started, (error: unknown) => {
         assert.ok(error instanceof ListenError, String(error));
-        assert.equal(error.message, `127.0.0.1:${port} is already in use: stop what holds it, or set METRICS_PORT (and METRICS_HOST) to another address`);
+        assert.equal(
+          error.message,
+          `127.0.0.1:${port} is already in use: stop what holds it, or set METRICS_PORT (and METRICS_HOST) to another address`,
+        );
         return true;
       });
     } finally {

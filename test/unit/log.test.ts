@@ -23,8 +23,20 @@ test('log lines: plain fields as they are; errors and bigints made safe at any d
     h: [true],
   });
   assert.deepEqual(lineOf({ error: new TypeError('boom') }), { level: 'info', msg: 'm', error: { name: 'TypeError', message: 'boom' } });
-  assert.deepEqual(lineOf({ nested: { error: new Error('inner') } }), { level: 'info', msg: 'm', nested: { error: { name: 'Error', message: 'inner' } } });
-  assert.deepEqual(lineOf({ deep: { a: { error: new Error('deeper') } } }), { level: 'info', msg: 'm', deep: { a: { error: { name: 'Error', message: 'deeper' } } } });
-  assert.deepEqual(lineOf({ list: [new Error('in a list')] }), { level: 'info', msg: 'm', list: [{ name: 'Error', message: 'in a list' }] });
+  assert.deepEqual(lineOf({ nested: { error: new Error('inner') } }), {
+    level: 'info',
+    msg: 'm',
+    nested: { error: { name: 'Error', message: 'inner' } },
+  });
+  assert.deepEqual(lineOf({ deep: { a: { error: new Error('deeper') } } }), {
+    level: 'info',
+    msg: 'm',
+    deep: { a: { error: { name: 'Error', message: 'deeper' } } },
+  });
+  assert.deepEqual(lineOf({ list: [new Error('in a list')] }), {
+    level: 'info',
+    msg: 'm',
+    list: [{ name: 'Error', message: 'in a list' }],
+  });
   assert.deepEqual(lineOf({ big: 12n, inner: { big: 3n } }), { level: 'info', msg: 'm', big: '12', inner: { big: '3' } });
 });

@@ -10,7 +10,8 @@ import { withFileVariables } from '../../src/node/fileVariables.js';
 import { maxPolicies, parsePolicies, PolicyError } from '../../src/ratelimit/policies.js';
 
 /** Parses a list of one policy `{ name: 'p', key: 'ip', limit: 10, window: 60, ...fields }` (a field set to undefined is left out). */
-const one = (fields: Record<string, unknown>): unknown => parsePolicies(JSON.stringify([{ name: 'p', key: 'ip', limit: 10, window: 60, ...fields }]));
+const one = (fields: Record<string, unknown>): unknown =>
+  parsePolicies(JSON.stringify([{ name: 'p', key: 'ip', limit: 10, window: 60, ...fields }]));
 
 /** Asserts a PolicyError whose message names the policy and the field, and matches `detail`. */
 function refused(run: () => unknown, policy: string, field: string, detail?: RegExp): void {
@@ -34,7 +35,17 @@ describe('parsePolicies', () => {
       ]),
     );
     assert.deepEqual(specs, [
-      { name: 'ip', key: 'ip', algorithm: 'fixed-window', limits: { default: 300 }, windowMs: 60_000, penaltyMs: 0, refillPerSecond: 0, unit: 'requests', mode: 'enforce' },
+      {
+        name: 'ip',
+        key: 'ip',
+        algorithm: 'fixed-window',
+        limits: { default: 300 },
+        windowMs: 60_000,
+        penaltyMs: 0,
+        refillPerSecond: 0,
+        unit: 'requests',
+        mode: 'enforce',
+      },
       {
         name: 'user',
         key: 'identity',
@@ -46,13 +57,38 @@ describe('parsePolicies', () => {
         unit: 'requests',
         mode: 'enforce',
       },
-      { name: 'burst', key: 'identity', algorithm: 'token-bucket', limits: { pro: 200, default: 20 }, windowMs: 0, penaltyMs: 0, refillPerSecond: 2.5, unit: 'requests', mode: 'shadow' },
-      { name: 'sliding', key: 'identity', algorithm: 'sliding-window', limits: { default: 100 }, windowMs: 10_000, penaltyMs: 0, refillPerSecond: 0, unit: 'requests', mode: 'enforce' },
+      {
+        name: 'burst',
+        key: 'identity',
+        algorithm: 'token-bucket',
+        limits: { pro: 200, default: 20 },
+        windowMs: 0,
+        penaltyMs: 0,
+        refillPerSecond: 2.5,
+        unit: 'requests',
+        mode: 'shadow',
+      },
+      {
+        name: 'sliding',
+        key: 'identity',
+        algorithm: 'sliding-window',
+        limits: { default: 100 },
+        windowMs: 10_000,
+        penaltyMs: 0,
+        refillPerSecond: 0,
+        unit: 'requests',
+        mode: 'enforce',
+      },
     ]);
   });
 
   test('an unknown algorithm names the policy, the field and the algorithms there are', () => {
-    refused(() => one({ algorithm: 'leaky-bucket' }), 'policy "p"', 'algorithm', /"fixed-window", "sliding-window", "token-bucket".*got "leaky-bucket"/);
+    refused(
+      () => one({ algorithm: 'leaky-bucket' }),
+      'policy "p"',
+      'algorithm',
+      /"fixed-window", "sliding-window", "token-bucket".*got "leaky-bucket"/,
+    );
   });
 
   test('a negative, zero, fractional or non-numeric limit is refused', () => {
@@ -67,7 +103,12 @@ describe('parsePolicies', () => {
   });
 
   test('an unknown field is refused, listing the fields there are', () => {
-    refused(() => one({ windowSeconds: 60 }), 'policy "p"', 'windowSeconds', /unknown \(fields: name, key, limit, algorithm, window, penalty, refillPerSecond, unit, mode, binding\)/);
+    refused(
+      () => one({ windowSeconds: 60 }),
+      'policy "p"',
+      'windowSeconds',
+      /unknown \(fields: name, key, limit, algorithm, window, penalty, refillPerSecond, unit, mode, binding\)/,
+    );
   });
 
   test('a name used twice is refused', () => {
@@ -80,7 +121,11 @@ describe('parsePolicies', () => {
 
   test('a missing or malformed name is refused by its position', () => {
     refused(() => parsePolicies('[{ "limit": 10, "window": 60 }]'), 'policy 1', 'name');
-    refused(() => parsePolicies('[{ "name": "ok", "limit": 1, "window": 1 }, { "name": "has space", "limit": 10, "window": 60 }]'), 'policy 2', 'name');
+    refused(
+      () => parsePolicies('[{ "name": "ok", "limit": 1, "window": 1 }, { "name": "has space", "limit": 10, "window": 60 }]'),
+      'policy 2',
+      'name',
+    );
     refused(() => parsePolicies(JSON.stringify([{ name: 'x'.repeat(65), limit: 10, window: 60 }])), 'policy 1', 'name');
   });
 
@@ -88,14 +133,20 @@ describe('parsePolicies', () => {
     refused(() => one({ algorithm: 'token-bucket', refillPerSecond: 5 }), 'policy "p"', 'window', /token bucket has "refillPerSecond"/);
     refused(() => one({ algorithm: 'token-bucket', window: undefined, penalty: 10, refillPerSecond: 5 }), 'policy "p"', 'penalty');
     for (const refillPerSecond of [undefined, 0, -1, 'fast', 1e10]) {
-      refused(() => one({ algorithm: 'token-bucket', window: undefined, refillPerSecond }), 'policy "p"', 'refillPerSecond', /positive number/);
+      refused(
+        () => one({ algorithm: 'token-bucket', window: undefined, refillPerSecond }),
+        'policy "p"',
+        'refillPerSecond',
+        /positive number/,
+      );
     }
   });
 
   test('a refill on a window, a penalty on a sliding window, and bad windows or penalties are refused', () => {
     refused(() => one({ refillPerSecond: 5 }), 'policy "p"', 'refillPerSecond', /only a token bucket refills/);
     refused(() => one({ algorithm: 'sliding-window', penalty: 10 }), 'policy "p"', 'penalty', /only a fixed window has a penalty/);
-    for (const window of [undefined, 0, 1.5, -60, '60', 86_400 * 366]) refused(() => one({ window }), 'policy "p"', 'window', /whole seconds/);
+    for (const window of [undefined, 0, 1.5, -60, '60', 86_400 * 366])
+      refused(() => one({ window }), 'policy "p"', 'window', /whole seconds/);
     for (const penalty of [-1, 0.5, 'long']) refused(() => one({ penalty }), 'policy "p"', 'penalty', /whole seconds/);
     assert.equal((one({ penalty: 0 }) as { penaltyMs: number }[])[0]!.penaltyMs, 0, 'a penalty of 0: none');
   });
@@ -118,12 +169,27 @@ describe('parsePolicies', () => {
   });
 
   test('the list itself: JSON, a non-empty list of objects, at most the maximum', () => {
-    assert.throws(() => parsePolicies('[{ "name": '), (e: unknown) => e instanceof PolicyError && /not JSON/.test(e.message));
-    assert.throws(() => parsePolicies('[]'), (e: unknown) => e instanceof PolicyError && /at least one policy/.test(e.message));
-    assert.throws(() => parsePolicies('{ "name": "p" }'), (e: unknown) => e instanceof PolicyError && /JSON list/.test(e.message));
-    assert.throws(() => parsePolicies('["p"]'), (e: unknown) => e instanceof PolicyError && /policy 1: expected an object/.test(e.message));
+    assert.throws(
+      () => parsePolicies('[{ "name": '),
+      (e: unknown) => e instanceof PolicyError && /not JSON/.test(e.message),
+    );
+    assert.throws(
+      () => parsePolicies('[]'),
+      (e: unknown) => e instanceof PolicyError && /at least one policy/.test(e.message),
+    );
+    assert.throws(
+      () => parsePolicies('{ "name": "p" }'),
+      (e: unknown) => e instanceof PolicyError && /JSON list/.test(e.message),
+    );
+    assert.throws(
+      () => parsePolicies('["p"]'),
+      (e: unknown) => e instanceof PolicyError && /policy 1: expected an object/.test(e.message),
+    );
     const many = Array.from({ length: maxPolicies + 1 }, (_, i) => ({ name: `p${i}`, limit: 1, window: 1 }));
-    assert.throws(() => parsePolicies(JSON.stringify(many)), (e: unknown) => e instanceof PolicyError && new RegExp(`at most ${maxPolicies}`).test(e.message));
+    assert.throws(
+      () => parsePolicies(JSON.stringify(many)),
+      (e: unknown) => e instanceof PolicyError && new RegExp(`at most ${maxPolicies}`).test(e.message),
+    );
     assert.equal(parsePolicies(JSON.stringify(many.slice(1))).length, maxPolicies);
   });
 });
@@ -137,7 +203,17 @@ describe('RATE_LIMIT_POLICIES in the configuration', () => {
   test('unset: one "default" fixed window from the RATE_LIMIT_* figures', () => {
     const config = parseConfig({ RATE_LIMIT_MAX_REQUESTS: '10', RATE_LIMIT_WINDOW_SECONDS: '5', RATE_LIMIT_PENALTY_SECONDS: '7' }, 'node');
     assert.deepEqual(config.policies, [
-      { name: 'default', key: 'identity', algorithm: 'fixed-window', limits: { default: 10 }, windowMs: 5000, penaltyMs: 7000, refillPerSecond: 0, unit: 'requests', mode: 'enforce' },
+      {
+        name: 'default',
+        key: 'identity',
+        algorithm: 'fixed-window',
+        limits: { default: 10 },
+        windowMs: 5000,
+        penaltyMs: 7000,
+        refillPerSecond: 0,
+        unit: 'requests',
+        mode: 'enforce',
+      },
     ]);
     assert.equal(parseConfig({ RATE_LIMIT_POLICIES: '  ' }, 'node').policies[0]!.name, 'default', 'blank is unset');
   });
@@ -156,7 +232,10 @@ describe('RATE_LIMIT_POLICIES in the configuration', () => {
   });
 
   test('a bad list stops the configuration with a ConfigError naming the variable, the policy and the field', () => {
-    for (const value of [JSON.stringify([{ name: 'tiers', limit: { pro: 5 }, window: 60 }]), [{ name: 'tiers', limit: { pro: 5 }, window: 60 }]]) {
+    for (const value of [
+      JSON.stringify([{ name: 'tiers', limit: { pro: 5 }, window: 60 }]),
+      [{ name: 'tiers', limit: { pro: 5 }, window: 60 }],
+    ]) {
       assert.throws(
         () => parseConfig({ RATE_LIMIT_POLICIES: value }, 'worker'),
         (error: unknown) =>
@@ -179,7 +258,10 @@ describe('RATE_LIMIT_POLICIES in the configuration', () => {
       const env = withFileVariables({ RATE_LIMIT_POLICIES: file });
       assert.deepEqual(parseConfig(env, 'node').policies, parseConfig({ RATE_LIMIT_POLICIES: JSON.stringify(list) }, 'node').policies);
       // JSON in the variable is used as it is, not taken for a path.
-      assert.equal(withFileVariables({ RATE_LIMIT_POLICIES: ` ${JSON.stringify(list)}` })['RATE_LIMIT_POLICIES'], ` ${JSON.stringify(list)}`);
+      assert.equal(
+        withFileVariables({ RATE_LIMIT_POLICIES: ` ${JSON.stringify(list)}` })['RATE_LIMIT_POLICIES'],
+        ` ${JSON.stringify(list)}`,
+      );
       assert.throws(
         () => withFileVariables({ RATE_LIMIT_POLICIES: join(dir, 'missing.json') }),
         (error: unknown) => error instanceof ConfigError && error.variable === 'RATE_LIMIT_POLICIES' && /ENOENT/.test(error.message),

@@ -50,10 +50,17 @@ describe('RATE_LIMIT_STORE=cloudflare: the configuration', () => {
     const config = parseConfig({ ...cloudflare, RATE_LIMIT_PENALTY_SECONDS: '0' }, 'worker');
     assert.equal(config.rateLimitStore, 'cloudflare');
     assert.equal(config.policies[0]!.binding, 'RL_DEFAULT');
-    assert.equal(parseConfig({ ...cloudflare, RATE_LIMIT_PENALTY_SECONDS: '0', RATE_LIMIT_BINDING: 'RL_EDGE' }, 'worker').policies[0]!.binding, 'RL_EDGE');
+    assert.equal(
+      parseConfig({ ...cloudflare, RATE_LIMIT_PENALTY_SECONDS: '0', RATE_LIMIT_BINDING: 'RL_EDGE' }, 'worker').policies[0]!.binding,
+      'RL_EDGE',
+    );
     // The seed's 40 s penalty is the default: the binding cannot block, so it must be set to 0.
     refusedConfig(cloudflare, 'RATE_LIMIT_PENALTY_SECONDS', /penalty of 40 s: a Rate Limiting binding has no penalty block/);
-    refusedConfig({ ...cloudflare, RATE_LIMIT_PENALTY_SECONDS: '0', RATE_LIMIT_WINDOW_SECONDS: '30' }, 'RATE_LIMIT_WINDOW_SECONDS', /window of 30 s: .*10 or 60 s/);
+    refusedConfig(
+      { ...cloudflare, RATE_LIMIT_PENALTY_SECONDS: '0', RATE_LIMIT_WINDOW_SECONDS: '30' },
+      'RATE_LIMIT_WINDOW_SECONDS',
+      /window of 30 s: .*10 or 60 s/,
+    );
     // Other stores get no binding on their checks.
     assert.equal(parseConfig({}, 'worker').policies[0]!.binding, undefined);
   });
@@ -69,7 +76,11 @@ describe('RATE_LIMIT_STORE=cloudflare: the configuration', () => {
   ];
   for (const [what, fields, why] of cases) {
     test(`refused, naming the policy and why: ${what}`, () => {
-      refusedConfig({ ...cloudflare, RATE_LIMIT_POLICIES: [{ ...policy, ...fields }] }, 'RATE_LIMIT_POLICIES', new RegExp(`policy "p": (a )?${why.source}`));
+      refusedConfig(
+        { ...cloudflare, RATE_LIMIT_POLICIES: [{ ...policy, ...fields }] },
+        'RATE_LIMIT_POLICIES',
+        new RegExp(`policy "p": (a )?${why.source}`),
+      );
     });
   }
 
@@ -151,7 +162,10 @@ describe('the Rate Limiting binding store', () => {
     assert.equal(failed.cause, 'error');
 
     let yes = false;
-    const flipping = createStore({ kind: 'cloudflare', timeoutMs: 50 }, { log, rateLimitBindings: { RL: { limit: async () => ({ success: yes }) } } });
+    const flipping = createStore(
+      { kind: 'cloudflare', timeoutMs: 50 },
+      { log, rateLimitBindings: { RL: { limit: async () => ({ success: yes }) } } },
+    );
     assert.equal(flipping.answers, 'yes-no');
     assert.equal((await flipping.decide('k', [check('p', 'RL')])).decisions[0]!.allowed, false);
     yes = true;
@@ -162,7 +176,13 @@ describe('the Rate Limiting binding store', () => {
 });
 
 describe('headers of a yes/no store', () => {
-  const policy: AppliedPolicy = { name: 'default', key: 'identity', limit: { limit: 50, windowMs: 60_000, penaltyMs: 0 }, tier: 'default', shadow: false };
+  const policy: AppliedPolicy = {
+    name: 'default',
+    key: 'identity',
+    limit: { limit: 50, windowMs: 60_000, penaltyMs: 0 },
+    tier: 'default',
+    shadow: false,
+  };
   const base = { source: 'store' as const, policy, outcomes: [] };
 
   test('allowed: RateLimit-Policy only (no remaining count to report)', () => {

@@ -3,7 +3,14 @@ import { describe, test } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import type { SourceRead } from '../../src/supergraph/fetchUrl.js';
 import { createSupergraphReloader } from '../../src/supergraph/reloader.js';
-import { initialSupergraphState, readinessOf, supergraphFailed, supergraphLoaded, supergraphReport, supergraphUnchanged } from '../../src/supergraph/state.js';
+import {
+  initialSupergraphState,
+  readinessOf,
+  supergraphFailed,
+  supergraphLoaded,
+  supergraphReport,
+  supergraphUnchanged,
+} from '../../src/supergraph/state.js';
 import { supergraphVersion } from '../../src/supergraph/version.js';
 
 const sdl = (name: string) => `enum join__Graph { ${name.toUpperCase()} } type Query { ${name}: Int }`;

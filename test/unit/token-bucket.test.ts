@@ -7,10 +7,14 @@ import { tokenBucket, type BucketState, type TokenBucket } from '../../src/ratel
 
 test('a token bucket is full at the instant its resetMs names, for any reachable state', () => {
   let seed = 7;
-  const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const rand = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   let checked = 0;
   for (let trial = 0; trial < 20_000; trial++) {
-    const policy: TokenBucket = { algorithm: 'token-bucket', limit: 1 + Math.floor(rand() * 20), refillPerSecond: [0.1, 0.3, 0.7, 1.1, 2.5, 3, 7, 13, 20, 33.3][trial % 10]! };
+    const policy: TokenBucket = {
+      algorithm: 'token-bucket',
+      limit: 1 + Math.floor(rand() * 20),
+      refillPerSecond: [0.1, 0.3, 0.7, 1.1, 2.5, 3, 7, 13, 20, 33.3][trial % 10]!,
+    };
     let state: BucketState | undefined;
     let now = 1_000_000;
     for (let i = 0; i < 6; i++) {
@@ -19,7 +23,11 @@ test('a token bucket is full at the instant its resetMs names, for any reachable
       if (next) state = next;
       if (!decision.allowed) continue;
       const whole = tokenBucket(state, now + decision.resetMs, policy).decision;
-      assert.deepEqual(whole, { allowed: true, remaining: policy.limit - 1, resetMs: Math.ceil(1000 / policy.refillPerSecond) }, JSON.stringify({ policy, state, decision }));
+      assert.deepEqual(
+        whole,
+        { allowed: true, remaining: policy.limit - 1, resetMs: Math.ceil(1000 / policy.refillPerSecond) },
+        JSON.stringify({ policy, state, decision }),
+      );
       checked++;
     }
   }

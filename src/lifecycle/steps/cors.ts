@@ -2,14 +2,7 @@ import type { Step } from '../compose.js';
 import type { RequestContext } from '../context.js';
 
 /** Headers a browser page may read from every response (the other steps write them). */
-export const exposedHeaders = [
-  'X-Processing-Time',
-  'Server-Timing',
-  'X-Request-Id',
-  'RateLimit-Policy',
-  'RateLimit',
-  'Retry-After',
-];
+export const exposedHeaders = ['X-Processing-Time', 'Server-Timing', 'X-Request-Id', 'RateLimit-Policy', 'RateLimit', 'Retry-After'];
 
 export interface CorsOptions {
   /** `*` or the exact origins allowed. */

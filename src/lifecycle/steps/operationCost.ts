@@ -121,7 +121,8 @@ function operationOf(value: unknown): Operation | undefined {
   return {
     query,
     operationName: typeof operationName === 'string' ? operationName : undefined,
-    variables: typeof variables === 'object' && variables !== null && !Array.isArray(variables) ? (variables as Record<string, unknown>) : undefined,
+    variables:
+      typeof variables === 'object' && variables !== null && !Array.isArray(variables) ? (variables as Record<string, unknown>) : undefined,
   };
 }
 

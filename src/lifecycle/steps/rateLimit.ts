@@ -3,13 +3,7 @@ import { errorBody, jsonResponse } from '../../http/errors.js';
 import type { Logger } from '../../log.js';
 import { planner, type PolicySpec, type TierPlan } from '../../ratelimit/policies.js';
 import { toSeconds, windowMsOf, type Check } from '../../ratelimit/policy.js';
-import {
-  combineOutcomes,
-  failedOpen,
-  type AppliedPolicy,
-  type PolicyOutcome,
-  type RateLimitDecided,
-} from '../../ratelimit/result.js';
+import { combineOutcomes, failedOpen, type AppliedPolicy, type PolicyOutcome, type RateLimitDecided } from '../../ratelimit/result.js';
 import type { RateLimitStore, StoreVerdict } from '../../ratelimit/store.js';
 import type { Step } from '../compose.js';
 import type { RequestContext } from '../context.js';

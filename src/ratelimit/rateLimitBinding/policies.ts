@@ -28,7 +28,10 @@ export function bindingPolicyProblem(specs: readonly PolicySpec[]): BindingPolic
     });
     if (spec.binding === undefined) return problem('binding', 'no "binding": each policy names the Rate Limiting binding that counts it');
     if (spec.algorithm !== 'fixed-window') {
-      return problem('algorithm', `algorithm "${spec.algorithm}": a Rate Limiting binding counts requests per period only (use "fixed-window")`);
+      return problem(
+        'algorithm',
+        `algorithm "${spec.algorithm}": a Rate Limiting binding counts requests per period only (use "fixed-window")`,
+      );
     }
     if (spec.penaltyMs > 0) {
       return problem('penalty', `a penalty of ${spec.penaltyMs / 1000} s: a Rate Limiting binding has no penalty block (set it to 0)`);
@@ -39,12 +42,18 @@ export function bindingPolicyProblem(specs: readonly PolicySpec[]): BindingPolic
     if (spec.unit !== 'requests') return problem('unit', `unit "${spec.unit}": a Rate Limiting binding counts requests`);
     const limits = new Set(Object.values(spec.limits));
     if (limits.size > 1) {
-      return problem('limit', `a limit per tier: binding ${spec.binding} has one limit for every tier (one limit, or RATE_LIMIT_STORE=durable-object)`);
+      return problem(
+        'limit',
+        `a limit per tier: binding ${spec.binding} has one limit for every tier (one limit, or RATE_LIMIT_STORE=durable-object)`,
+      );
     }
     const limit = [...limits][0]!;
     const seen = figures.get(spec.binding);
     if (seen && (seen.limit !== limit || seen.windowMs !== spec.windowMs)) {
-      return problem('binding', `binding ${spec.binding} is also policy "${seen.policy}"'s, with other figures: a binding has one limit and period`);
+      return problem(
+        'binding',
+        `binding ${spec.binding} is also policy "${seen.policy}"'s, with other figures: a binding has one limit and period`,
+      );
     }
     figures.set(spec.binding, { policy: spec.name, limit, windowMs: spec.windowMs });
   }
