@@ -129,6 +129,23 @@ describe('JWT with a shared secret (HS256)', () => {
     assert.equal((await verify(await sign({ sub: 'bob' })))?.tier, 'default');
   });
 
+  test('a verified token is remembered for a minute, never past its exp; one that failed is verified again', async () => {
+    let clock = now;
+    const remembering = createJwtVerifier(jwt, { now: () => clock });
+    const token = await sign({ sub: 'carol', exp: nowS + 90 });
+    assert.equal((await remembering(token))?.id, 'carol');
+    clock = now + 89_000; // remembered: verified a minute ago at most, and before its exp
+    assert.equal((await remembering(token))?.id, 'carol');
+    clock = now + 121_000; // past exp and the 30 s tolerance: neither the memory nor jose accepts it
+    assert.equal(await remembering(token), undefined);
+    // A token not yet valid fails, is not remembered, and passes once its nbf has come.
+    clock = now;
+    const early = await sign({ sub: 'dave', nbf: nowS + 60 });
+    assert.equal(await remembering(early), undefined);
+    clock = now + 61_000;
+    assert.equal((await remembering(early))?.id, 'dave');
+  });
+
   test('expired, not yet valid, wrong iss/aud, no sub, alg none, truncated: no identity', async () => {
     const forged = [
       await sign({ sub: 'alice', exp: nowS - 31 }), // beyond the 30 s tolerance
@@ -224,7 +241,8 @@ describe('JWT against a JWKS endpoint (a real local HTTP server)', () => {
   test('keys rotated at the endpoint: the new kid is fetched and verifies; tokens of the old keys still verify until refetch', async () => {
     let now = Date.now();
     const verify = createJwtVerifier(config(), { now: () => now });
-    assert.ok(await verify(await signToken(rsa, { sub: 'a' })));
+    const before = await signToken(rsa, { sub: 'a' });
+    assert.ok(await verify(before));
     const rotated = await signingKey('rsa-2');
     jwks.keys = [rotated];
     try {
@@ -235,7 +253,11 @@ describe('JWT against a JWKS endpoint (a real local HTTP server)', () => {
       );
       now += 31_000;
       assert.equal((await verify(await signToken(rotated, { sub: 'b' })))?.id, 'b', 'unknown kid: refetched');
-      assert.equal(await verify(await signToken(rsa, { sub: 'a' })), undefined, 'the retired key is gone with the refetch');
+      assert.equal(await verify(await signToken(rsa, { sub: 'a2' })), undefined, 'the retired key is gone with the refetch');
+      // A token verified before the rotation is taken on trust for the rest of its minute, no longer.
+      assert.equal((await verify(before))?.id, 'a');
+      now += 30_000;
+      assert.equal(await verify(before), undefined, 'past the minute it is verified again, against the new keys');
     } finally {
       jwks.keys = [rsa, ec, ed];
     }

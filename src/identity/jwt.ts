@@ -66,13 +66,59 @@ export type JwtVerifier = (token: string) => Promise<Identity | undefined>;
  */
 export function createJwtVerifier(config: JwtConfig, deps: JwtVerifierDeps = {}): JwtVerifier {
   const now = deps.now ?? Date.now;
+  return rememberVerified(verifierOf(config, deps, now), now);
+}
+
+/** A verified token's identity and its `exp` (epoch seconds), if it has one. */
+interface Verified {
+  readonly identity: Identity | undefined;
+  readonly exp: number | undefined;
+}
+
+/** Most verified tokens remembered, and the longest; a longer token is verified every time. */
+const maxRemembered = 5000;
+const maxRememberedLength = 2048;
+/** How long a verified token is taken on trust without verifying it again (never past its `exp`). */
+export const verifiedTokenTtlMs = 60_000;
+
+/**
+ * Verifies each token once and remembers the outcome by the token's text for a minute, never past
+ * its `exp`: a client sends the same token with every request, and a verification costs 0.1–0.3 ms
+ * of CPU (bench/jwt.ts). Only tokens that verified are remembered (random garbage takes no room);
+ * at most `maxRemembered`, the oldest dropped first. A key removed from the JWKS stops a token it
+ * signed within the minute.
+ */
+function rememberVerified(verify: (token: string) => Promise<Verified | undefined>, now: () => number): JwtVerifier {
+  const remembered = new Map<string, { identity: Identity | undefined; until: number }>();
+  return async (token) => {
+    const at = now();
+    const known = remembered.get(token);
+    if (known) {
+      if (known.until > at) return known.identity;
+      remembered.delete(token);
+    }
+    const verified = await verify(token);
+    if (verified === undefined) return undefined;
+    if (token.length <= maxRememberedLength) {
+      const until = Math.min(at + verifiedTokenTtlMs, verified.exp === undefined ? Number.POSITIVE_INFINITY : verified.exp * 1000);
+      if (remembered.size >= maxRemembered) remembered.delete(remembered.keys().next().value!);
+      if (until > at) remembered.set(token, { identity: verified.identity, until });
+    }
+    return verified.identity;
+  };
+}
+
+function verifierOf(config: JwtConfig, deps: JwtVerifierDeps, now: () => number): (token: string) => Promise<Verified | undefined> {
   const options = (algorithms: string[]) => ({
     algorithms,
     clockTolerance: config.clockToleranceSeconds,
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
   });
-  const identityOf = (payload: JWTPayload) => payloadIdentity(payload, config.identityClaim, config.tierClaim);
+  const identityOf = (payload: JWTPayload): Verified => ({
+    identity: payloadIdentity(payload, config.identityClaim, config.tierClaim),
+    exp: typeof payload.exp === 'number' ? payload.exp : undefined,
+  });
 
   if (config.secret !== undefined) {
     const secret = new TextEncoder().encode(config.secret);
