@@ -5,12 +5,11 @@ import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log.js';
 import { createStore } from '../src/ratelimit/createStore.js';
 import { defaultPolicy } from '../src/ratelimit/policy.js';
-import { clientKeys } from '../src/ratelimit/redis/decideScript.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { assertExactlyLimitAllowed } from './support/redis-exactness.js';
 import { startRedisCluster, type RedisCluster } from './support/redis-cluster.js';
 import { commandStats, type RedisServer } from './support/redis-server.js';
-import { decideOne } from '../src/ratelimit/store.js';
+import { decideOne, defaultKeys } from './support/decide-one.js';
 
 describe('Redis Cluster (3 masters)', () => {
   let cluster: RedisCluster;
@@ -35,7 +34,7 @@ describe('Redis Cluster (3 masters)', () => {
     await client.connect();
     try {
       for (const clientKey of ['203.0.113.7', '2001:db8::/64', 'a{b}c', '']) {
-        const [blockKey, countKey] = clientKeys('cl:', clientKey);
+        const [blockKey, countKey] = defaultKeys('cl:', clientKey);
         assert.equal(await client.cluster('KEYSLOT', blockKey), await client.cluster('KEYSLOT', countKey), clientKey);
       }
     } finally {

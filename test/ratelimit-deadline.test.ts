@@ -12,7 +12,7 @@ import { defaultPolicy } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
 import { startSilentListener, usePrivateRedis } from './support/redis-server.js';
-import { decideOne } from '../src/ratelimit/store.js';
+import { decideOne } from './support/decide-one.js';
 
 const timeoutMs = 50;
 /** How long the loop is held: three deadlines. */

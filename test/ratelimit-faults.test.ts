@@ -8,7 +8,7 @@ import { createLogger } from '../src/log.js';
 import { defaultPolicy } from '../src/ratelimit/policy.js';
 import { RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
-import { decideOne, type StoreDecision } from '../src/ratelimit/store.js';
+import { decideOne, type StoreDecision } from './support/decide-one.js';
 import { startRedisServer, startSilentListener, type RedisServer } from './support/redis-server.js';
 
 const timeoutMs = 50;

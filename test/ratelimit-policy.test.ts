@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { MemoryStore } from '../src/ratelimit/memoryStore.js';
 import { decide, defaultPolicy, toSeconds, type ClientState } from '../src/ratelimit/policy.js';
 import { runPolicyScenario } from './support/ratelimit-scenario.js';
-import { decideOne } from '../src/ratelimit/store.js';
+import { decideOne } from './support/decide-one.js';
 
 /** The seed's one policy, as a store's checks. */
 const defaultChecks = [{ name: 'default', limit: defaultPolicy, cost: 1 }];

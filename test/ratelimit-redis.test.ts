@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log.js';
 import { defaultPolicy, type RateLimitPolicy } from '../src/ratelimit/policy.js';
 import { createHash } from 'node:crypto';
-import { clientKeys, decideScript, decideScriptSha1, toDecisions } from '../src/ratelimit/redis/decideScript.js';
+import { decideScript, decideScriptSha1, toDecisions } from '../src/ratelimit/redis/decideScript.js';
 import { reconnectDelay, redisOptionsFromUrl, RedisStore } from '../src/ratelimit/redis/redisStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
 import { createStore } from '../src/ratelimit/createStore.js';
@@ -24,7 +24,7 @@ import {
   uniquePrefix,
   usePrivateRedis,
 } from './support/redis-server.js';
-import { decideOne } from '../src/ratelimit/store.js';
+import { decideOne, defaultKeys } from './support/decide-one.js';
 
 /** Short enough to wait out, long enough for 50 requests on a loaded machine. */
 const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 3000, penaltyMs: 1000 };
@@ -32,9 +32,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('decide script helpers', () => {
   test('keys carry one hash tag; braces in a client key cannot end it early', () => {
-    assert.deepEqual(clientKeys('tollgate:', '203.0.113.7'), ['tollgate:{203.0.113.7}:block', 'tollgate:{203.0.113.7}:count']);
-    assert.deepEqual(clientKeys('p:', 'a}b{c%'), ['p:{a%7db%7bc%25}:block', 'p:{a%7db%7bc%25}:count']);
-    assert.deepEqual(clientKeys('p:', ''), ['p:{%}:block', 'p:{%}:count']);
+    assert.deepEqual(defaultKeys('tollgate:', '203.0.113.7'), ['tollgate:{203.0.113.7}:block', 'tollgate:{203.0.113.7}:count']);
+    assert.deepEqual(defaultKeys('p:', 'a}b{c%'), ['p:{a%7db%7bc%25}:block', 'p:{a%7db%7bc%25}:count']);
+    assert.deepEqual(defaultKeys('p:', ''), ['p:{%}:block', 'p:{%}:count']);
   });
 
   test('replies map to decisions; anything else throws', () => {
@@ -124,7 +124,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
 
   test('penalty: after the 51st the block key lives ≈ 40 s and the counter is gone', async () => {
     const clientKey = 'penalty-client';
-    const [blockKey, countKey] = clientKeys(prefix, clientKey);
+    const [blockKey, countKey] = defaultKeys(prefix, clientKey);
     for (let i = 0; i < 50; i++) assert.equal((await decideOne(stores[0]!, clientKey, defaultPolicy)).allowed, true);
     const counterTtl = await admin.pttl(countKey);
     assert.ok(counterTtl > 59_000 && counterTtl <= 60_000, `counter PTTL ${counterTtl}`);
@@ -149,7 +149,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
 
   test('a key left without an expiry (written by hand) gets one: nobody is limited forever', async () => {
     const clientKey = 'no-expiry';
-    const [blockKey, countKey] = clientKeys(prefix, clientKey);
+    const [blockKey, countKey] = defaultKeys(prefix, clientKey);
     await admin.set(countKey, '10');
     const decision = await decideOne(stores[0]!, clientKey, defaultPolicy);
     assert.deepEqual(decision, { allowed: true, remaining: 39, resetMs: 60_000, source: 'store' });

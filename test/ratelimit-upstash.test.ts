@@ -9,14 +9,13 @@ import { Redis } from 'ioredis';
 import { createLogger, silentLogger } from '../src/log.js';
 import { createStore } from '../src/ratelimit/createStore.js';
 import { defaultPolicy, type RateLimitPolicy } from '../src/ratelimit/policy.js';
-import { clientKeys } from '../src/ratelimit/redis/decideScript.js';
 import { UpstashStore } from '../src/ratelimit/redis/upstashStore.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
 import { realClock, runPolicyScenario } from './support/ratelimit-scenario.js';
 import { assertExactlyLimitAllowed } from './support/redis-exactness.js';
 import { clientCommands, commandStats, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startUpstashRestServer, type UpstashRestServer } from './support/upstash-rest-server.js';
-import { decideOne } from '../src/ratelimit/store.js';
+import { decideOne, defaultKeys } from './support/decide-one.js';
 
 /** Short enough to wait out, long enough for 50 requests on a loaded machine. */
 const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 3000, penaltyMs: 1000 };
@@ -62,7 +61,7 @@ describe('UpstashStore over REST', () => {
   });
 
   test('penalty: block key ≈ 40 s, counter gone', async () => {
-    const [blockKey, countKey] = clientKeys('up:', 'penalty');
+    const [blockKey, countKey] = defaultKeys('up:', 'penalty');
     for (let i = 0; i < 50; i++) assert.equal((await decideOne(stores[i % 8]!, 'penalty', defaultPolicy)).allowed, true);
     assert.deepEqual(await decideOne(stores[0]!, 'penalty', defaultPolicy), {
       allowed: false,

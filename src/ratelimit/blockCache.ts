@@ -35,12 +35,6 @@ export class BlockCache {
     return undefined;
   }
 
-  /** Milliseconds left of the client's block, or undefined when it is not known to be blocked. */
-  retryAfterMs(clientKey: string, now: number): number | undefined {
-    const block = this.lookup(clientKey, now);
-    return block && block.until - now;
-  }
-
   /** Remembers that `policy` rejects the client until `until` (epoch ms). */
   add(clientKey: string, until: number, now: number, policy = 'default'): void {
     if (until <= now) return;

@@ -1,4 +1,4 @@
-import type { Check, Decision, RateLimitPolicy } from './policy.js';
+import type { Check, Decision } from './policy.js';
 import type { DecisionSource, FailOpenCause } from './result.js';
 
 export type { DecisionSource, FailOpenCause } from './result.js';
@@ -17,12 +17,6 @@ export interface StoreVerdict {
   /** With `source: 'failed-open'`: why. */
   readonly cause?: FailOpenCause;
 }
-
-/** One decision with how it was reached (`decideOne`): `store` unless the verdict says otherwise. */
-export type StoreDecision = Decision & {
-  readonly source?: DecisionSource;
-  readonly cause?: FailOpenCause;
-};
 
 export interface DecideOptions {
   /** Aborted when the caller's deadline passes. */
@@ -66,29 +60,4 @@ export type StoreAnswers = 'counts' | 'yes-no';
 export interface StoreHealth {
   readonly status: 'ok' | 'degraded';
   readonly detail?: string;
-}
-
-const singleChecks = new WeakMap<RateLimitPolicy, readonly Check[]>();
-
-/**
- * One request of `clientKey` under one fixed-window policy named `default`: the seed's decision,
- * for callers (tools, benchmarks, tests) that have no policy list.
- *
- * @example const decision = await decideOne(store, '203.0.113.7', defaultPolicy);
- */
-export async function decideOne(
-  store: RateLimitStore,
-  clientKey: string,
-  policy: RateLimitPolicy,
-  options?: DecideOptions,
-): Promise<StoreDecision> {
-  let checks = singleChecks.get(policy);
-  if (!checks) {
-    checks = [{ name: 'default', limit: policy, cost: 1 }];
-    singleChecks.set(policy, checks);
-  }
-  const verdict = await store.decide(clientKey, checks, options);
-  const decision = verdict.decisions[0];
-  if (!decision) throw new Error('store answered no decision');
-  return { ...decision, source: verdict.source ?? 'store', ...(verdict.cause && { cause: verdict.cause }) };
 }

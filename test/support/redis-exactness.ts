@@ -1,7 +1,8 @@
 /** The exactness check shared by the Redis, Upstash and Cluster tests. */
 import assert from 'node:assert/strict';
 import type { RateLimitPolicy } from '../../src/ratelimit/policy.js';
-import { decideOne, type RateLimitStore } from '../../src/ratelimit/store.js';
+import type { RateLimitStore } from '../../src/ratelimit/store.js';
+import { decideOne } from './decide-one.js';
 
 /**
  * `total` concurrent decisions for one client, spread round-robin over `stores` (one connection

@@ -172,7 +172,7 @@ export const decideScriptSha1 = '660f0c6fc17de2b0cfea39d2d5e4129d20e109b8';
 export const defaultKeyPrefix = 'tollgate:';
 
 /**
- * The keys of one client (without checks: the `default` fixed window's): `${prefix}{${clientKey}}` then, per policy, `:block` and `:count` (a
+ * The keys of one client: `${prefix}{${clientKey}}` then, per policy, `:block` and `:count` (a
  * fixed window; the policy named `default` has exactly these, as before there were several
  * policies, so its counters carry over), or `:<name>:block`/`:<name>:count`, `:<name>:sw`
  * (sliding window), `:<name>:tb` (token bucket). A policy whose algorithm changes starts afresh.
@@ -180,12 +180,9 @@ export const defaultKeyPrefix = 'tollgate:';
  * `%` inside the client key are percent-encoded so that no client key can end the tag early; the
  * empty key becomes `%`.
  */
-export function clientKeys(prefix: string, clientKey: string): [blockKey: string, countKey: string];
-export function clientKeys(prefix: string, clientKey: string, checks: readonly Check[]): string[];
-export function clientKeys(prefix: string, clientKey: string, checks?: readonly Check[]): string[] {
+export function clientKeys(prefix: string, clientKey: string, checks: readonly Check[]): string[] {
   const tag = safeTag.test(clientKey) ? clientKey : escapeTag(clientKey);
   const base = `${prefix}{${tag}}`;
-  if (!checks) return [`${base}:block`, `${base}:count`];
   const keys: string[] = [];
   for (const check of checks) {
     const algorithm = check.limit.algorithm ?? 'fixed-window';
