@@ -158,8 +158,9 @@ export class RedisStore implements RateLimitStore {
   }
 
   /**
-   * Connects the shared client (a Cluster's slots discovered), so the first decisions need one
-   * round trip each like any other; waits through reconnection attempts until `signal` aborts.
+   * Connects the shared client (a Cluster's slots discovered) and loads the decide script on every
+   * master, so the first decisions cost what any other does; waits through reconnection attempts
+   * until `signal` aborts.
    * With `connectionPerRequest`, opens one connection (the address and credentials work) and
    * closes it.
    */
@@ -177,6 +178,10 @@ export class RedisStore implements RateLimitStore {
       return;
     }
     if (client.status !== 'ready') await untilReady(client, signal, () => this.#lastError);
+    // The script compiled on every master before the first burst (its first EVAL per connection
+    // then finds it in the server's cache).
+    const masters = client instanceof Cluster ? client.nodes('master') : [client];
+    await abortable(Promise.all(masters.map((node) => node.script('LOAD', decideScript))), signal);
   }
 
   health(): StoreHealth {
