@@ -80,6 +80,11 @@ export interface CostConfig {
   readonly maxCost: number | undefined;
   /** `COST_DEFAULT_LIST_SIZE`: items assumed in a list with no slicing argument or `assumedSize`. */
   readonly defaultListSize: number;
+  /**
+   * `COST_EXTENSIONS`: executed operations' responses carry `extensions.cost` (requested and
+   * actual cost, the cost budget's state) when a cost policy applies.
+   */
+  readonly extensions: boolean;
 }
 
 /** The identity settings (`Config.identity`). */
@@ -260,6 +265,7 @@ export function parseConfig(env: Env, platform: Platform): Config {
     cost: {
       maxCost: read('MAX_COST') === undefined ? undefined : int(read, 'MAX_COST', 0, 1, Number.MAX_SAFE_INTEGER),
       defaultListSize: int(read, 'COST_DEFAULT_LIST_SIZE', 10, 0, 1_000_000),
+      extensions: bool(read, 'COST_EXTENSIONS', false),
     },
     rateLimitTimeoutMs: int(read, 'RATE_LIMIT_TIMEOUT_MS', 50, 1, 60_000),
     rateLimitStartupWaitMs: int(read, 'RATE_LIMIT_STARTUP_WAIT_MS', 5000, 0, 600_000),

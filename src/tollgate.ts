@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { useCostReport } from './gateway/costReport.js';
 import { createGatewayProvider, type GatewayProvider } from './gateway/lifecycle.js';
 import { createRuntime, type RuntimeOptions } from './gateway/runtime.js';
 import { createHandler, type Handler, type HandlerDeps } from './lifecycle/handle.js';
@@ -81,7 +82,6 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
   const observability = deps.observability?.(store);
   const seen = observability?.tollgate ?? {};
   const log = observability?.log ?? deps.log;
-  const plugins = joinPlugins(deps.plugins, seen.plugins);
   const routes = deps.routes || seen.routes ? { ...seen.routes, ...deps.routes } : undefined;
   const observe = deps.observe ?? seen.observe;
   const graphiql = deps.graphiql ?? seen.graphiql;
@@ -93,6 +93,8 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
       )
     : undefined;
   if (costs && !deps.supergraphSource && supergraphSdl !== undefined) costs.swap(supergraphSdl);
+  // The runtime tells the lifecycle of each operation it executes when operations are priced.
+  const plugins = joinPlugins(joinPlugins(deps.plugins, seen.plugins), costs ? () => [useCostReport()] : undefined);
   const gateway = createGatewayProvider(
     config.gatewayLifecycle,
     (supergraph) =>

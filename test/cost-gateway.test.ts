@@ -14,10 +14,13 @@ import { deleteKeys, uniquePrefix } from './support/redis-server.js';
 
 const sevenQuery = `{ ${Array.from({ length: 7 }, (_, i) => `m${i}: me { id }`).join(' ')} }`;
 const listQuery = '{ topProducts { name } }'; // 10 products assumed × 1
+/** Estimated 10 (an unannotated list), actually 2: the demo returns the two products asked for. */
+const twoOfTen = '{ topProducts(first: 2) { name } }';
 
 interface ErrorBody {
   errors?: { message: string; extensions: Record<string, unknown> }[];
   data?: unknown;
+  extensions?: { cost?: Record<string, unknown> };
 }
 
 async function send(url: string, query: string): Promise<{ status: number; body: ErrorBody; headers: Headers }> {
@@ -104,6 +107,89 @@ describe('query cost in the Node gateway', () => {
         (l) => l['msg'] === 'request' && l['rateLimitSource'] !== undefined && l['rateLimitSource'] !== 'local-cache',
       );
       assert.deepEqual(unshared, [], 'every decision was the store’s');
+    } finally {
+      await deleteKeys(admin, prefix);
+      admin.disconnect();
+    }
+  });
+
+  test('refund: a budget of 30 in cost gives back what an operation cost less than estimated — estimated 10, costing 2: 11 pass in turn, not 3', async () => {
+    const policy = { name: 'cost', key: 'ip', unit: 'cost', limit: 30, window: 60 };
+    const refunding = await startTestGateway({ RATE_LIMIT_POLICIES: JSON.stringify([{ ...policy, refund: true }]) });
+    const plain = await startTestGateway({ RATE_LIMIT_POLICIES: JSON.stringify([policy]) });
+    gateways.push(refunding, plain);
+    const passes = async (url: string): Promise<number> => {
+      let passed = 0;
+      for (let i = 0; i < 15; i++) if ((await send(url, twoOfTen)).status === 200) passed++;
+      return passed;
+    };
+    // Each charge is 10 and 8 comes back: 2 × 10 + 10 = 30 is the 11th.
+    assert.equal(await passes(refunding.url), 11);
+    assert.equal(await passes(plain.url), 3);
+    const line = refunding.logs.find((l) => l['msg'] === 'request' && l['status'] === 200);
+    assert.deepEqual({ cost: line?.['cost'], actualCost: line?.['actualCost'] }, { cost: 10, actualCost: 2 });
+  });
+
+  test('COST_EXTENSIONS: extensions.cost in Shopify’s names — a token bucket’s state after the refund; cost policies marked in the RateLimit headers', async () => {
+    const gateway = await startTestGateway({
+      COST_EXTENSIONS: 'true',
+      RATE_LIMIT_POLICIES: JSON.stringify([
+        { name: 'requests', key: 'ip', limit: 100, window: 60 },
+        { name: 'points', key: 'ip', unit: 'cost', algorithm: 'token-bucket', limit: 100, refillPerSecond: 0.01, refund: true },
+      ]),
+    });
+    gateways.push(gateway);
+    const first = await send(gateway.url, twoOfTen);
+    assert.equal(first.status, 200);
+    assert.deepEqual(first.body.extensions?.cost, {
+      requestedQueryCost: 10,
+      actualQueryCost: 2,
+      throttleStatus: { maximumAvailable: 100, currentlyAvailable: 98, restoreRate: 0.01 },
+    });
+    assert.equal(first.headers.get('ratelimit-policy'), '"requests";q=100;w=60, "points";q=100;w=10000;tollgate-unit="cost"');
+    // Reported: the smaller share left, points' 90 of 100 as decided (before the refund).
+    assert.equal(first.headers.get('ratelimit'), '"points";r=90;t=1000;tollgate-unit="cost"');
+    const second = await send(gateway.url, twoOfTen);
+    assert.deepEqual(second.body.extensions?.cost?.['throttleStatus'], {
+      maximumAvailable: 100,
+      currentlyAvailable: 96,
+      restoreRate: 0.01,
+    });
+  });
+
+  test('COST_EXTENSIONS with a fixed window: restoreRate 0 and the seconds until the window resets; no extension without a cost policy', async () => {
+    const gateway = await startTestGateway({
+      COST_EXTENSIONS: 'true',
+      RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'budget', key: 'ip', unit: 'cost', limit: 50, window: 60 }]),
+    });
+    const requestsOnly = await startTestGateway({ COST_EXTENSIONS: 'true', MAX_COST: '100' });
+    gateways.push(gateway, requestsOnly);
+    const answer = await send(gateway.url, twoOfTen);
+    assert.deepEqual(answer.body.extensions?.cost, {
+      requestedQueryCost: 10,
+      actualQueryCost: 2,
+      throttleStatus: { maximumAvailable: 50, currentlyAvailable: 40, restoreRate: 0, resetsInSeconds: 60 },
+    });
+    const plain = await send(requestsOnly.url, twoOfTen);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.body.extensions, undefined);
+  });
+
+  test('on Redis: the refund reaches the shared store — 11 of 15 pass in turn against a budget of 30', async () => {
+    const prefix = uniquePrefix('cost-refund');
+    const admin = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+    await admin.connect();
+    const store = createStore({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: prefix, timeoutMs: 2000 }, { log: silentLogger });
+    try {
+      const gateway = await startTestGateway(
+        { RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'cost', key: 'ip', unit: 'cost', limit: 30, window: 60, refund: true }]) },
+        { store },
+      );
+      gateways.push(gateway);
+      await store.connect?.(AbortSignal.timeout(5000));
+      let passed = 0;
+      for (let i = 0; i < 15; i++) if ((await send(gateway.url, twoOfTen)).status === 200) passed++;
+      assert.equal(passed, 11);
     } finally {
       await deleteKeys(admin, prefix);
       admin.disconnect();

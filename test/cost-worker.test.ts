@@ -53,3 +53,46 @@ describe('query cost in workerd (built bundle)', () => {
     for (const a of answers.filter((a) => a.status === 429)) assert.equal(a.body.errors?.[0]?.extensions['policy'], 'cost');
   });
 });
+
+describe('actual cost and refunds in workerd (built bundle, Durable Object store)', () => {
+  let worker: TestWorker;
+  before(async () => {
+    worker = await startWorker(
+      {
+        COST_EXTENSIONS: 'true',
+        RATE_LIMIT_STORE: 'durable-object',
+        RATE_LIMIT_TIMEOUT_MS: '2000',
+        RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'cost', key: 'ip', unit: 'cost', limit: 30, window: 60, refund: true }]),
+      },
+      { durableObjects: { RATE_LIMITER: { className: 'RateLimiterObject', useSQLite: true } } },
+    );
+  });
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  test('estimated 10, costing 2: extensions.cost says so, the refund reaches the object through waitUntil, and 11 pass in turn against 30', async () => {
+    const twoOfTen = '{ topProducts(first: 2) { name } }';
+    let passed = 0;
+    let first: Record<string, unknown> | undefined;
+    for (let i = 0; i < 15; i++) {
+      const response = await worker.fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: twoOfTen }),
+        clientIp: '198.51.100.31',
+      });
+      const body = (await response.json()) as { extensions?: { cost?: Record<string, unknown> } };
+      if (response.status === 200) passed++;
+      first ??= body.extensions?.cost;
+      // The refund is off the request's path: give it a moment to land before the next charge.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(first, {
+      requestedQueryCost: 10,
+      actualQueryCost: 2,
+      throttleStatus: { maximumAvailable: 30, currentlyAvailable: 28, restoreRate: 0, resetsInSeconds: 60 },
+    });
+    assert.equal(passed, 11);
+  });
+});

@@ -427,6 +427,8 @@ describe('the identity step in the lifecycle', () => {
       identity: c.identity,
       rateLimit: c.rateLimit,
       rateLimitMs: 0,
+      cost: undefined,
+      actualCost: undefined,
       gatewayMs: 0,
       totalMs: 0,
       runtimeRequest: undefined,

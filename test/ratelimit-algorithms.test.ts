@@ -10,6 +10,7 @@ import {
   injectedClock,
   multiPolicyScenario,
   penaltyInMultiPolicyScenario,
+  refundScenario,
   slidingWindowScenario,
   storeTarget,
   tokenBucketScenario,
@@ -39,5 +40,9 @@ describe('MemoryStore, injected clock: each algorithm exactly', () => {
 
   test('several checks of one key: a rejecting fixed window with a penalty starts its block; the others are not charged', async () => {
     await penaltyInMultiPolicyScenario(target());
+  });
+
+  test('refunds: given back in the window charged, never into another, never beyond the capacity', async () => {
+    await refundScenario(target());
   });
 });

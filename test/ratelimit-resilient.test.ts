@@ -149,6 +149,7 @@ describe('ResilientStore', () => {
       fallback: 0,
       fallbackLimited: 0,
       failures: 0,
+      refundFailures: 0,
       timeouts: 0,
       lateReplies: 0,
       breakerState: 'closed',

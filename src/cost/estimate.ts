@@ -433,69 +433,22 @@ class Estimation {
 
   /** `@skip(if: true)` or `@include(if: false)`. */
   private excluded(directives: readonly DirectiveNode[] | undefined): boolean {
-    for (const directive of directives ?? []) {
-      const name = directive.name.value;
-      if (name !== 'skip' && name !== 'include') continue;
-      const condition = directive.arguments?.find((a) => a.name.value === 'if')?.value;
-      let value: unknown;
-      if (condition?.kind === Kind.VARIABLE) {
-        const variable = this.variable(condition.name.value);
-        value = variable.value;
-      } else if (condition?.kind === Kind.BOOLEAN) {
-        value = condition.value;
-      }
-      if (typeof value !== 'boolean') {
-        throw new Refusal('invalid-variable', `@${name}(if:) must be a boolean; got ${describe(value)}.`);
-      }
-      if (value === (name === 'skip')) return true;
-    }
-    return false;
+    const found = excludedBy(directives, (name) => this.variable(name).value);
+    if (typeof found === 'string') throw new Refusal('invalid-variable', found);
+    return found;
   }
 
   /** The weights of the arguments given and of the input object fields given in their values. */
   private argumentsCost(node: FieldNode, definition: OutputFieldInfo): number {
-    let total = 0;
-    for (const argument of node.arguments ?? []) {
-      const info = definition.args.get(argument.name.value);
-      if (!info) continue;
-      total = add(total, info.weight);
-      if (this.schema.inputObjects.get(info.namedType)?.weighted) total = add(total, this.inputCost(argument.value, info.namedType));
-    }
-    return total;
-  }
-
-  /** Walks one argument value (literal, variables within it followed) for weighted input fields. */
-  private inputCost(value: ValueNode, typeName: string): number {
-    let total = 0;
-    const stack: { node?: ValueNode; json?: unknown; type: string }[] = [{ node: value, type: typeName }];
-    while (stack.length > 0) {
-      const { node, json, type } = stack.pop()!;
-      this.nodesVisited += 1;
-      const input = this.schema.inputObjects.get(type);
-      if (!input?.weighted) continue;
-      if (node) {
-        if (node.kind === Kind.VARIABLE) stack.push({ json: this.variable(node.name.value).value, type });
-        else if (node.kind === Kind.LIST) for (const item of node.values) stack.push({ node: item, type });
-        else if (node.kind === Kind.OBJECT) {
-          for (const field of node.fields) {
-            const info = input.fields.get(field.name.value);
-            if (!info) continue;
-            total = add(total, info.weight);
-            stack.push({ node: field.value, type: info.namedType });
-          }
-        }
-      } else if (Array.isArray(json)) {
-        for (const item of json) stack.push({ json: item, type });
-      } else if (typeof json === 'object' && json !== null) {
-        for (const [key, item] of Object.entries(json)) {
-          const info = input.fields.get(key);
-          if (!info || item === undefined) continue;
-          total = add(total, info.weight);
-          stack.push({ json: item, type: info.namedType });
-        }
-      }
-    }
-    return total;
+    const cost = argumentsWeight(
+      this.schema,
+      node,
+      definition,
+      (name) => this.variable(name).value,
+      () => (this.nodesVisited += 1),
+    );
+    if (cost > Number.MAX_SAFE_INTEGER) throw new Refusal('cost-overflow', 'The estimated cost exceeds 2^53 - 1.');
+    return cost;
   }
 
   /** Whether a fragment on `condition` applies to an object of `type`. */
@@ -505,6 +458,86 @@ class Estimation {
     if (!target) throw new Refusal('unknown-type', `Unknown type "${condition}".`);
     return target.kind === 'abstract' && target.possibleTypes.has(type.name);
   }
+}
+
+/**
+ * Whether `@skip(if: true)` or `@include(if: false)` leaves a selection out: true or false, or a
+ * message when a condition is not a boolean. `variable` reads a variable's value.
+ */
+export function excludedBy(directives: readonly DirectiveNode[] | undefined, variable: (name: string) => unknown): boolean | string {
+  for (const directive of directives ?? []) {
+    const name = directive.name.value;
+    if (name !== 'skip' && name !== 'include') continue;
+    const condition = directive.arguments?.find((a) => a.name.value === 'if')?.value;
+    let value: unknown;
+    if (condition?.kind === Kind.VARIABLE) value = variable(condition.name.value);
+    else if (condition?.kind === Kind.BOOLEAN) value = condition.value;
+    if (typeof value !== 'boolean') return `@${name}(if:) must be a boolean; got ${describe(value)}.`;
+    if (value === (name === 'skip')) return true;
+  }
+  return false;
+}
+
+/**
+ * The weights of the arguments a field is given and of the input object fields given in their
+ * values (a literal, or a variable's value). Beyond 2^53 − 1 the sum is returned as it is: the
+ * caller refuses it. `visit` is called for each value node walked.
+ */
+export function argumentsWeight(
+  schema: CostSchema,
+  node: FieldNode,
+  definition: OutputFieldInfo,
+  variable: (name: string) => unknown,
+  visit: () => void,
+): number {
+  let total = 0;
+  for (const argument of node.arguments ?? []) {
+    const info = definition.args.get(argument.name.value);
+    if (!info) continue;
+    total += info.weight;
+    if (schema.inputObjects.get(info.namedType)?.weighted) total += inputWeight(schema, argument.value, info.namedType, variable, visit);
+  }
+  return total;
+}
+
+/** Walks one argument value (literal, variables within it followed) for weighted input fields. */
+function inputWeight(
+  schema: CostSchema,
+  value: ValueNode,
+  typeName: string,
+  variable: (name: string) => unknown,
+  visit: () => void,
+): number {
+  let total = 0;
+  const stack: { node?: ValueNode; json?: unknown; type: string }[] = [{ node: value, type: typeName }];
+  while (stack.length > 0) {
+    const { node, json, type } = stack.pop()!;
+    visit();
+    const input = schema.inputObjects.get(type);
+    if (!input?.weighted) continue;
+    if (node) {
+      if (node.kind === Kind.VARIABLE) stack.push({ json: variable(node.name.value), type });
+      else if (node.kind === Kind.LIST) for (const item of node.values) stack.push({ node: item, type });
+      else if (node.kind === Kind.OBJECT) {
+        for (const field of node.fields) {
+          const info = input.fields.get(field.name.value);
+          if (!info) continue;
+          total += info.weight;
+          stack.push({ node: field.value, type: info.namedType });
+        }
+      }
+    } else if (Array.isArray(json)) {
+      for (const item of json) stack.push({ json: item, type });
+    } else if (typeof json === 'object' && json !== null) {
+      for (const [key, item] of Object.entries(json)) {
+        const info = input.fields.get(key);
+        if (!info || item === undefined) continue;
+        total += info.weight;
+        stack.push({ json: item, type: info.namedType });
+      }
+    }
+  }
+  return total;
 }
 
 function pathIn(value: unknown, path: readonly string[]): unknown {

@@ -1,3 +1,4 @@
+import type { CostReport } from '../gateway/costReport.js';
 import type { Identity } from '../identity/identity.js';
 import { disabled, type RateLimitResult } from '../ratelimit/result.js';
 
@@ -46,12 +47,20 @@ export class RequestContext {
   identity: Identity | undefined = undefined;
   /** Identity: a valid token or key is required (`JWT_REQUIRED`, `API_KEY_REQUIRED`) and none came. */
   credentialMissing = false;
-  /** Operation cost: the operation's estimated cost; undefined when not priced (src/cost/). */
+  /** Operation cost: the operation's estimated cost (a batch's: the sum of its operations'); undefined when not priced (src/cost/). */
   cost: number | undefined = undefined;
+  /** Operation cost: the operations priced (more than one in a batch). */
+  operations = 0;
   /** Operation cost: why the operation is to be refused (answered by the cost ceiling, after the rate limit). */
   costRefusal: CostRefusal | undefined = undefined;
   /** Rate limit: the one result (src/ratelimit/result.ts); `disabled` until the step decides. */
   rateLimit: RateLimitResult = disabled;
+  /** Rate limit: when it was decided, on the lifecycle's monotonic clock. */
+  rateLimitAt = 0;
+  /** Cost report: what the runtime tells of each operation it executes (src/gateway/costReport.ts). */
+  costReport: CostReport | undefined = undefined;
+  /** Cost report: the executed operations' actual cost; undefined when not known (nothing executed, or not priced). */
+  actualCost: number | undefined = undefined;
   /** Body bound: the request the gateway reads (the request itself, or a copy with a bounded body). */
   body: Request | undefined = undefined;
   /** Gateway: the request the runtime handled (what its GraphQL context's `request` is). */

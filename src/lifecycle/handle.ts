@@ -8,6 +8,7 @@ import { RequestContext, type PlatformContext } from './context.js';
 import type { CurrentEstimator } from '../cost/current.js';
 import { bodyBound } from './steps/bodyBound.js';
 import { costCeiling, operationCost } from './steps/operationCost.js';
+import { costReport } from './steps/costReport.js';
 import { clientGone } from './steps/clientGone.js';
 import { clientIdentity } from './steps/clientIdentity.js';
 import { cors, exposedHeaders } from './steps/cors.js';
@@ -69,7 +70,7 @@ export function createHandler(deps: HandlerDeps): Handler {
 
   const { identity: identityConfig } = config;
   const costs = deps.costs;
-  const costOptions = { maxCost: config.cost.maxCost, maxTokens: config.security.maxTokens };
+  const costOptions = { maxCost: config.cost.maxCost, maxTokens: config.security.maxTokens, batchLimit: config.security.batchLimit };
   const credentialsRequired = identityConfig.jwtRequired || identityConfig.apiKeyRequired;
   const identitySteps = [
     clientIdentity(config.trustProxy), // the client's address key
@@ -87,6 +88,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     ...(config.rateLimitEnabled ? [rateLimit({ store, policies: config.policies, log, now })] : []), // the one result; 429; RateLimit headers
     ...(credentialsRequired ? [credentialRequired()] : []), // 401 without a valid token or key (after counting)
     ...(costs ? [costCeiling()] : [bodyBound(config.security.maxBodyBytes)]), // 400 over MAX_COST; 413 before the gateway reads
+    ...(costs ? [costReport({ estimator: costs, store, extensions: config.cost.extensions, now, log })] : []), // actual cost, extensions.cost, refunds
     clientGone(), // 499 when the client left before the gateway started
     readiness(store, deps.supergraph), // /readiness reports the store and the supergraph
     gateway({ gateway: deps.gateway, log, now }), // the runtime answers; disposal through waitUntil

@@ -27,6 +27,8 @@ export interface PrometheusOptions {
 /** Seconds; from well under a millisecond (in-memory decisions) to the 10 s drain deadline. */
 const requestBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Seconds; store calls have a deadline of tens of ms (`RATE_LIMIT_TIMEOUT_MS`). */
+/** Operation costs: 1 to a million, by powers of about 3. */
+const costBuckets = [1, 3, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000];
 const storeBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 
 /**
@@ -78,6 +80,13 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
     name: 'tollgate_rate_limit_policy_decisions_total',
     help: 'Each policy decided for a request (RATE_LIMIT_POLICIES): by policy, tier whose figures applied, mode (enforce, shadow: never rejects) and decision (allowed, limited, blocked, failed_open).',
     labelNames: ['policy', 'tier', 'mode', 'decision'],
+    registers,
+  });
+  const operationCost = new Histogram({
+    name: 'tollgate_operation_cost',
+    help: 'Priced operations (MAX_COST or a cost policy): the estimated cost (kind="estimated", before execution) and the actual cost over the data returned (kind="actual", executed operations only).',
+    labelNames: ['kind'],
+    buckets: costBuckets,
     registers,
   });
   const storeDuration = new Histogram({
@@ -144,6 +153,18 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
         this.inc({ store: store.kind }, stats.lateReplies);
       },
     });
+    new Counter({
+      name: 'tollgate_rate_limit_refund_failures_total',
+      help: 'Refunds of cost (policies with "refund": true) the store failed to apply within RATE_LIMIT_TIMEOUT_MS: given up, never retried.',
+      labelNames: ['store'],
+      registers,
+      collect() {
+        const stats = storeStats(store);
+        if (!stats) return;
+        this.reset();
+        this.inc({ store: store.kind }, stats.refundFailures);
+      },
+    });
     let seen = { error: 0, timeout: 0 };
     new Counter({
       name: 'tollgate_rate_limit_store_failures_total',
@@ -179,6 +200,8 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
       const path = paths.has(event.path) ? event.path : 'other';
       requests.inc({ path, status: String(event.status), operation: operationLabel(details) });
       processing.observe({ path }, event.totalMs / 1000);
+      if (event.cost !== undefined) operationCost.observe({ kind: 'estimated' }, event.cost);
+      if (event.actualCost !== undefined) operationCost.observe({ kind: 'actual' }, event.actualCost);
       const decision = decisionLabel(event.rateLimit);
       if (decision !== undefined) {
         decisions.inc({ decision });

@@ -1,6 +1,6 @@
-import type { Check, Decision } from './policy.js';
+import type { Check, Decision, Refund } from './policy.js';
 import { MapSweeper } from './mapSweeper.js';
-import { decideEntries, type EntryMap, type StateEntry } from './stateTable.js';
+import { decideEntries, refundEntries, type EntryMap, type StateEntry } from './stateTable.js';
 import type { RateLimitStore, StoreVerdict } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -51,6 +51,15 @@ export class MemoryStore implements RateLimitStore {
 
   async decide(clientKey: string, checks: readonly Check[]): Promise<StoreVerdict> {
     return { decisions: this.decideNow(clientKey, checks) };
+  }
+
+  /** `refund`, synchronously. */
+  refundNow(clientKey: string, refunds: readonly Refund[]): void {
+    refundEntries(this.#table, clientKey, refunds, this.#now());
+  }
+
+  async refund(clientKey: string, refunds: readonly Refund[]): Promise<void> {
+    this.refundNow(clientKey, refunds);
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,11 @@ export interface PolicySpec {
   readonly unit: 'requests' | 'cost';
   readonly mode: 'enforce' | 'shadow';
   /**
+   * A `cost` policy only: what the operation was charged beyond its actual cost is given back
+   * once it has executed (src/lifecycle/steps/costReport.ts). Default false.
+   */
+  readonly refund: boolean;
+  /**
    * `RATE_LIMIT_STORE=cloudflare`: the Rate Limiting binding that counts this policy (its name in
    * the Worker's env, a `[[ratelimits]]` entry of wrangler.toml). Other stores ignore it.
    */
@@ -35,7 +40,7 @@ export const maxPolicies = 16;
 const maxTiers = 64;
 const namePattern = /^[A-Za-z0-9_.-]{1,64}$/;
 const maxSeconds = 86_400 * 365;
-const fields = new Set(['name', 'key', 'limit', 'algorithm', 'window', 'penalty', 'refillPerSecond', 'unit', 'mode', 'binding']);
+const fields = new Set(['name', 'key', 'limit', 'algorithm', 'window', 'penalty', 'refillPerSecond', 'unit', 'mode', 'refund', 'binding']);
 /** A Worker binding's name: what wrangler accepts as a JavaScript identifier in `env`. */
 const bindingPattern = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/;
 
@@ -62,6 +67,7 @@ export function defaultPolicies(policy: RateLimitPolicy, binding?: string): Poli
       refillPerSecond: 0,
       unit: 'requests',
       mode: 'enforce',
+      refund: false,
       ...(binding !== undefined && { binding }),
     },
   ];
@@ -110,6 +116,9 @@ function parsePolicy(entry: unknown, index: number): PolicySpec {
   if (unit !== 'requests' && unit !== 'cost') throw problem('unit', '"requests" or "cost"');
   const mode = o['mode'] ?? 'enforce';
   if (mode !== 'enforce' && mode !== 'shadow') throw problem('mode', '"enforce" or "shadow"');
+  const refund = o['refund'] ?? false;
+  if (typeof refund !== 'boolean') throw problem('refund', 'true or false');
+  if (refund && unit !== 'cost') throw problem('refund', 'nothing: only a policy of "unit": "cost" refunds');
   const binding = o['binding'];
   if (binding !== undefined && (typeof binding !== 'string' || !bindingPattern.test(binding))) {
     throw problem('binding', 'the name of a Rate Limiting binding (letters, digits, "_")');
@@ -153,6 +162,7 @@ function parsePolicy(entry: unknown, index: number): PolicySpec {
     refillPerSecond,
     unit,
     mode,
+    refund,
     ...(binding !== undefined && { binding }),
   };
 }
@@ -239,6 +249,7 @@ function applyPolicy(spec: PolicySpec, tier: string): AppliedPolicy {
     tier: own ? tier : defaultTier,
     shadow: spec.mode === 'shadow',
     unit: spec.unit,
+    ...(spec.refund && { refund: true }),
     ...(spec.binding !== undefined && { binding: spec.binding }),
   };
 }

@@ -269,3 +269,73 @@ export function windowMsOf(limit: Limit): number {
 export function toSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
+
+/**
+ * What a refund gives back to one policy: part of what a request was charged (`amount`), and
+ * `resetMs`, the charge's decision's `resetMs` (when its window ends, or its bucket is full).
+ */
+export interface Refund {
+  readonly check: Check;
+  readonly amount: number;
+  readonly resetMs: number;
+}
+
+/** The state a refund leaves and when it stops mattering. */
+export interface RefundWrite {
+  readonly next: AnyState;
+  readonly expiresAt: number;
+}
+
+/**
+ * The state a refund leaves, or undefined when it changes nothing. Never beyond capacity and
+ * never into a window other than the one charged:
+ *
+ * - fixed window: the count goes down by `amount` (not below 0) while the window charged is still
+ *   open: a window that has ended, a later one, and a block are left alone. The window charged
+ *   is the open one exactly when what is left of it is at most `resetMs` (a later window, started
+ *   after that one ended, has more left as long as less than a window has passed since the
+ *   charge; the caller refunds sooner than that, see `refundable`);
+ * - sliding window: the current window's count goes down, with the same test of the window;
+ * - token bucket: the tokens go up, refilled to now first, to the capacity at most. A bucket
+ *   that is full (or never seen) stays as it is.
+ */
+export function refundState(refund: Refund, state: AnyState | undefined, now: number): RefundWrite | undefined {
+  const limit = refund.check.limit;
+  if (!state || refund.amount <= 0) return undefined;
+  switch (limit.algorithm) {
+    case 'sliding-window': {
+      const s = state as SlidingState;
+      const w = limit.windowMs;
+      const window = Math.floor(now / w);
+      const left = (window + 1) * w - now;
+      if (s.window !== window || left > refund.resetMs || s.current <= 0) return undefined;
+      return { next: { ...s, current: Math.max(0, s.current - refund.amount) }, expiresAt: (window + 2) * w };
+    }
+    case 'token-bucket': {
+      const b = state as BucketState;
+      const rate = limit.refillPerSecond;
+      const elapsed = Math.max(0, now - b.updatedAt);
+      const fillMs = Math.ceil(((limit.limit - b.tokens) * 1000) / rate);
+      if (elapsed >= fillMs) return undefined;
+      const tokens = Math.min(limit.limit, b.tokens + (elapsed * rate) / 1000 + refund.amount);
+      return {
+        next: { tokens, updatedAt: now },
+        expiresAt: now + Math.ceil(((limit.limit - tokens) * 1000) / rate),
+      };
+    }
+    default: {
+      const f = state as ClientState;
+      if (f.blockedUntil > now || f.count <= 0 || f.windowEndsAt <= now || f.windowEndsAt - now > refund.resetMs) return undefined;
+      return { next: { ...f, count: Math.max(0, f.count - refund.amount) }, expiresAt: f.windowEndsAt };
+    }
+  }
+}
+
+/**
+ * Whether a refund `elapsedMs` after its charge can still reach the window it was charged in:
+ * that window has not ended (and a refund sent later would find a window it cannot tell from the
+ * one charged). A token bucket has no window: always.
+ */
+export function refundable(refund: Refund, elapsedMs: number): boolean {
+  return refund.check.limit.algorithm === 'token-bucket' || elapsedMs < refund.resetMs;
+}

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { StoreTimeoutError } from './abort.js';
+import { abortable, StoreTimeoutError } from './abort.js';
 import { BlockCache } from './blockCache.js';
 import {
   closedBreaker,
@@ -13,7 +13,7 @@ import {
 } from './circuitBreaker.js';
 import { defaultLagToleranceMs, defaultMaxWaitMs, type DeadlineOptions } from './deadline.js';
 import { MemoryStore } from './memoryStore.js';
-import type { Check, Decision } from './policy.js';
+import type { Check, Decision, Refund } from './policy.js';
 import { failedOpen } from './result.js';
 import { StoreCall } from './storeCall.js';
 import type { DecideOptions, FailOpenCause, RateLimitStore, StoreAnswers, StoreHealth, StoreVerdict } from './store.js';
@@ -61,6 +61,8 @@ export interface ResilientStoreStats {
   readonly fallbackLimited: number;
   /** Store calls that failed, timeouts included. */
   readonly failures: number;
+  /** Refunds the store failed (or missed the deadline) to apply: given up, never retried. */
+  readonly refundFailures: number;
   /** Store calls that missed their deadline. */
   readonly timeouts: number;
   /**
@@ -107,6 +109,7 @@ export class ResilientStore implements RateLimitStore {
     failedOpen: 0,
     failedOpenTimeout: 0,
     failedOpenError: 0,
+    refundFailures: 0,
     failedOpenAborted: 0,
     fallback: 0,
     fallbackLimited: 0,
@@ -191,6 +194,27 @@ export class ResilientStore implements RateLimitStore {
       const verdict = this.#failedOpen(checks, error instanceof StoreTimeoutError ? 'timeout' : 'error');
       this.#failed(error);
       return verdict;
+    }
+  }
+
+  /**
+   * Gives back to the store that charged: the inner store under the same deadline as a decision,
+   * or, while the breaker is open, the per-instance limiter (which is what charged then). A refund
+   * that fails is counted and given up; it never moves the breaker (decisions do that).
+   */
+  async refund(clientKey: string, refunds: readonly Refund[], options: DecideOptions = {}): Promise<void> {
+    if (this.#breaker.state === 'open') {
+      this.#fallback.refundNow(clientKey, refunds);
+      return;
+    }
+    if (!this.#inner.refund) return;
+    // Off the request's path: an AbortSignal per refund costs nothing that matters here.
+    const signal = AbortSignal.timeout(this.#deadline.timeoutMs);
+    try {
+      await abortable(this.#inner.refund(clientKey, refunds, { ...options, signal }), signal);
+    } catch (error) {
+      this.#counters.refundFailures++;
+      this.#log.debug('rate-limit refund failed; given up', { store: this.kind, error });
     }
   }
 

@@ -42,6 +42,8 @@ export interface AppliedPolicy {
   readonly shadow: boolean;
   /** `requests` (1 per request) or `cost` (the operation's estimated cost); default `requests`. */
   readonly unit?: 'requests' | 'cost';
+  /** A cost policy that gives back what an operation was charged beyond its actual cost. */
+  readonly refund?: boolean;
   /** The Rate Limiting binding that counts it (`RATE_LIMIT_STORE=cloudflare`), when named. */
   readonly binding?: string;
 }

@@ -1,4 +1,4 @@
-import { decideAll, type AnyState, type Check, type Decision } from './policy.js';
+import { decideAll, refundState, type AnyState, type Check, type Decision, type Refund } from './policy.js';
 
 /** One policy's state for one client key, and when it stops mattering. */
 export interface StateEntry {
@@ -47,4 +47,29 @@ export function decideEntries(
     }
   });
   return { decisions, written };
+}
+
+/**
+ * Gives back what `refunds` say to the entries of one client key (`refundState` in policy.ts);
+ * returns the entries written. An entry that has ended, or a refund that changes nothing, is
+ * left alone.
+ */
+export function refundEntries(
+  entries: EntryMap,
+  clientKey: string,
+  refunds: readonly Refund[],
+  now: number,
+): [key: string, entry: StateEntry][] {
+  const written: [string, StateEntry][] = [];
+  for (const refund of refunds) {
+    const key = entryKey(clientKey, refund.check);
+    const entry = entries.get(key);
+    if (!entry || entry.expiresAt <= now) continue;
+    const write = refundState(refund, entry.state, now);
+    if (!write) continue;
+    entry.state = write.next;
+    entry.expiresAt = write.expiresAt;
+    written.push([key, entry]);
+  }
+  return written;
 }

@@ -1,8 +1,8 @@
-import type { Check, Decision } from './policy.js';
+import type { Check, Decision, Refund } from './policy.js';
 import type { DecisionSource, FailOpenCause } from './result.js';
 
 export type { DecisionSource, FailOpenCause } from './result.js';
-export type { Check } from './policy.js';
+export type { Check, Refund } from './policy.js';
 
 /**
  * What a store answers for one key: a decision per check, in the checks' order, and, from stores
@@ -42,6 +42,13 @@ export interface RateLimitStore {
   readonly answers?: StoreAnswers;
   /** Decides one request of `clientKey` under `checks` (at least one). May reject on store failure. */
   decide(clientKey: string, checks: readonly Check[], options?: DecideOptions): Promise<StoreVerdict>;
+  /**
+   * Gives back part of what a request of `clientKey` was charged (`refundState` in policy.ts: never
+   * beyond capacity, never into a window other than the one charged), atomically. Called off the
+   * request's path, after the response. Stores that cannot refund (the Rate Limiting binding)
+   * leave it out.
+   */
+  refund?(clientKey: string, refunds: readonly Refund[], options?: DecideOptions): Promise<void>;
   /**
    * Makes the connection and whatever else the first decision would wait for (a Cluster's slots,
    * the decide script loaded), so that a burst right after start-up is decided like any other.

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { Check, Decision } from '../ratelimit/policy.js';
-import { decideEntries, type EntryMap, type StateEntry } from '../ratelimit/stateTable.js';
+import type { Check, Decision, Refund } from '../ratelimit/policy.js';
+import { decideEntries, refundEntries, type EntryMap, type StateEntry } from '../ratelimit/stateTable.js';
 
 /**
  * The Durable Object behind `RATE_LIMIT_STORE=durable-object`: one object per client key, holding
@@ -36,15 +36,24 @@ export class RateLimiterObject extends DurableObject {
     const now = Date.now();
     // The object is the key: entries need no client key of their own.
     const { decisions, written } = decideEntries(this.#table, '', checks, now);
-    if (written.length > 0) {
-      void this.ctx.storage.put(Object.fromEntries(written));
-      const latest = Math.max(...written.map(([, entry]) => entry.expiresAt));
-      if (latest > this.#alarmAt) {
-        this.#alarmAt = latest;
-        void this.ctx.storage.setAlarm(latest);
-      }
-    }
+    this.#persist(written);
     return decisions;
+  }
+
+  /** Gives back part of what a request of this object's key was charged. */
+  refund(refunds: readonly Refund[]): void {
+    this.#persist(refundEntries(this.#table, '', refunds, Date.now()));
+  }
+
+  /** Puts the entries written (durable before the call's reply: the output gate) and keeps the alarm at the latest expiry. */
+  #persist(written: readonly [string, StateEntry][]): void {
+    if (written.length === 0) return;
+    void this.ctx.storage.put(Object.fromEntries(written));
+    const latest = Math.max(...written.map(([, entry]) => entry.expiresAt));
+    if (latest > this.#alarmAt) {
+      this.#alarmAt = latest;
+      void this.ctx.storage.setAlarm(latest);
+    }
   }
 
   /** Deletes the entries that have ended; with none left, the object's storage goes too. */

@@ -10,12 +10,14 @@
  * the bounds collapse and every check is exact.
  */
 import assert from 'node:assert/strict';
-import type { Check, Decision, Limit } from '../../src/ratelimit/policy.js';
+import type { Check, Decision, Limit, Refund } from '../../src/ratelimit/policy.js';
 import type { RateLimitStore } from '../../src/ratelimit/store.js';
 
 export interface AlgorithmTarget {
   /** One request of `clientKey` under `checks`: a decision per check, in order. */
   decide(clientKey: string, checks: readonly Check[]): Promise<readonly (Decision | undefined)[]>;
+  /** Gives back part of what requests of `clientKey` were charged. */
+  refund(clientKey: string, refunds: readonly Refund[]): Promise<void>;
   /** Epoch ms: the injected clock, or `Date.now()`. */
   now(): number;
   /** Moves the clock on: an injected clock counts, a real one sleeps. */
@@ -29,8 +31,19 @@ export interface AlgorithmTarget {
 /** The target for a store: an injected clock (`clock`) or the real one. */
 export function storeTarget(store: RateLimitStore, clock?: { now(): number; advance(ms: number): void }): AlgorithmTarget {
   const decide = async (clientKey: string, checks: readonly Check[]) => (await store.decide(clientKey, checks)).decisions;
-  if (clock) return { decide, now: () => clock.now(), sleep: async (ms) => clock.advance(ms), exact: true };
-  return { decide, now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), exact: false, slackMs: 1 };
+  const refund = async (clientKey: string, refunds: readonly Refund[]): Promise<void> => {
+    assert.ok(store.refund, `the ${store.kind} store refunds`);
+    await store.refund(clientKey, refunds);
+  };
+  if (clock) return { decide, refund, now: () => clock.now(), sleep: async (ms) => clock.advance(ms), exact: true };
+  return {
+    decide,
+    refund,
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    exact: false,
+    slackMs: 1,
+  };
 }
 
 /** An injected clock, starting at an instant that is not aligned to any window. */
@@ -75,6 +88,48 @@ const fresh = (() => {
   let n = 0;
   return (name: string): string => `${name}-${Date.now().toString(36)}-${n++}`;
 })();
+
+/**
+ * Refunds, for each algorithm with a capacity of 1000 in cost: an operation charged 500 that gets
+ * 375 back leaves the next one of 500 with 375; a refund sent as if from a window that has ended
+ * (its `resetMs` shorter than what is left of the open one) changes nothing; a refund larger than
+ * what was charged empties the count (a new window starts) or fills the bucket, never beyond the
+ * capacity; a refund to a full bucket or a key never charged changes nothing. The windows are
+ * long (a minute, a day) so that the real clock never crosses one in the middle.
+ */
+export async function refundScenario(target: AlgorithmTarget): Promise<void> {
+  const limits: Limit[] = [
+    { algorithm: 'fixed-window', limit: 1000, windowMs: 60_000, penaltyMs: 0 },
+    { algorithm: 'sliding-window', limit: 1000, windowMs: 86_400_000 },
+    { algorithm: 'token-bucket', limit: 1000, refillPerSecond: 0.01 },
+  ];
+  for (const limit of limits) {
+    const what = limit.algorithm!;
+    const key = fresh(`refund-${what}`);
+    const check = (cost: number): Check => ({ name: 'points', limit, cost });
+    const charge = async (cost: number): Promise<Extract<Decision, { allowed: true }>> =>
+      allowed((await target.decide(key, [check(cost)]))[0]!, `${what}: a charge of ${cost}`);
+    const refund = (amount: number, resetMs: number): Promise<void> => target.refund(key, [{ check: check(amount), amount, resetMs }]);
+
+    const first = await charge(500);
+    assert.equal(first.remaining, 500, what);
+    await refund(375, first.resetMs);
+    assert.equal((await charge(500)).remaining, 375, `${what}: 375 given back`);
+    if (limit.algorithm !== 'token-bucket') {
+      await refund(100, 1);
+      assert.equal((await charge(1)).remaining, 374, `${what}: a refund for a window that has ended changes nothing`);
+    } else {
+      await charge(1);
+    }
+    await refund(5000, first.resetMs);
+    assert.equal((await charge(1)).remaining, 999, `${what}: never beyond the capacity`);
+
+    const untouched = fresh(`refund-none-${what}`);
+    await target.refund(untouched, [{ check: check(100), amount: 100, resetMs: 60_000 }]);
+    const d = allowed((await target.decide(untouched, [check(1)]))[0]!, `${what}: a key never charged`);
+    assert.equal(d.remaining, 999, `${what}: a refund to a key never charged changes nothing`);
+  }
+}
 
 /**
  * Fixed window without a penalty (limit 5, window 2 s): requests 1–5 pass counting down; the

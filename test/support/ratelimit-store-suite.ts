@@ -14,6 +14,7 @@ import {
   fixedWindowWithoutPenaltyScenario,
   multiPolicyScenario,
   penaltyInMultiPolicyScenario,
+  refundScenario,
   slidingWindowScenario,
   storeTarget,
   summary,
@@ -55,6 +56,10 @@ export function sharedStoreAlgorithmTests(s: SharedStoreUnderTest): void {
 
   test('several checks of one key: a rejecting fixed window with a penalty starts its block; the others are not charged', async () => {
     await penaltyInMultiPolicyScenario(storeTarget(store()));
+  });
+
+  test('refunds: given back in the window charged, never into another, never beyond the capacity', async () => {
+    await refundScenario(storeTarget(store()));
   });
 
   test('exactness, fixed window without a penalty: 200 concurrent requests over several instances → exactly 50 allowed, the rest limited', async () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { withFileVariables } from '../../src/node/fileVariables.js';
-import { maxPolicies, parsePolicies, PolicyError } from '../../src/ratelimit/policies.js';
+import { maxPolicies, parsePolicies, PolicyError, type PolicySpec } from '../../src/ratelimit/policies.js';
 
 /** Parses a list of one policy `{ name: 'p', key: 'ip', limit: 10, window: 60, ...fields }` (a field set to undefined is left out). */
 const one = (fields: Record<string, unknown>): unknown =>
@@ -45,6 +45,7 @@ describe('parsePolicies', () => {
         refillPerSecond: 0,
         unit: 'requests',
         mode: 'enforce',
+        refund: false,
       },
       {
         name: 'user',
@@ -56,6 +57,7 @@ describe('parsePolicies', () => {
         refillPerSecond: 0,
         unit: 'requests',
         mode: 'enforce',
+        refund: false,
       },
       {
         name: 'burst',
@@ -67,6 +69,7 @@ describe('parsePolicies', () => {
         refillPerSecond: 2.5,
         unit: 'requests',
         mode: 'shadow',
+        refund: false,
       },
       {
         name: 'sliding',
@@ -78,6 +81,7 @@ describe('parsePolicies', () => {
         refillPerSecond: 0,
         unit: 'requests',
         mode: 'enforce',
+        refund: false,
       },
     ]);
   });
@@ -89,6 +93,13 @@ describe('parsePolicies', () => {
       'algorithm',
       /"fixed-window", "sliding-window", "token-bucket".*got "leaky-bucket"/,
     );
+  });
+
+  test('refund: only on a policy of unit "cost", and only true or false', () => {
+    assert.equal((one({ unit: 'cost', refund: true }) as PolicySpec[])[0]!.refund, true);
+    assert.equal((one({ unit: 'cost' }) as PolicySpec[])[0]!.refund, false);
+    refused(() => one({ refund: true }), 'policy "p"', 'refund', /only a policy of "unit": "cost" refunds/);
+    refused(() => one({ unit: 'cost', refund: 'yes' }), 'policy "p"', 'refund', /true or false/);
   });
 
   test('a negative, zero, fractional or non-numeric limit is refused', () => {
@@ -107,7 +118,7 @@ describe('parsePolicies', () => {
       () => one({ windowSeconds: 60 }),
       'policy "p"',
       'windowSeconds',
-      /unknown \(fields: name, key, limit, algorithm, window, penalty, refillPerSecond, unit, mode, binding\)/,
+      /unknown \(fields: name, key, limit, algorithm, window, penalty, refillPerSecond, unit, mode, refund, binding\)/,
     );
   });
 
@@ -213,6 +224,7 @@ describe('RATE_LIMIT_POLICIES in the configuration', () => {
         refillPerSecond: 0,
         unit: 'requests',
         mode: 'enforce',
+        refund: false,
       },
     ]);
     assert.equal(parseConfig({ RATE_LIMIT_POLICIES: '  ' }, 'node').policies[0]!.name, 'default', 'blank is unset');

@@ -1,3 +1,4 @@
+import { costReportField } from '../../gateway/costReport.js';
 import { forRuntime, requestIdField } from '../../http/requestId.js';
 import type { GatewayProvider } from '../../gateway/lifecycle.js';
 import type { Logger } from '../../log.js';
@@ -39,6 +40,7 @@ export function gateway(options: GatewayStepOptions): Step<RequestContext> {
       const runtimeRequest = (c.runtimeRequest = forRuntime(body, requestId));
       let response = await lease.runtime.handleRequest(runtimeRequest, {
         [requestIdField]: requestId,
+        ...(c.costReport && { [costReportField]: c.costReport }),
         req: body === c.request ? platform.req : undefined,
         waitUntil: (p: Promise<unknown> | void) => platform.waitUntil(Promise.resolve(p)),
       });

@@ -10,6 +10,8 @@ export interface OperationCostOptions {
   readonly maxCost: number | undefined;
   /** `MAX_TOKENS`: the parse stops past it (the runtime refuses such a document anyway). */
   readonly maxTokens: number;
+  /** `BATCH_LIMIT`: with 0 (batching off) a batch is the runtime's to refuse, and is not priced. */
+  readonly batchLimit: number;
   readonly graphqlPath?: string;
 }
 
@@ -21,7 +23,7 @@ const inputReasons = new Set(['invalid-slicing-argument', 'slicing-argument-coun
 
 /**
  * The operation's cost, estimated before the rate limit (src/cost/): the GraphQL request's
- * document is read from the bounded body (or the URL of a GET), parsed once per distinct text,
+ * document (each of a batch's, whose costs add up) is read from the bounded body (or the URL of a GET), parsed once per distinct text,
  * and priced against the served supergraph, so request and cost policies are decided together.
  * What cannot be read or priced is left to the runtime, which answers it as usual (`c.cost` stays
  * undefined and cost policies charge nothing). It answers nothing itself: `costCeiling`, after
@@ -50,25 +52,41 @@ export function operationCost(options: OperationCostOptions): Step<RequestContex
   return async (c, next) => {
     if (c.path !== graphqlPath || c.rateLimit.source === 'exempt') return next();
     const costs = estimator.get();
-    const operation = costs && (await readOperation(c));
-    if (!costs || !operation) return next();
-    const document = documentOf(operation.query);
-    if (!document) return next();
-    const result = costs.estimate(document, operation.operationName, operation.variables, { cacheKey: operation.query });
-    if (result.ok) {
-      c.cost = result.cost;
-      if (options.maxCost !== undefined && result.cost > options.maxCost) {
-        c.costRefusal = {
-          status: 400,
-          code: 'COST_ESTIMATED_TOO_EXPENSIVE',
-          message: `The operation's estimated cost ${result.cost} is over the maximum ${options.maxCost}.`,
-          extensions: { estimatedCost: result.cost, maxCost: options.maxCost },
-        };
+    const operations = costs && (await readOperations(c, options.batchLimit > 0));
+    if (!costs || !operations) return next();
+    let total = 0;
+    for (const operation of operations) {
+      const document = documentOf(operation.query);
+      if (!document) continue;
+      const result = costs.estimate(document, operation.operationName, operation.variables, { cacheKey: operation.query });
+      if (result.ok) {
+        total += result.cost;
+        c.operations += 1;
+      } else if (result.reason === 'cost-overflow') {
+        c.costRefusal = { status: 400, code: 'COST_ESTIMATED_TOO_EXPENSIVE', message: result.message, extensions: {} };
+      } else if (inputReasons.has(result.reason)) {
+        c.costRefusal = { status: 400, code: 'BAD_USER_INPUT', message: result.message, extensions: {} };
       }
-    } else if (result.reason === 'cost-overflow') {
-      c.costRefusal = { status: 400, code: 'COST_ESTIMATED_TOO_EXPENSIVE', message: result.message, extensions: {} };
-    } else if (inputReasons.has(result.reason)) {
-      c.costRefusal = { status: 400, code: 'BAD_USER_INPUT', message: result.message, extensions: {} };
+      if (c.costRefusal) return next();
+    }
+    if (c.operations === 0) return next();
+    if (total > Number.MAX_SAFE_INTEGER) {
+      c.costRefusal = {
+        status: 400,
+        code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+        message: 'The estimated cost exceeds 2^53 - 1.',
+        extensions: {},
+      };
+      return next();
+    }
+    c.cost = total;
+    if (options.maxCost !== undefined && total > options.maxCost) {
+      c.costRefusal = {
+        status: 400,
+        code: 'COST_ESTIMATED_TOO_EXPENSIVE',
+        message: `The operation's estimated cost ${total} is over the maximum ${options.maxCost}.`,
+        extensions: { estimatedCost: total, maxCost: options.maxCost },
+      };
     }
     return next();
   };
@@ -94,24 +112,33 @@ interface Operation {
   readonly variables: Record<string, unknown> | undefined;
 }
 
-/** The GraphQL request's operation, or undefined when it is not one this step can read. */
-async function readOperation(c: RequestContext): Promise<Operation | undefined> {
+/**
+ * The GraphQL request's operations (several in a batch), or undefined when it is not a request
+ * this step can read. A batch's entries that are not operations are left out (the runtime answers
+ * them with errors).
+ */
+async function readOperations(c: RequestContext, batching: boolean): Promise<Operation[] | undefined> {
+  let value: unknown;
   if (c.request.method === 'GET') {
     const params = new URL(c.request.url).searchParams;
     const variables = params.get('variables');
-    return operationOf({
+    value = {
       query: params.get('query'),
       operationName: params.get('operationName'),
       variables: variables === null ? undefined : safeJson(variables),
-    });
+    };
+  } else {
+    const body = c.body ?? c.request;
+    if (c.request.method !== 'POST' || !/json/i.test(body.headers.get('content-type') ?? '')) return undefined;
+    try {
+      value = await body.clone().json();
+    } catch {
+      return undefined;
+    }
   }
-  const body = c.body ?? c.request;
-  if (c.request.method !== 'POST' || !/json/i.test(body.headers.get('content-type') ?? '')) return undefined;
-  try {
-    return operationOf(await body.clone().json());
-  } catch {
-    return undefined;
-  }
+  if (Array.isArray(value) && !batching) return undefined;
+  const operations = (Array.isArray(value) ? value : [value]).map(operationOf).filter((o) => o !== undefined);
+  return operations.length > 0 ? operations : undefined;
 }
 
 function operationOf(value: unknown): Operation | undefined {

@@ -75,7 +75,8 @@ export function rateLimit(options: RateLimitOptions): Step<RequestContext> {
     const started = now();
     const plan = planFor(c.identity?.tier ?? defaultTier);
     const result = (c.rateLimit = combineOutcomes(await decide(c, plan)));
-    c.rateLimitMs = now() - started;
+    c.rateLimitAt = now();
+    c.rateLimitMs = c.rateLimitAt - started;
     if (result.allowed || result.policy.shadow) {
       await next();
     } else {
@@ -119,10 +120,22 @@ function costChecks(c: RequestContext, plan: TierPlan): Pick<TierPlan, 'ipChecks
   };
 }
 
-/** `RateLimit-Policy: "ip";q=300;w=60, "user";q=1000;w=60`: each enforced policy, its quota and window. */
+/**
+ * `RateLimit-Policy: "ip";q=300;w=60, "user";q=1000;w=60`: each enforced policy, its quota and
+ * window. A policy counting cost units is marked `;tollgate-unit="cost"`: the draft's quota-unit
+ * registry (`qu`) has no unit for it, and it asks for vendor-prefixed names for parameters of an
+ * implementation's own.
+ */
 export function rateLimitPolicyHeader(policies: readonly AppliedPolicy[]): string {
-  return policies.map((p) => `"${p.name}";q=${p.limit.limit};w=${toSeconds(windowMsOf(p.limit))}`).join(', ');
+  return policies.map((p) => `"${p.name}";q=${p.limit.limit};w=${toSeconds(windowMsOf(p.limit))}${unitMark(p)}`).join(', ');
 }
+
+/** The parameter that marks a policy counting cost units (empty for one counting requests). */
+function unitMark(policy: AppliedPolicy): string {
+  return policy.unit === 'cost' ? costUnitParameter : '';
+}
+
+export const costUnitParameter = ';tollgate-unit="cost"';
 
 /**
  * `RateLimit: "<policy>";r=<remaining>;t=<seconds>` for the reported policy, and `Retry-After` on
@@ -135,10 +148,10 @@ export function setRateLimitHeaders(headers: Headers, policyHeader: string, resu
   headers.set('RateLimit-Policy', policyHeader);
   if (result.allowed) {
     if (!remainingKnown) return;
-    headers.set('RateLimit', `"${result.policy.name}";r=${result.remaining};t=${toSeconds(result.resetMs)}`);
+    headers.set('RateLimit', `"${result.policy.name}";r=${result.remaining};t=${toSeconds(result.resetMs)}${unitMark(result.policy)}`);
   } else {
     const retryAfter = String(toSeconds(result.retryAfterMs));
-    headers.set('RateLimit', `"${result.policy.name}";r=0;t=${retryAfter}`);
+    headers.set('RateLimit', `"${result.policy.name}";r=0;t=${retryAfter}${unitMark(result.policy)}`);
     headers.set('Retry-After', retryAfter);
   }
 }

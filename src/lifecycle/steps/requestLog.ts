@@ -18,6 +18,10 @@ export interface RequestEvent {
   /** The rate-limit step's result (src/ratelimit/result.ts). */
   readonly rateLimit: RateLimitResult;
   readonly rateLimitMs: number;
+  /** The operation's estimated cost (a batch's sum), when priced. */
+  readonly cost: number | undefined;
+  /** Its actual cost once executed, when known (src/cost/actual.ts). */
+  readonly actualCost: number | undefined;
   readonly gatewayMs: number;
   readonly totalMs: number;
   /** The request the runtime handled (per-request records are kept against it); unset when the gateway was not reached. */
@@ -30,7 +34,8 @@ export type Observer = (event: RequestEvent) => LogFields | void;
 /**
  * The request's log line: once the request is answered, the observer (metrics, the operation and
  * client fields) sees what it came to, and one `request` line is written at `info`: request id,
- * method, path, status, `ms`, the rate-limit result's fields (`rateLimitLogFields`), `gatewayMs`,
+ * method, path, status, `ms`, the rate-limit result's fields (`rateLimitLogFields`), `cost` and
+ * `actualCost` when priced, `gatewayMs`,
  * then the observer's fields. An observer that throws costs the line its fields, never the request.
  *
  * @example requestLog({ log, observe: (event) => ({ operation: operations.get(event.requestId) }) })
@@ -49,6 +54,8 @@ export function requestLog(options: { readonly log: Logger; readonly observe?: O
       identity: c.identity,
       rateLimit: c.rateLimit,
       rateLimitMs: c.rateLimitMs,
+      cost: c.cost,
+      actualCost: c.actualCost,
       gatewayMs: c.gatewayMs,
       totalMs: c.totalMs,
       runtimeRequest: c.runtimeRequest,
@@ -68,6 +75,8 @@ export function requestLog(options: { readonly log: Logger; readonly observe?: O
       status: event.status,
       ms: round(c.totalMs),
       ...rateLimitLogFields(c.rateLimit, c.rateLimitMs),
+      ...(c.cost !== undefined && { cost: c.cost }),
+      ...(c.actualCost !== undefined && { actualCost: c.actualCost }),
       ...(c.gatewayMs > 0 ? { gatewayMs: round(c.gatewayMs) } : {}),
       ...extra,
     });

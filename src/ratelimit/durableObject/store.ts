@@ -1,9 +1,10 @@
-import type { Check, Decision } from '../policy.js';
+import type { Check, Decision, Refund } from '../policy.js';
 import type { DecideOptions, RateLimitStore, StoreVerdict } from '../store.js';
 
 /** The rate-limit object's RPC surface (src/worker/rateLimiterObject.ts), as its stub exposes it. */
 export interface RateLimiterStub {
   decide(checks: readonly Check[]): Promise<Decision[]>;
+  refund(refunds: readonly Refund[]): Promise<void>;
 }
 
 /** The part of a Durable Object namespace binding the store uses. */
@@ -34,12 +35,20 @@ export class DurableObjectStore implements RateLimitStore {
 
   async decide(clientKey: string, checks: readonly Check[], options: DecideOptions = {}): Promise<StoreVerdict> {
     options.signal?.throwIfAborted();
-    const stub = this.#namespace.get(this.#namespace.idFromName(`${this.#prefix}${clientKey}`) as never);
-    const decisions = await stub.decide(checks);
+    const decisions = await this.#stub(clientKey).decide(checks);
     if (!Array.isArray(decisions) || decisions.length !== checks.length) {
       throw new TypeError(`unexpected rate-limit object reply: ${JSON.stringify(decisions)}`);
     }
     return { decisions };
+  }
+
+  async refund(clientKey: string, refunds: readonly Refund[], options: DecideOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await this.#stub(clientKey).refund(refunds);
+  }
+
+  #stub(clientKey: string): RateLimiterStub {
+    return this.#namespace.get(this.#namespace.idFromName(`${this.#prefix}${clientKey}`) as never);
   }
 
   async close(): Promise<void> {}

@@ -1,9 +1,10 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '../../log.js';
 import { abortable } from '../abort.js';
-import type { Check } from '../policy.js';
+import type { Check, Refund } from '../policy.js';
 import type { DecideOptions, RateLimitStore, StoreHealth, StoreVerdict } from '../store.js';
 import { decideScript, defaultKeyPrefix, scriptCall, toDecisions } from './decideScript.js';
+import { refundCall, refundScript } from './refundScript.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Ignored with `cluster`. */
@@ -36,8 +37,11 @@ export interface RedisStoreOptions {
 
 type Client = Redis | Cluster;
 
-/** A client with the decide script defined as a command (`defineCommand`). */
-type Deciding = { tollgateDecide(numKeys: number, ...keysAndArgs: string[]): Promise<unknown> };
+/** A client with the decide and refund scripts defined as commands (`defineCommand`). */
+type Deciding = {
+  tollgateDecide(numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  tollgateRefund(numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+};
 
 /**
  * Defines the decide script on a client: ioredis then sends EVAL with the script's text the first
@@ -46,6 +50,7 @@ type Deciding = { tollgateDecide(numKeys: number, ...keysAndArgs: string[]): Pro
  */
 function withDecide<C extends Client>(client: C): C & Deciding {
   client.defineCommand('tollgateDecide', { lua: decideScript });
+  client.defineCommand('tollgateRefund', { lua: refundScript });
   return client as C & Deciding;
 }
 
@@ -130,15 +135,25 @@ export class RedisStore implements RateLimitStore {
       if (client.status !== 'ready') await abortable(this.#whenReady(client), options?.signal);
       return { decisions: toDecisions(await client.tollgateDecide(keys.length, ...keys, ...args), checks.length) };
     }
-    return this.#decideOnNewConnection(keys, args, checks.length, options ?? {});
+    const reply = await this.#onNewConnection((c) => c.tollgateDecide(keys.length, ...keys, ...args), options ?? {});
+    return { decisions: toDecisions(reply, checks.length) };
   }
 
-  async #decideOnNewConnection(
-    keys: readonly string[],
-    args: readonly string[],
-    count: number,
-    options: DecideOptions,
-  ): Promise<StoreVerdict> {
+  /** One call of the refund script (`refundScript`): one round trip, like a decision. */
+  async refund(clientKey: string, refunds: readonly Refund[], options?: DecideOptions): Promise<void> {
+    if (this.#closed) throw new Error('RedisStore is closed');
+    const { keys, args } = refundCall(this.#prefix, clientKey, refunds);
+    const client = this.#shared;
+    if (client) {
+      if (client.status !== 'ready') await abortable(this.#whenReady(client), options?.signal);
+      await client.tollgateRefund(keys.length, ...keys, ...args);
+      return;
+    }
+    await this.#onNewConnection((c) => c.tollgateRefund(keys.length, ...keys, ...args), options ?? {});
+  }
+
+  /** One script call on a connection of its own, closed afterwards (through `waitUntil` when given). */
+  async #onNewConnection(command: (client: Redis & Deciding) => Promise<unknown>, options: DecideOptions): Promise<unknown> {
     const { signal, waitUntil } = options;
     signal?.throwIfAborted();
     const client = this.#connect();
@@ -146,10 +161,9 @@ export class RedisStore implements RateLimitStore {
     signal?.addEventListener('abort', closeOnAbort, { once: true });
     try {
       await abortable(client.connect(), signal);
-      // A fresh connection's first call of the script is an EVAL (withDecide): one round trip
+      // A fresh connection's first call of a script is an EVAL (withDecide): one round trip
       // whatever the server's script cache holds.
-      const reply = await abortable(client.tollgateDecide(keys.length, ...keys, ...args), signal);
-      return { decisions: toDecisions(reply, count) };
+      return await abortable(command(client), signal);
     } finally {
       signal?.removeEventListener('abort', closeOnAbort);
       const closed = this.#release(client);

@@ -2,9 +2,10 @@
 // workerd rejects); it runs on Node 20 too.
 import { Redis, type RedisConfigCloudflare } from '@upstash/redis/cloudflare';
 import { abortable } from '../abort.js';
-import type { Check } from '../policy.js';
+import type { Check, Refund } from '../policy.js';
 import type { DecideOptions, RateLimitStore, StoreVerdict } from '../store.js';
 import { decideScript, decideScriptSha1, defaultKeyPrefix, isNoScriptError, scriptCall, toDecisions } from './decideScript.js';
+import { refundCall, refundScript, refundScriptSha1 } from './refundScript.js';
 
 export interface UpstashStoreOptions {
   /** `UPSTASH_REDIS_REST_URL`. */
@@ -55,24 +56,35 @@ export class UpstashStore implements RateLimitStore {
   }
 
   async decide(clientKey: string, checks: readonly Check[], options: DecideOptions = {}): Promise<StoreVerdict> {
-    const { signal } = options;
-    signal?.throwIfAborted();
     const { keys, args } = scriptCall(this.#prefix, clientKey, checks);
+    const reply = await this.#run(decideScript, decideScriptSha1, keys, args, options.signal);
+    return { decisions: toDecisions(reply, checks.length) };
+  }
+
+  /** One call of the refund script (`refundScript`), one HTTP request. */
+  async refund(clientKey: string, refunds: readonly Refund[], options: DecideOptions = {}): Promise<void> {
+    const { keys, args } = refundCall(this.#prefix, clientKey, refunds);
+    await this.#run(refundScript, refundScriptSha1, keys, args, options.signal);
+  }
+
+  /** EVALSHA of a script, EVAL when the server answers NOSCRIPT (or always EVAL, with `evalOnly`). */
+  async #run(script: string, sha1: string, keys: string[], args: string[], signal: AbortSignal | undefined): Promise<unknown> {
+    signal?.throwIfAborted();
     // @upstash/redis takes a signal per client, not per command; a client is a few µs to make.
     // (Given as a function, an abort rejects the request instead of resolving it with a dummy.)
     const redis = signal ? new Redis({ ...this.#config, signal: () => signal }) : this.#redis;
     const run = async (): Promise<unknown> => {
       try {
-        if (this.#evalOnly) return await redis.eval(decideScript, keys, args);
-        return await redis.evalsha(decideScriptSha1, keys, args);
+        if (this.#evalOnly) return await redis.eval(script, keys, args);
+        return await redis.evalsha(sha1, keys, args);
       } catch (error) {
         if (this.#evalOnly || !isNoScriptError(error)) throw withoutCommand(error);
-        return await redis.eval(decideScript, keys, args).catch((error: unknown) => {
+        return await redis.eval(script, keys, args).catch((error: unknown) => {
           throw withoutCommand(error);
         });
       }
     };
-    return { decisions: toDecisions(await abortable(run(), signal), checks.length) };
+    return abortable(run(), signal);
   }
 
   /** Loads the decide script (one request), so the first decisions need no EVAL. */
