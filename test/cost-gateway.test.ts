@@ -195,4 +195,27 @@ describe('query cost in the Node gateway', () => {
       admin.disconnect();
     }
   });
+
+  test('BATCH_LIMIT: a batch is priced as the sum of its operations, and its actual cost too; without batching an array is not priced', async () => {
+    const policies = JSON.stringify([{ name: 'cost', key: 'ip', unit: 'cost', limit: 30, window: 60 }]);
+    const gateway = await startTestGateway({ BATCH_LIMIT: '5', RATE_LIMIT_POLICIES: policies });
+    const unbatched = await startTestGateway({ RATE_LIMIT_POLICIES: policies });
+    gateways.push(gateway, unbatched);
+    const batch = (url: string) =>
+      fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify([{ query: twoOfTen }, { query: sevenQuery }]),
+      });
+    const response = await batch(gateway.url);
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as unknown[]).length, 2);
+    assert.equal(response.headers.get('ratelimit'), '"cost";r=13;t=60;tollgate-unit="cost"', '30 − (10 + 7)');
+    const line = gateway.logs.find((l) => l['msg'] === 'request' && l['status'] === 200);
+    assert.deepEqual({ cost: line?.['cost'], actualCost: line?.['actualCost'] }, { cost: 17, actualCost: 9 });
+    const refused = await batch(unbatched.url);
+    assert.equal(refused.status, 400, 'batching is off: the runtime refuses the array');
+    await refused.arrayBuffer();
+    assert.equal(refused.headers.get('ratelimit'), '"cost";r=30;t=60;tollgate-unit="cost"', 'and nothing was charged');
+  });
 });

@@ -205,6 +205,35 @@ describe('/metrics on Node after known traffic (in-memory store, production, MET
     }
   });
 
+  test('priced operations: their estimated and actual cost in a histogram; nothing when nothing is priced', async () => {
+    const gw = await startObservedGateway({
+      ENVIRONMENT: 'production',
+      METRICS_TOKEN: token,
+      RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'points', key: 'ip', unit: 'cost', limit: 1000, window: 60 }]),
+    });
+    const unpriced = await startObservedGateway({ ENVIRONMENT: 'production', METRICS_TOKEN: token });
+    try {
+      for (const query of ['{ topProducts(first: 2) { name } }', '{ topProducts(first: 2) { name } }', '{ me { id } }']) {
+        const response = await postQuery(gw.url, query);
+        await response.arrayBuffer();
+        assert.equal(response.status, 200);
+      }
+      const metrics = await scrape(`${gw.url}/metrics`);
+      const estimated = histogram(metrics, 'tollgate_operation_cost', { kind: 'estimated' });
+      const actual = histogram(metrics, 'tollgate_operation_cost', { kind: 'actual' });
+      // Estimated 10, 10, 1; actually 2, 2, 1.
+      assert.deepEqual({ count: estimated.count, sum: estimated.sum }, { count: 3, sum: 21 });
+      assert.deepEqual({ count: actual.count, sum: actual.sum }, { count: 3, sum: 5 });
+      assert.equal(actual.buckets['3'], 3);
+      assert.equal(estimated.buckets['3'], 1);
+      await (await postQuery(unpriced.url, '{ me { id } }')).arrayBuffer();
+      assert.deepEqual(histogramKeys(await scrape(`${unpriced.url}/metrics`), 'tollgate_operation_cost'), []);
+    } finally {
+      await gw.close();
+      await unpriced.close();
+    }
+  });
+
   test('a subgraph that is down counts as errors of that subgraph', async () => {
     const demo = await demoSubgraphs();
     const users = demo.subgraphs.find((s) => s.name === 'users')!;

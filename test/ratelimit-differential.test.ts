@@ -17,8 +17,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import type { Redis } from 'ioredis';
-import { decideAll, type AnyState, type Check, type Decision, type Limit } from '../src/ratelimit/policy.js';
+import { decideAll, refundState, type AnyState, type Check, type Decision, type Limit, type Refund } from '../src/ratelimit/policy.js';
 import { clientKeys, decideScript, decideScriptSha1, scriptCall, toDecisions } from '../src/ratelimit/redis/decideScript.js';
+import { refundCall, refundScript, refundScriptSha1 } from '../src/ratelimit/redis/refundScript.js';
 import { usePrivateRedis } from './support/redis-server.js';
 
 /** A small seeded generator (mulberry32), so that a failure names its seed. */
@@ -136,6 +137,23 @@ function modelCall(before: Entries, checks: readonly Check[], now: number): { de
   return { decisions, after };
 }
 
+/**
+ * The in-memory store's refund (stateTable.ts `refundEntries`): an entry past its expiry is left
+ * alone; a refund that leaves an entry ending now (a bucket refilled to full) leaves nothing.
+ */
+function modelRefund(before: Entries, refunds: readonly Refund[], now: number): Entries {
+  const after: Record<string, Entry> = { ...before };
+  for (const refund of refunds) {
+    const entry = after[refund.check.name];
+    if (!entry || entry.expiresAt <= now) continue;
+    const write = refundState(refund, entry.state, now);
+    if (!write) continue;
+    if (write.expiresAt <= now) delete after[refund.check.name];
+    else after[refund.check.name] = { state: write.next, expiresAt: write.expiresAt };
+  }
+  return after;
+}
+
 /** The entries Redis still has at `now`: it drops a key only after its expiry instant. */
 const live = (entries: Entries, now: number): Entries => Object.fromEntries(Object.entries(entries).filter(([, e]) => e.expiresAt >= now));
 
@@ -146,6 +164,51 @@ interface Step {
   readonly subset: readonly Check[];
   readonly at: number | undefined;
   readonly decisions: readonly Decision[];
+  /** A refund rather than a decision: whether it changed the state. */
+  readonly refunded?: boolean;
+}
+
+/**
+ * One call of the refund script for some of the checks (amounts 1–3, `resetMs` from a window
+ * just ended to a long one), compared with `modelRefund` when pinned to one millisecond.
+ */
+async function refundStep(
+  redis: Redis,
+  rand: () => number,
+  clientKey: string,
+  checks: readonly Check[],
+  before: Entries,
+  where: string,
+): Promise<{ step: Step; after: Entries }> {
+  const subset = checks.filter(() => rand() < 0.6);
+  if (subset.length === 0) subset.push(pick(rand, checks));
+  const refunds: Refund[] = subset.map((check) => {
+    const amount = 1 + Math.floor(rand() * 3);
+    return { check: { ...check, cost: amount }, amount, resetMs: pick(rand, [1, 3, 20, 100, 100_000]) };
+  });
+  const { keys, args } = refundCall('diff:', clientKey, refunds);
+  const replies = (await redis
+    .pipeline()
+    .time()
+    .evalsha(refundScriptSha1, keys.length, ...keys, ...args)
+    .time()
+    .exec())!;
+  for (const [error] of replies) if (error) throw error;
+  const [t1, t2] = [ms(replies[0]![1] as [string, string]), ms(replies[2]![1] as [string, string])];
+  const read = await readState(redis, clientKey, checks);
+  const at = t1 === t2 ? t1 : undefined;
+  if (at !== undefined && read.at !== undefined) {
+    const expected = live(modelRefund(before, refunds, at), read.at);
+    assert.ok(
+      isDeepStrictEqual(read.entries, expected),
+      `state after a refund differs: Redis ${JSON.stringify(read.entries)}, policy.ts ${JSON.stringify(expected)} (refund at ${at}, read at ${read.at})\n` +
+        `${where}\nrefunds: ${JSON.stringify(refunds)}\nstate before: ${JSON.stringify(before)}`,
+    );
+  }
+  return {
+    step: { subset, at, decisions: [], refunded: !isDeepStrictEqual(read.entries, live(before, read.at ?? t2)) },
+    after: read.entries,
+  };
 }
 
 async function runSequence(redis: Redis, seed: number, length: number): Promise<Step[]> {
@@ -155,6 +218,12 @@ async function runSequence(redis: Redis, seed: number, length: number): Promise<
   let before: Entries = {};
   const steps: Step[] = [];
   for (let n = 0; n < length; n++) {
+    if (n > 0 && rand() < 0.25) {
+      const { step, after } = await refundStep(redis, rand, clientKey, checks, before, `seed ${seed}, call ${n + 1}`);
+      steps.push(step);
+      before = after;
+      continue;
+    }
     const subset = checks.filter(() => rand() < 0.7);
     if (subset.length === 0) subset.push(pick(rand, checks));
     const { keys, args } = scriptCall('diff:', clientKey, subset);
@@ -200,8 +269,9 @@ async function runSequence(redis: Redis, seed: number, length: number): Promise<
 describe('memory and Redis agree', () => {
   const redis = usePrivateRedis();
 
-  test('random sequences of several policies per call: each Redis reply, and the state it leaves, is what policy.ts (the in-memory store) gives at the instant Redis decided', async () => {
+  test('random sequences of several policies per call, and refunds: each Redis reply, and the state it leaves, is what policy.ts (the in-memory store) gives at the instant Redis decided', async () => {
     assert.equal(await redis.admin.script('LOAD', decideScript), decideScriptSha1);
+    assert.equal(await redis.admin.script('LOAD', refundScript), refundScriptSha1);
     const { Redis } = await import('ioredis');
     const connections = Array.from({ length: 12 }, () => new Redis(redis.server.url));
     // DIFFERENTIAL_SEED replays a failure's sequences (each names its seed).
@@ -214,6 +284,10 @@ describe('memory and Redis agree', () => {
       }
       // The comparison covered every outcome of every algorithm, and most calls.
       const compared = steps.filter((s) => s.at !== undefined);
+      assert.ok(
+        steps.some((s) => s.refunded),
+        `no refund changed any state (seed ${base})`,
+      );
       const seen = new Set(
         compared.flatMap((s) =>
           s.decisions.map((d, i) => `${s.subset[i]!.limit.algorithm ?? 'fixed-window'} ${d.allowed ? 'allowed' : d.reason}`),
