@@ -12,41 +12,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { createGatewayRuntime, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import http from '@graphql-mesh/transport-http';
 import { createCostEstimator } from '../src/cost/estimator.js';
-import { catalogTypeDefs, costSupergraph, reviewsTypeDefs } from './support/costSubgraphs.js';
+import { catalogResolvers, catalogTypeDefs, costSupergraph, reviewsResolvers, reviewsTypeDefs } from './support/costSubgraphs.js';
 
 const urls = { catalog: 'https://catalog.cost.invalid/graphql', reviews: 'https://reviews.cost.invalid/graphql' };
-
-const book = (id: number) => ({ __typename: 'Book', id: String(id), title: `Book ${id}`, price: 10, rating: 'GOOD' });
-const books = (n: number | undefined, fallback: number) => Array.from({ length: n ?? fallback }, (_, i) => book(i + 1));
-const catalogResolvers = {
-  Query: {
-    book: (_: unknown, { id }: { id: string }) => book(Number(id)),
-    books: (_: unknown, { first }: { first?: number }) => ({ edges: books(first, 5), total: first ?? 5 }),
-    topBooks: (_: unknown, { first }: { first?: number }) => books(first, 10),
-    featured: () => books(3, 3),
-    allBooks: () => books(10, 10),
-    pages: (_: unknown, { first, last }: { first?: number; last?: number }) => Array.from({ length: first ?? last ?? 0 }, (_, i) => i),
-    search: (_: unknown, { max }: { max?: number }) => books(max, 4),
-    node: (_: unknown, { id }: { id: string }) => book(Number(id)),
-    nodes: (_: unknown, { first }: { first: number }) => books(first, 1),
-    expensive: () => 1,
-  },
-  Mutation: { addBook: (_: unknown, { title }: { title: string }) => ({ ...book(99), title }) },
-  Book: {
-    authors: () => [{ id: 'a1', name: 'A', bio: 'b', __typename: 'Author' }],
-    related: (_: unknown, { first }: { first?: number }) => books(first, 3),
-  },
-  Author: { books: (_: unknown, { first }: { first: number }) => books(first, 1), grid: () => [[1]] },
-  Node: { __resolveType: (o: { __typename: string }) => o.__typename },
-  SearchResult: { __resolveType: (o: { __typename: string }) => o.__typename },
-};
-const reviewsResolvers = {
-  Book: {
-    __resolveReference: (ref: { id: string }) => ref,
-    reviews: (_: unknown, { first }: { first?: number }) => Array.from({ length: first ?? 2 }, (_, i) => ({ id: String(i), body: 'ok' })),
-    reviewCount: () => 2,
-  },
-};
 
 /** Answers the two test subgraphs' URLs inside the process. */
 function inProcessSubgraphs(): GatewayPlugin {

@@ -9,6 +9,7 @@ import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../src/log.js';
 import { createStore } from '../src/ratelimit/createStore.js';
+import { startCostSubgraphs } from './support/costSubgraphs.js';
 import { closeDemo, postQuery, startTestGateway, type TestGateway } from './support/gateway.js';
 import { deleteKeys, uniquePrefix } from './support/redis-server.js';
 
@@ -217,5 +218,34 @@ describe('query cost in the Node gateway', () => {
     assert.equal(refused.status, 400, 'batching is off: the runtime refuses the array');
     await refused.arrayBuffer();
     assert.equal(refused.headers.get('ratelimit'), '"cost";r=30;t=60;tollgate-unit="cost"', 'and nothing was charged');
+  });
+
+  test('on subgraphs with @cost and @listSize: the estimate at first: 1, 10, 100 beside the actual cost (a catalog of 25 books)', async (t) => {
+    const subgraphs = await startCostSubgraphs();
+    try {
+      const gateway = await startTestGateway(
+        {
+          COST_EXTENSIONS: 'true',
+          RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'points', key: 'ip', unit: 'cost', limit: 1_000_000, window: 60 }]),
+        },
+        { supergraphSdl: subgraphs.supergraph },
+      );
+      gateways.push(gateway);
+      const rows: [number, unknown, unknown][] = [];
+      for (const n of [1, 10, 100]) {
+        const answer = await send(gateway.url, `{ topBooks(first: ${n}) { title price related(first: ${n}) { title } } }`);
+        assert.equal(answer.status, 200, JSON.stringify(answer.body.errors));
+        rows.push([n, answer.body.extensions?.cost?.['requestedQueryCost'], answer.body.extensions?.cost?.['actualQueryCost']]);
+      }
+      // Each book: 5, its price (Money) 2, each related book 5. At 100 the catalog returns 25 of each list.
+      assert.deepEqual(rows, [
+        [1, 12, 12],
+        [10, 570, 570],
+        [100, 50_700, 3_300],
+      ]);
+      for (const [n, estimate, actual] of rows) t.diagnostic(`| first: ${n} | ${estimate} | ${actual} |`);
+    } finally {
+      await subgraphs.close();
+    }
   });
 });

@@ -1,8 +1,14 @@
 /**
  * Test subgraphs carrying the IBM cost directives (`@cost`, `@listSize`), which the demo has
  * not: a catalog (every rule of the cost model has a field here) and a reviews subgraph that
- * extends its `Book`. Composed with The Guild's composition, as `npm run compose` does.
+ * extends its `Book`. Composed with The Guild's composition, as `npm run compose` does; served
+ * over HTTP by `startCostSubgraphs`.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { createYoga } from 'graphql-yoga';
 import { composeSupergraph } from '../../src/compose/compose.js';
 
 export const catalogTypeDefs = /* GraphQL */ `
@@ -86,6 +92,41 @@ export const reviewsTypeDefs = /* GraphQL */ `
   }
 `;
 
+/** The catalog holds 25 books: a list asked for more returns 25, fewer than its estimate assumed. */
+const catalogSize = 25;
+const book = (id: number) => ({ __typename: 'Book', id: String(id), title: `Book ${id}`, price: 10, rating: 'GOOD' });
+const books = (n: number | undefined, fallback: number) =>
+  Array.from({ length: Math.min(n ?? fallback, catalogSize) }, (_, i) => book(i + 1));
+export const catalogResolvers = {
+  Query: {
+    book: (_: unknown, { id }: { id: string }) => book(Number(id)),
+    books: (_: unknown, { first }: { first?: number }) => ({ edges: books(first, 5), total: first ?? 5 }),
+    topBooks: (_: unknown, { first }: { first?: number }) => books(first, 10),
+    featured: () => books(3, 3),
+    allBooks: () => books(10, 10),
+    pages: (_: unknown, { first, last }: { first?: number; last?: number }) => Array.from({ length: first ?? last ?? 0 }, (_, i) => i),
+    search: (_: unknown, { max }: { max?: number }) => books(max, 4),
+    node: (_: unknown, { id }: { id: string }) => book(Number(id)),
+    nodes: (_: unknown, { first }: { first: number }) => books(first, 1),
+    expensive: () => 1,
+  },
+  Mutation: { addBook: (_: unknown, { title }: { title: string }) => ({ ...book(99), title }) },
+  Book: {
+    authors: () => [{ id: 'a1', name: 'A', bio: 'b', __typename: 'Author' }],
+    related: (_: unknown, { first }: { first?: number }) => books(first, 3),
+  },
+  Author: { books: (_: unknown, { first }: { first: number }) => books(first, 1), grid: () => [[1]] },
+  Node: { __resolveType: (o: { __typename: string }) => o.__typename },
+  SearchResult: { __resolveType: (o: { __typename: string }) => o.__typename },
+};
+export const reviewsResolvers = {
+  Book: {
+    __resolveReference: (ref: { id: string }) => ref,
+    reviews: (_: unknown, { first }: { first?: number }) => Array.from({ length: first ?? 2 }, (_, i) => ({ id: String(i), body: 'ok' })),
+    reviewCount: () => 2,
+  },
+};
+
 /** The two subgraphs composed; URLs are never called by the estimator's tests. */
 export function costSupergraph(
   urls: { catalog: string; reviews: string } = { catalog: 'http://catalog.invalid/graphql', reviews: 'http://reviews.invalid/graphql' },
@@ -94,4 +135,23 @@ export function costSupergraph(
     { name: 'catalog', url: urls.catalog, typeDefs: catalogTypeDefs },
     { name: 'reviews', url: urls.reviews, typeDefs: reviewsTypeDefs },
   ]);
+}
+
+/** The two cost subgraphs over HTTP on loopback, and their supergraph. */
+export async function startCostSubgraphs(): Promise<{ supergraph: string; close(): Promise<void> }> {
+  const servers: Server[] = [];
+  const serve = async (typeDefs: string, resolvers: unknown): Promise<string> => {
+    const schema = buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: resolvers as never });
+    const server = createServer(createYoga({ schema, logging: false, graphiql: false, landingPage: false, maskedErrors: false }));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  };
+  const [catalog, reviews] = await Promise.all([serve(catalogTypeDefs, catalogResolvers), serve(reviewsTypeDefs, reviewsResolvers)]);
+  return {
+    supergraph: costSupergraph({ catalog, reviews }),
+    close: async () => {
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    },
+  };
 }
