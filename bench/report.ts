@@ -515,14 +515,14 @@ export function writeReport(results: Results, root: string): void {
     ? [
         '## Supergraph swap',
         '',
-        `Tollgate on Node (\`dist/node/main.js\`), the supergraph a watched file swapped between two one-subgraph graphs that answer \`{ color }\` differently (bench/supergraph-swap.ts): ${swap.seconds} s of load at ${swap.connections} connections without swaps, then as long with a swap every second; the time from the file's rename to the first answer on the new graph (20 swaps, one request after another); RSS and V8 heap used (from /metrics) after 1 swap and after ${swap.afterMany.swaps}. One run on this machine: a figure, not a target.`,
+        `Tollgate on Node (\`dist/node/main.js\`), the supergraph a watched file swapped between two one-subgraph graphs that answer \`{ color }\` differently (bench/supergraph-swap.ts): ${swap.seconds} s of load at ${swap.connections} connections without swaps, then as long with a swap every second; the time from the file's rename to the first answer on the new graph (20 swaps, one request after another); RSS (from /metrics) and V8 heap used after 1 swap and after ${swap.afterMany.swaps}, each after full garbage collections in the gateway (through its inspector). One run on this machine: a figure, not a target.`,
         '',
         '| | req/s | p99 ms | non-2xx | errors |',
         '|---|---:|---:|---:|---:|',
         `| steady | ${swap.steady.rps.toFixed(0)} | ${swap.steady.p99} | ${swap.steady.non2xx} | ${swap.steady.errors} |`,
         `| a swap every second | ${swap.swapping.rps.toFixed(0)} | ${swap.swapping.p99} | ${swap.swapping.non2xx} | ${swap.swapping.errors} |`,
         '',
-        `Change to the first answer on the new graph: median ${swap.timeToNewGraphMs.median} ms, max ${swap.timeToNewGraphMs.max} ms. Memory: RSS ${swap.afterOne.rssMiB.toFixed(0)} MiB and heap ${swap.afterOne.heapMiB.toFixed(0)} MiB after 1 swap, ${swap.afterMany.rssMiB.toFixed(0)} MiB and ${swap.afterMany.heapMiB.toFixed(0)} MiB after ${swap.afterMany.swaps}.`,
+        `Change to the first answer on the new graph: median ${swap.timeToNewGraphMs.median} ms, max ${swap.timeToNewGraphMs.max} ms. Memory: RSS ${swap.afterOne.rssMiB.toFixed(0)} MiB and heap ${swap.afterOne.heapMiB.toFixed(1)} MiB after 1 swap, ${swap.afterMany.rssMiB.toFixed(0)} MiB and ${swap.afterMany.heapMiB.toFixed(1)} MiB after ${swap.afterMany.swaps} (${perSwapKiB(swap.afterOne.rssMiB, swap.afterMany.rssMiB, swap.afterMany.swaps)} and ${perSwapKiB(swap.afterOne.heapMiB, swap.afterMany.heapMiB, swap.afterMany.swaps)} KiB per swap).`,
         '',
       ]
     : [];
@@ -628,4 +628,10 @@ function keptFrom(path: string, headings: readonly string[]): string[] {
   if (!existsSync(path)) return [];
   const markdown = readFileSync(path, 'utf8');
   return headings.flatMap((heading) => sectionOf(markdown, heading)?.trimEnd().split('\n').concat('') ?? []);
+}
+
+/** The growth from `first` to `last` MiB over `swaps` swaps, in KiB per swap (signed, whole). */
+function perSwapKiB(first: number, last: number, swaps: number): string {
+  const kib = Math.round(((last - first) * 1024) / swaps);
+  return kib > 0 ? `+${kib}` : String(kib);
 }

@@ -425,7 +425,7 @@ async function gatewaySuite(): Promise<Results> {
     log(
       `supergraph swap: ${steady.rps.toFixed(0)} → ${swapping.rps.toFixed(0)} req/s, p99 ${steady.p99} → ${swapping.p99} ms, non-2xx ${swapping.non2xx}, ` +
         `errors ${swapping.errors}; new graph after ${timeToNewGraphMs.median} ms (max ${timeToNewGraphMs.max}); ` +
-        `RSS ${afterOne.rssMiB.toFixed(0)} → ${afterMany.rssMiB.toFixed(0)} MiB after ${afterMany.swaps} swaps`,
+        `RSS ${afterOne.rssMiB.toFixed(0)} → ${afterMany.rssMiB.toFixed(0)} MiB, heap ${afterOne.heapMiB.toFixed(1)} → ${afterMany.heapMiB.toFixed(1)} MiB after ${afterMany.swaps} swaps`,
     );
   }
 

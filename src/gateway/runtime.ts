@@ -64,8 +64,13 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
       "the runtime's own request body limit could not be switched off; bodies are read through an extra stream (MAX_BODY_BYTES still applies)",
     ),
   );
+  const supergraph = options.supergraph;
   return createGatewayRuntime({
-    supergraph: options.supergraph,
+    // A function is handed over as an async one. When its first load completes synchronously the
+    // runtime keeps that first graph for good (the pending initial load it holds is left set to
+    // it), and a superseded graph keeps the next one alive (the runtime's reload error keeps its
+    // stack, whose frames hold the new graph): one graph kept would keep every later one.
+    supergraph: typeof supergraph === 'function' ? async () => supergraph() : supergraph,
     // A swapped supergraph: operations in flight finish on the version they started with, which
     // is disposed after them (or after this long, aborting what is left).
     gracefulSchemaReload: { drainTimeout: Math.max(30_000, 2 * security.upstreamTimeoutMs) },

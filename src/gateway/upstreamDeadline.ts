@@ -56,8 +56,11 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
     return slot;
   }
 
-  /** Per executor signal: the live combined controllers it must abort (one listener on it, ever). */
-  const dependants = new WeakMap<AbortSignal, Set<AbortController>>();
+  /**
+   * Per executor signal: the live combined controllers it must abort (one listener on it, ever),
+   * each with how to take its listener off its slot's signal.
+   */
+  const dependants = new WeakMap<AbortSignal, Map<AbortController, () => void>>();
 
   /**
    * The slot's deadline or `other` (the executor's signal, long-lived), made once per slot and
@@ -72,28 +75,11 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
     setMaxListeners(0, controller.signal);
     let live = dependants.get(other);
     if (!live) {
-      const created = new Set<AbortController>();
-      live = created;
-      dependants.set(other, created);
-      other.addEventListener(
-        'abort',
-        () => {
-          for (const dependant of created) dependant.abort(other.reason);
-          created.clear();
-        },
-        { once: true },
-      );
+      live = new Map();
+      dependants.set(other, live);
+      abortDependantsWith(other, live);
     }
-    live.add(controller);
-    const set = live;
-    current.signal.addEventListener(
-      'abort',
-      () => {
-        set.delete(controller);
-        controller.abort(current.signal.reason);
-      },
-      { once: true },
-    );
+    live.set(controller, leaveAtDeadline(current.signal, controller, live));
     signal = controller.signal;
     current.combined.set(other, signal);
     return signal;
@@ -126,4 +112,41 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
       slot = undefined;
     },
   };
+}
+
+/**
+ * `other`'s one listener: aborts the combined signals still live with `other`'s reason, each first
+ * taken off its slot's signal. That signal lives as long as its slot's timer (the timeout), and
+ * `other`'s reason, when the runtime disposes a superseded supergraph, holds that version of the
+ * graph (and, through the runtime, every version after it): an aborted combined signal, which
+ * carries the reason, must not stay reachable from a timer. For the same reason the listeners on
+ * a slot's signal hold the set and a combined controller only, never `other`.
+ */
+function abortDependantsWith(other: AbortSignal, live: Map<AbortController, () => void>): void {
+  other.addEventListener(
+    'abort',
+    () => {
+      for (const [dependant, leave] of live) {
+        leave();
+        dependant.abort(other.reason);
+      }
+      live.clear();
+    },
+    { once: true },
+  );
+}
+
+/**
+ * When the slot's deadline passes, the combined signal leaves the live set and aborts. Returns
+ * what takes this listener off the slot's signal. Not `addEventListener`'s `signal` option: Node
+ * keeps what removes such a listener in a WeakMap keyed by the slot's signal, holding the options
+ * and so the combined signal, which would stay reachable from the timer all the same.
+ */
+function leaveAtDeadline(deadline: AbortSignal, controller: AbortController, live: Map<AbortController, () => void>): () => void {
+  const listener = (): void => {
+    live.delete(controller);
+    controller.abort(deadline.reason);
+  };
+  deadline.addEventListener('abort', listener, { once: true });
+  return () => deadline.removeEventListener('abort', listener);
 }
