@@ -29,14 +29,19 @@ export async function closeDemo(): Promise<void> {
 
 export async function startTestGateway(
   env: Record<string, string> = {},
-  options: { store?: RateLimitStore; log?: Logger } = {},
+  options: {
+    store?: RateLimitStore;
+    log?: Logger;
+    /** The supergraph to serve; default the demo subgraphs' (started if need be). */
+    supergraphSdl?: string;
+  } = {},
 ): Promise<TestGateway> {
-  const demo = await demoSubgraphs();
+  const supergraphSdl = options.supergraphSdl ?? (await demoSubgraphs()).supergraphSdl;
   const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, 'node');
   const logs: Record<string, unknown>[] = [];
   const log = options.log ?? createLogger(config.logLevel, (line) => logs.push(JSON.parse(line)));
   const tollgate = createTollgate(config, {
-    supergraphSdl: demo.supergraphSdl,
+    supergraphSdl,
     store: options.store ?? new MemoryStore(),
     log,
   });
