@@ -21,6 +21,8 @@
  * against Tollgate without, paired (bench/run.ts).
  */
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parse } from 'graphql';
 import { composeSupergraph } from '../src/compose/compose.js';
 import { currentEstimator } from '../src/cost/current.js';
@@ -31,6 +33,13 @@ import { quantile } from './paired.js';
 import { costBenchLimit } from './workload/cost.js';
 import { deepQuery, deepQueryBody } from './workload/query.js';
 import { typeDefs } from './workload/subgraphs.js';
+
+/**
+ * A full collection before each timed round, so the garbage of its setup (thousands of requests)
+ * or of the round before is not collected, and charged, inside it.
+ */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 export interface PricingSettings {
   readonly rounds: number;
@@ -111,6 +120,7 @@ export async function measurePricing(settings: PricingSettings, log: (message: s
     // The uncached rounds' keys may have pushed the repeated one out of the cache.
     if (kind === 'cached') estimator.estimate(document, 'DeepQuery', {}, { cacheKey: 'first' });
     let check = 0;
+    collectGarbage();
     const cpu = process.cpuUsage();
     switch (kind) {
       case 'uncached':
