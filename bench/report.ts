@@ -11,6 +11,7 @@ import type { SupergraphSwapResult } from './supergraph-swap.js';
 import { groupedBarChart } from './svg.js';
 import { contenders as knownContenders } from './gateways/contenders.js';
 import type { JwtResult } from './jwt.js';
+import type { PricingResult } from './cost.js';
 import type { PolicyResult } from './policies.js';
 import type { RateLimitResult } from './ratelimit.js';
 import type { WorkerStoresResult } from './workers-stores.js';
@@ -88,6 +89,8 @@ export interface IdentityAndPolicies {
   rateLimit?: RateLimitResult;
   /** The rate-limit stores on Workers, in workerd (bench/workers-stores.ts). */
   workerStores?: WorkerStoresResult;
+  /** Query cost: pricing the deep query (bench/cost.ts), and the gateway with a cost policy against without, paired. */
+  cost?: { pricing: PricingResult; paired: PairedResult };
   /** Per section name. */
   runs?: Record<string, SectionRun>;
 }
@@ -286,6 +289,21 @@ export function writeReport(results: Results, root: string): void {
     );
   }
 
+  if (ip?.cost) {
+    const { pricing, paired: p } = ip.cost;
+    const kind = (k: string) => pricing.kinds.find((x) => x.kind === k)?.cpuUsMedian;
+    target(
+      'Tollgate with a cost policy (every operation priced, its estimate spent from a bucket) ≥ 0.98× Tollgate without (req/s, Rust planner, in-memory store)',
+      `paired, ${p.connections} connections: **${fx(p.median)}** (middle half of ${p.ratios.length} pairs ${fx(p.q1)}–${fx(p.q3)}; CPU per request ${fx(p.cpuMedian)})`,
+      p.median >= 0.98,
+    );
+    target(
+      'CPU per pricing of the deep query (createCostEstimator)',
+      `uncached ${fu(kind('uncached') ?? NaN)} µs, cached ${fu(kind('cached') ?? NaN)} µs; the pricing step with both cached ${fu(kind('step') ?? NaN)} µs`,
+      'stated',
+    );
+  }
+
   // ---- paired rounds ----
   const pairedSection =
     results.paired && results.paired.length > 0
@@ -305,14 +323,15 @@ export function writeReport(results: Results, root: string): void {
       : [];
 
   // ---- identity and rate-limit policies ----
+  /** When a section run alone was measured, and the machine's load around it. */
+  const when = (name: string) => {
+    const run = ip?.runs?.[name];
+    return run
+      ? ` Measured ${run.date.slice(0, 16).replace('T', ' ')} UTC (Node ${run.node}; load average before ${run.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${run.loadAfter.map((l) => l.toFixed(2)).join(' ')}).`
+      : '';
+  };
   const identitySection: string[] = [];
   if (ip && (ip.jwt || ip.policies || ip.identity || ip.rateLimit || ip.workerStores)) {
-    const when = (name: string) => {
-      const run = ip.runs?.[name];
-      return run
-        ? ` Measured ${run.date.slice(0, 16).replace('T', ' ')} UTC (Node ${run.node}; load average before ${run.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${run.loadAfter.map((l) => l.toFixed(2)).join(' ')}).`
-        : '';
-    };
     identitySection.push(
       '## Identity and rate-limit policies',
       '',
@@ -527,6 +546,34 @@ export function writeReport(results: Results, root: string): void {
       ]
     : [];
 
+  // ---- query cost ----
+  const costSection: string[] = [];
+  if (ip?.cost) {
+    const { pricing, paired: p } = ip.cost;
+    costSection.push(
+      '## Query cost',
+      '',
+      `A section of \`npm run bench\` that can be run alone (\`BENCH_SECTIONS=cost npm run bench\`, a few minutes; the other figures are kept).${when('cost')}`,
+      '',
+      '### Pricing an operation',
+      '',
+      `bench/cost.ts: the deep query (bench/workload/query.ts) priced against the benchmark's supergraph, which has no cost directives (every list at \`COST_DEFAULT_LIST_SIZE\`, 10): estimate **${pricing.estimate.toLocaleString('en-US')}**, ${pricing.nodesVisited} selections and argument values visited. Uncached: \`estimate\` for a cache key it has not seen (the lookup that misses, the walk, the store), as a new operation's first request pays. Cached: the same key again, as every repeated operation pays. The pricing step (src/lifecycle/steps/operationCost.ts) as a request reaches it, with the document parsed and priced before: the JSON body read from a copy of the request, the document from its cache, the estimate from its cache. Parsing the document, beside them, is what a new document adds (once per distinct text). ${pricing.callsPerRound} calls per kind and round, one after another, ${pricing.rounds} rounds with the kinds taking turns; CPU of this process (user + system).`,
+      '',
+      '| what | CPU µs per call (median round) | rounds |',
+      '|---|---:|---|',
+      ...pricing.kinds.map((k) => `| ${k.label} | **${fu(k.cpuUsMedian)}** | ${k.cpuUsPerRound.map(fu).join(' ')} |`),
+      '',
+      '### A cost policy in the gateway, paired',
+      '',
+      `${label(p.a)} against ${label(p.b)}, both with the Rust planner and the in-memory store, on the deep query at ${p.connections} connections. The cost gateway prices every operation before the rate limit and decides the default policy and a token bucket in cost (\`"unit": "cost"\`) on the same key in one store call, limits far above the run and refilled faster than it spends, so nothing is rejected (checked before measuring: \`RateLimit\` shows the bucket spent by the estimate). Both get the same requests; the deep query is one document, so after its first request its parse and estimate come from their caches. Paired as above: 1 s windows in turns, ${p.pairs} pairs over ${p.starts ?? '?'} fresh starts of both.`,
+      '',
+      '| median req/s ratio | middle half | median CPU-per-request ratio | every pair (req/s ratio) |',
+      '|---:|---:|---:|---|',
+      `| **${fx(p.median)}** | ${fx(p.q1)}–${fx(p.q3)} | ${fx(p.cpuMedian)} | ${p.ratios.map((r) => r.toFixed(2)).join(' ')} |`,
+      '',
+    );
+  }
+
   const s = results.settings;
   const m = results.machine;
   const md = [
@@ -546,6 +593,7 @@ export function writeReport(results: Results, root: string): void {
     '',
     ...pairedSection,
     ...identitySection,
+    ...costSection,
     ...(results.workerPair
       ? workerSection(
           results.workerPair.result,

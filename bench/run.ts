@@ -26,7 +26,10 @@
  * BENCH_RL_ROUNDS, default 5), `workers-stores` (the built Worker bundle in workerd with each
  * rate-limit store, memory, durable-object, upstash through a REST stand-in, TCP redis: decision
  * latency seen by the client, decisions/s and the demo query's requests/s, bench/workers-stores.ts:
- * BENCH_WS_* settings there). Without `gateways`, the figures of the last full run
+ * BENCH_WS_* settings there), `cost` (CPU per pricing of the deep query, uncached and cached,
+ * bench/cost.ts: BENCH_COST_ROUNDS, BENCH_COST_CALLS; and Tollgate with a cost policy against
+ * Tollgate without, paired, Rust planner, in-memory store: BENCH_COST_PAIRS per start, default 6,
+ * over BENCH_PAIR_STARTS starts). Without `gateways`, the figures of the last full run
  * (bench/results/latest.json) are kept and only the named sections are measured again, e.g.
  * `BENCH_SECTIONS=jwt,policies npm run bench` (each of these sections takes a few minutes at most).
  * BENCH_SUPERGRAPH_SWAP=1 adds the supergraph swap section (bench/supergraph-swap.ts; about 1 minute
@@ -41,8 +44,9 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from '
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildForBench } from './build.js';
+import { assertCostPolicyApplied, defaultPricingSettings, measurePricing } from './cost.js';
 import { bundleSize } from './bundle.js';
-import { load, round, summarize, type PointResult, type Window } from './measure.js';
+import { load, round, summarize, type PointResult, type RequestHeaders, type Window } from './measure.js';
 import { measureFreshPairs, type PairedResult } from './paired.js';
 import { profileContender, type ProfileSummary } from './profile.js';
 import { startSubgraphs } from './subgraphProcess.js';
@@ -116,7 +120,7 @@ const pairedComparisons: readonly (readonly [string, string])[] = [
   ['tollgate-memory', 'apollo'],
 ];
 const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim());
-const sectionNames = ['gateways', 'jwt', 'policies', 'identity', 'ratelimit', 'workers-stores'] as const;
+const sectionNames = ['gateways', 'jwt', 'policies', 'identity', 'ratelimit', 'workers-stores', 'cost'] as const;
 type Section = (typeof sectionNames)[number];
 const sections = new Set(
   (env['BENCH_SECTIONS'] ?? sectionNames.join(','))
@@ -473,11 +477,19 @@ async function gatewaySuite(): Promise<Results> {
 }
 
 /**
- * Tollgate verifying a bearer token on every request (HS256, a pool of users) and deciding three
- * policies in two store calls, against Tollgate with the default policy, both with the Rust
- * planner and the in-memory store, paired; both sides get the same requests, tokens included.
+ * Two contenders paired on the benchmark's subgraphs (fresh starts, bench/paired.ts), with the
+ * deep query: `probe` first sees one answer of a fresh `a`, and throws when `a` is not
+ * configured as the comparison means it to be.
  */
-async function identityPaired(): Promise<PairedResult> {
+async function pairedOnWorkload(
+  aId: string,
+  bId: string,
+  options: {
+    readonly pairs: number;
+    readonly requestHeaders?: RequestHeaders;
+    readonly probe: (url: string) => Promise<void>;
+  },
+): Promise<PairedResult> {
   buildForBench(root, { worker: false, log });
   const runDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   const plainSupergraphPath = join(runDir, 'supergraph.graphql');
@@ -494,14 +506,54 @@ async function identityPaired(): Promise<PairedResult> {
       rateLimitMax: settings.rateLimitMax,
       clusterWorkers: settings.clusterWorkers,
     };
-    const a = contenders.find((c) => c.id === 'tollgate-rust-identity')!;
-    const b = contenders.find((c) => c.id === 'tollgate-rust')!;
-    const tokens = await userTokens(Number(env['BENCH_IDENTITY_USERS'] ?? 300));
-    // Before measuring: a token is verified and its tier read (the `pro` tier's own limit in
-    // RateLimit-Policy), and all three policies apply.
+    const a = contenders.find((c) => c.id === aId)!;
+    const b = contenders.find((c) => c.id === bId)!;
     const probe = await start(a, ctx, deepQueryBody);
     try {
-      const response = await fetch(probe.url, {
+      await options.probe(probe.url);
+    } finally {
+      await probe.stop();
+    }
+    const result = await measureFreshPairs(
+      { contender: a, ctx },
+      { contender: b, ctx },
+      subgraphs.child.pid!,
+      {
+        starts: settings.pairStarts,
+        warmupSeconds: settings.pairWarmupSeconds,
+        pairs: options.pairs,
+        connections: settings.pairConnections,
+        rampSeconds: settings.rampSeconds,
+        windowSeconds: 1,
+        ...(options.requestHeaders ? { requestHeaders: options.requestHeaders } : {}),
+      },
+      deepQueryBody,
+      (r, i) => log(`${a.id} start ${i + 1}: median ${r.median.toFixed(3)} (pairs ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`),
+    );
+    log(
+      `paired ${a.id} / ${b.id} c=${settings.pairConnections}, ${result.pairs} pairs over ${settings.pairStarts} starts: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
+    );
+    return result;
+  } finally {
+    subgraphs.close();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Tollgate verifying a bearer token on every request (HS256, a pool of users) and deciding three
+ * policies in two store calls, against Tollgate with the default policy, both with the Rust
+ * planner and the in-memory store, paired; both sides get the same requests, tokens included.
+ */
+async function identityPaired(): Promise<PairedResult> {
+  const tokens = await userTokens(Number(env['BENCH_IDENTITY_USERS'] ?? 300));
+  return pairedOnWorkload('tollgate-rust-identity', 'tollgate-rust', {
+    pairs: Number(env['BENCH_IDENTITY_PAIRS'] ?? 6),
+    requestHeaders: bearerHeaders(tokens),
+    // A token is verified and its tier read (the `pro` tier's own limit in RateLimit-Policy), and
+    // all three policies apply.
+    probe: async (url) => {
+      const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${tokens[0]!}` },
         body: deepQueryBody,
@@ -513,33 +565,27 @@ async function identityPaired(): Promise<PairedResult> {
           `identity gateway: status ${response.status}, RateLimit-Policy ${policy}: the token was not verified or a policy is missing`,
         );
       }
-    } finally {
-      await probe.stop();
-    }
-    const result = await measureFreshPairs(
-      { contender: a, ctx },
-      { contender: b, ctx },
-      subgraphs.child.pid!,
-      {
-        starts: settings.pairStarts,
-        warmupSeconds: settings.pairWarmupSeconds,
-        pairs: Number(env['BENCH_IDENTITY_PAIRS'] ?? 6),
-        connections: settings.pairConnections,
-        rampSeconds: settings.rampSeconds,
-        windowSeconds: 1,
-        requestHeaders: bearerHeaders(tokens),
-      },
-      deepQueryBody,
-      (r, i) => log(`identity start ${i + 1}: median ${r.median.toFixed(3)} (pairs ${r.ratios.map((x) => x.toFixed(2)).join(' ')})`),
-    );
-    log(
-      `paired ${a.id} / ${b.id} c=${settings.pairConnections}, ${result.pairs} pairs over ${settings.pairStarts} starts: median ${result.median.toFixed(3)} (IQR ${result.q1.toFixed(3)}–${result.q3.toFixed(3)}), CPU/request ${result.cpuMedian.toFixed(3)}`,
-    );
-    return result;
-  } finally {
-    subgraphs.close();
-    rmSync(runDir, { recursive: true, force: true });
-  }
+    },
+  });
+}
+
+/**
+ * Tollgate pricing every operation and spending its estimate from a bucket in cost beside the
+ * default policy, against Tollgate with the default policy alone; Rust planner, in-memory store.
+ */
+async function costPaired(): Promise<PairedResult> {
+  return pairedOnWorkload('tollgate-rust-cost', 'tollgate-rust', {
+    pairs: Number(env['BENCH_COST_PAIRS'] ?? 6),
+    probe: async (url) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: deepQueryBody,
+      });
+      await response.text();
+      assertCostPolicyApplied(response.status, response.headers);
+    },
+  });
 }
 
 async function main(): Promise<void> {
@@ -572,6 +618,10 @@ async function main(): Promise<void> {
   await section('workers-stores', async () => {
     measured.workerStores = await measureWorkerStores(defaultWorkerStoreSettings(env), log);
     for (const line of describeWorkerStores(measured.workerStores)) log(line);
+  });
+  await section('cost', async () => {
+    const pricing = await measurePricing(defaultPricingSettings(env), log);
+    measured.cost = { pricing, paired: await costPaired() };
   });
   results = { ...results, identityAndPolicies: measured };
   mkdirSync(join(root, 'bench/results'), { recursive: true });

@@ -1,6 +1,7 @@
 // Query cost in workerd with the built bundle (npm run build:worker), on the in-isolate demo
 // graph: MAX_COST refuses an operation before the runtime, and a budget in cost is spent exactly
-// under concurrency through the Durable Object store.
+// under concurrency through the Durable Object store (200 operations of cost 7 against 1000:
+// exactly ⌊1000/7⌋ = 142 pass).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startWorker, type TestWorker } from './support/worker.js';
@@ -51,6 +52,51 @@ describe('query cost in workerd (built bundle)', () => {
     const answers = await Promise.all(Array.from({ length: 30 }, () => post(sevenQuery, '198.51.100.30')));
     assert.equal(answers.filter((a) => a.status === 200).length, 14);
     for (const a of answers.filter((a) => a.status === 429)) assert.equal(a.body.errors?.[0]?.extensions['policy'], 'cost');
+  });
+});
+
+describe('a budget in cost is exact under concurrency in workerd, Durable Object store', () => {
+  let worker: TestWorker;
+  before(async () => {
+    worker = await startWorker(
+      {
+        RATE_LIMIT_STORE: 'durable-object',
+        RATE_LIMIT_TIMEOUT_MS: '5000',
+        RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'cost', key: 'ip', unit: 'cost', limit: 1000, window: 60 }]),
+      },
+      { durableObjects: { RATE_LIMITER: { className: 'RateLimiterObject', useSQLite: true } } },
+    );
+  });
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  test('200 concurrent operations of cost 7 against a budget of 1000 pass exactly 142 times, each remaining balance handed out once', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const response = await worker.fetch('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: sevenQuery }),
+          clientIp: '203.0.113.142',
+        });
+        const body = (await response.json()) as { errors?: { extensions: Record<string, unknown> }[] };
+        return { status: response.status, rateLimit: response.headers.get('ratelimit'), body };
+      }),
+    );
+    const passed = answers.filter((a) => a.status === 200);
+    const rejected = answers.filter((a) => a.status === 429);
+    assert.deepEqual({ passed: passed.length, rejected: rejected.length }, { passed: 142, rejected: 58 });
+    for (const a of rejected) assert.equal(a.body.errors?.[0]?.extensions['policy'], 'cost');
+    const remaining = passed.map((a) => Number(/;r=(\d+)/.exec(a.rateLimit ?? '')?.[1])).sort((x, y) => x - y);
+    assert.deepEqual(
+      remaining,
+      Array.from({ length: 142 }, (_, i) => 6 + 7 * i),
+    );
+    const unshared = worker.logs.filter(
+      (l) => l['msg'] === 'request' && l['rateLimitSource'] !== undefined && l['rateLimitSource'] !== 'local-cache',
+    );
+    assert.deepEqual(unshared, [], 'every decision was the Durable Object’s');
   });
 });
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { costPoliciesJson } from '../workload/cost.js';
 import { benchJwtSecret, threePoliciesJson } from '../workload/identity.js';
 
 export interface BenchContext {
@@ -147,6 +148,16 @@ export const contenders: readonly Contender[] = [
         JWT_TIER_CLAIM: 'tier',
         RATE_LIMIT_POLICIES: threePoliciesJson,
       }),
+    }),
+  },
+  {
+    // Query cost: every operation priced before the rate limit and its estimate spent from a bucket.
+    id: 'tollgate-rust-cost',
+    label: 'Tollgate, Rust planner, a cost policy beside the default (in-memory)',
+    optional: true,
+    launch: (ctx, port) => ({
+      args: [tollgateMain(ctx)],
+      env: tollgateEnv(ctx, port, { QUERY_PLANNER: 'rust', RATE_LIMIT_POLICIES: costPoliciesJson }),
     }),
   },
   {

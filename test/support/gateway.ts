@@ -29,7 +29,12 @@ export async function closeDemo(): Promise<void> {
 
 export async function startTestGateway(
   env: Record<string, string> = {},
-  options: { store?: RateLimitStore; log?: Logger; supergraphSdl?: string } = {},
+  options: {
+    store?: RateLimitStore;
+    log?: Logger;
+    /** The supergraph to serve; default the demo subgraphs' (started if need be). */
+    supergraphSdl?: string;
+  } = {},
 ): Promise<TestGateway> {
   const supergraphSdl = options.supergraphSdl ?? (await demoSubgraphs()).supergraphSdl;
   const config = parseConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, 'node');
