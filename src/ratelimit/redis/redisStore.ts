@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { silentLogger, type Logger } from '../../log.js';
 import { abortable } from '../abort.js';
+import { defaultMaxWaitMs } from '../deadline.js';
 import type { Check, Refund } from '../policy.js';
 import type { DecideOptions, RateLimitStore, StoreHealth, StoreVerdict } from '../store.js';
 import { decideScript, defaultKeyPrefix, scriptCall, toDecisions } from './decideScript.js';
@@ -26,7 +27,12 @@ export interface RedisStoreOptions {
   readonly connectTimeoutMs?: number;
   /**
    * A connection with commands outstanding and nothing received for this long is dropped and
-   * reconnected (a server that accepts and never answers); default 1000 ms.
+   * reconnected (a server that accepts and never answers); default 5000 ms, the longest a
+   * decision waits (deadline.ts `maxWaitMs`). Not shorter: ioredis's timer runs in the timers
+   * phase, before the poll phase that would read a reply already waiting, so an event loop held
+   * longer than this (GraphQL work, a long GC pause, CPU throttling) would tear down a healthy
+   * connection and fail every decision on it, while the deadline would have used their replies.
+   * Decisions never wait for it: their deadline fails them open first.
    */
   readonly socketTimeoutMs?: number;
   /** Connection errors are logged here at debug level (ResilientStore summarises failures). */
@@ -82,7 +88,7 @@ export class RedisStore implements RateLimitStore {
     this.#log = options.log ?? silentLogger;
     const base: RedisOptions = {
       connectTimeout: options.connectTimeoutMs ?? 1000,
-      socketTimeout: options.socketTimeoutMs ?? 1000,
+      socketTimeout: options.socketTimeoutMs ?? defaultMaxWaitMs,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
