@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import { useCostReport } from './gateway/costReport.js';
+import { useCostReport, useParsedParams } from './gateway/costReport.js';
 import { createGatewayProvider, type GatewayProvider } from './gateway/lifecycle.js';
 import { createRuntime, type RuntimeOptions } from './gateway/runtime.js';
 import { createHandler, type Handler, type HandlerDeps } from './lifecycle/handle.js';
@@ -93,8 +93,9 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
       )
     : undefined;
   if (costs && !deps.supergraphSource && supergraphSdl !== undefined) costs.swap(supergraphSdl);
-  // The runtime tells the lifecycle of each operation it executes when operations are priced.
-  const plugins = joinPlugins(joinPlugins(deps.plugins, seen.plugins), costs ? () => [useCostReport()] : undefined);
+  // When operations are priced the runtime executes the parameters priced, and tells the
+  // lifecycle of each operation it executes.
+  const plugins = joinPlugins(joinPlugins(deps.plugins, seen.plugins), costs ? () => [useParsedParams(), useCostReport()] : undefined);
   const gateway = createGatewayProvider(
     config.gatewayLifecycle,
     (supergraph) =>

@@ -73,6 +73,39 @@ for (const planner of planners) {
       assert.equal((await send(gateway.url, '{ me { id }')).body.errors?.[0]?.extensions['code'], 'GRAPHQL_PARSE_FAILED');
     });
 
+    test('every way the runtime takes an operation is priced (JSON, application/graphql, a form, GET), and what runs is what was priced', async () => {
+      const gateway = await start({ MAX_COST: '9' });
+      const post = (contentType: string, body: string) =>
+        fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/json' }, body });
+      const form = (query: string) => `query=${encodeURIComponent(query)}`;
+      const bodies: [string, (query: string) => string][] = [
+        ['application/json', (query) => JSON.stringify({ query })],
+        ['application/json; charset=utf-8', (query) => JSON.stringify({ query })],
+        ['application/graphql+json', (query) => JSON.stringify({ query })],
+        ['application/graphql', (query) => query],
+        ['application/x-www-form-urlencoded', form],
+      ];
+      const callsBefore = subgraphs.calls();
+      for (const [type, body] of bodies) {
+        const refused = await post(type, body(listQuery));
+        assert.equal(refused.status, 400, type);
+        assert.equal(((await refused.json()) as ErrorBody).errors?.[0]?.extensions['code'], 'COST_ESTIMATED_TOO_EXPENSIVE', type);
+        const served = await post(type, body('{ me { id } }'));
+        assert.deepEqual(await served.json(), { data: { me: { id: '1' } } }, type);
+      }
+      const get = await fetch(`${gateway.url}/graphql?query=${encodeURIComponent(listQuery)}`, { headers: { accept: 'application/json' } });
+      assert.equal(get.status, 400);
+      await get.arrayBuffer();
+      assert.equal(subgraphs.calls() - callsBefore, bodies.length, 'only the operations under the ceiling reached a subgraph');
+      // What does not parse is the runtime's to answer, as without pricing.
+      const broken = await post('application/json', '{ "query": ');
+      assert.equal(broken.status, 400);
+      assert.match(JSON.stringify(await broken.json()), /invalid JSON/);
+      const notAnObject = await post('application/json', 'null');
+      assert.equal(notAnObject.status, 400);
+      assert.match(JSON.stringify(await notAnObject.json()), /expected to be object/);
+    });
+
     test('a token bucket in cost: an operation dearer than the whole capacity is refused 400 naming the policy and spends nothing', async () => {
       const gateway = await start({
         RATE_LIMIT_POLICIES: JSON.stringify([

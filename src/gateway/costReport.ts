@@ -7,6 +7,26 @@ import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
  */
 export const costReportField = 'tollgateCostReport';
 
+/**
+ * Where the lifecycle hands the runtime the GraphQL parameters it read from the body (to price
+ * them): the runtime executes those instead of reading the body again (`useParsedParams`).
+ */
+export const graphqlParamsField = 'tollgateGraphQLParams';
+
+/**
+ * The runtime plugin that takes a request's GraphQL parameters from the server context when the
+ * lifecycle read them (src/http/graphqlParams.ts, as the runtime's own parsers would have): what
+ * was priced is what runs, and the body is parsed once. Yoga validates them as it does its own.
+ */
+export function useParsedParams(): GatewayPlugin {
+  return {
+    onRequestParse({ serverContext, setRequestParser }) {
+      const params = (serverContext as unknown as Record<string, unknown> | undefined)?.[graphqlParamsField];
+      if (params !== undefined) setRequestParser(() => params as never);
+    },
+  };
+}
+
 /** What the lifecycle wants told of each operation the runtime executes for one request. */
 export interface CostReport {
   /**

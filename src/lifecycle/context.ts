@@ -51,6 +51,11 @@ export class RequestContext {
   cost: number | undefined = undefined;
   /** Operation cost: the operations priced (more than one in a batch). */
   operations = 0;
+  /**
+   * Operation cost: the GraphQL parameters read from the body (src/http/graphqlParams.ts), which
+   * the runtime executes instead of reading the body again; undefined: the runtime reads the request.
+   */
+  graphqlParams: unknown = undefined;
   /** Operation cost: why the operation is to be refused (answered by the cost ceiling, after the rate limit). */
   costRefusal: CostRefusal | undefined = undefined;
   /** Rate limit: the one result (src/ratelimit/result.ts); `disabled` until the step decides. */

@@ -49,8 +49,15 @@ export async function boundBody(request: Request, maxBytes: number, requestId: s
     body.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  // Keep `cf` (Cloudflare's request metadata): the runtime's HTTP executor reads it to know it
-  // runs on Workers, where sharing an AbortController between requests is an error.
+  return withBody(request, body);
+}
+
+/**
+ * `request` again with `body` (one already read): its method, headers, signal and, on Workers,
+ * `cf` (Cloudflare's request metadata: the runtime's HTTP executor reads it to know it runs on
+ * Workers, where sharing an AbortController between requests is an error).
+ */
+export function withBody(request: Request, body: BodyInit): Request {
   const { cf } = request as Request & { cf?: unknown };
   const init = { method: request.method, headers: request.headers, body, signal: request.signal, ...(cf === undefined ? {} : { cf }) };
   return new Request(request.url, init as RequestInit);

@@ -1,4 +1,4 @@
-import { costReportField } from '../../gateway/costReport.js';
+import { costReportField, graphqlParamsField } from '../../gateway/costReport.js';
 import { forRuntime, requestIdField } from '../../http/requestId.js';
 import type { GatewayProvider } from '../../gateway/lifecycle.js';
 import type { Logger } from '../../log.js';
@@ -41,6 +41,7 @@ export function gateway(options: GatewayStepOptions): Step<RequestContext> {
       let response = await lease.runtime.handleRequest(runtimeRequest, {
         [requestIdField]: requestId,
         ...(c.costReport && { [costReportField]: c.costReport }),
+        ...(c.graphqlParams !== undefined && { [graphqlParamsField]: c.graphqlParams }),
         req: body === c.request ? platform.req : undefined,
         waitUntil: (p: Promise<unknown> | void) => platform.waitUntil(Promise.resolve(p)),
       });

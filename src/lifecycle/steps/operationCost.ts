@@ -1,6 +1,8 @@
 import { parse, type DocumentNode } from 'graphql';
 import type { CurrentEstimator } from '../../cost/current.js';
 import { errorBody, jsonResponse } from '../../http/errors.js';
+import { fromSearchParams, readGraphQLParams } from '../../http/graphqlParams.js';
+import { withBody } from '../../security/body.js';
 import type { Step } from '../compose.js';
 import type { RequestContext } from '../context.js';
 
@@ -52,8 +54,16 @@ export function operationCost(options: OperationCostOptions): Step<RequestContex
   return async (c, next) => {
     if (c.path !== graphqlPath || c.rateLimit.source === 'exempt') return next();
     const costs = estimator.get();
-    const operations = costs && (await readOperations(c, options.batchLimit > 0));
-    if (!costs || !operations) return next();
+    if (!costs) return next();
+    let operations: Operation[] | undefined;
+    try {
+      operations = await readOperations(c, options.batchLimit > 0);
+    } catch {
+      // The body stopped arriving (the client left, or sent a broken stream): nothing to run.
+      c.response = jsonResponse(400, errorBody('The request body could not be read.', 'BAD_REQUEST', c.requestId));
+      return;
+    }
+    if (!operations) return next();
     let total = 0;
     for (const operation of operations) {
       const document = documentOf(operation.query);
@@ -115,26 +125,30 @@ interface Operation {
 /**
  * The GraphQL request's operations (several in a batch), or undefined when it is not a request
  * this step can read. A batch's entries that are not operations are left out (the runtime answers
- * them with errors).
+ * them with errors). A POST body is read here, once, as the runtime would read it
+ * (src/http/graphqlParams.ts), and what was read goes to the runtime (`c.graphqlParams`): the
+ * operations priced are the operations executed, and the body is not parsed twice. A body that
+ * does not parse goes to the runtime as it came, for it to answer.
  */
 async function readOperations(c: RequestContext, batching: boolean): Promise<Operation[] | undefined> {
   let value: unknown;
   if (c.request.method === 'GET') {
-    const params = new URL(c.request.url).searchParams;
-    const variables = params.get('variables');
-    value = {
-      query: params.get('query'),
-      operationName: params.get('operationName'),
-      variables: variables === null ? undefined : safeJson(variables),
-    };
-  } else {
-    const body = c.body ?? c.request;
-    if (c.request.method !== 'POST' || !/json/i.test(body.headers.get('content-type') ?? '')) return undefined;
     try {
-      value = await body.clone().json();
+      value = fromSearchParams(new URL(c.request.url).searchParams);
     } catch {
       return undefined;
     }
+  } else if (c.request.method === 'POST') {
+    const body = c.body ?? c.request;
+    const read = await readGraphQLParams(body);
+    if (read.kind === 'other') return undefined;
+    if (read.kind === 'invalid') {
+      c.body = withBody(body, read.text);
+      return undefined;
+    }
+    value = c.graphqlParams = read.params;
+  } else {
+    return undefined;
   }
   if (Array.isArray(value) && !batching) return undefined;
   const operations = (Array.isArray(value) ? value : [value]).map(operationOf).filter((o) => o !== undefined);
@@ -151,12 +165,4 @@ function operationOf(value: unknown): Operation | undefined {
     variables:
       typeof variables === 'object' && variables !== null && !Array.isArray(variables) ? (variables as Record<string, unknown>) : undefined,
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
