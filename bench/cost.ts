@@ -9,8 +9,11 @@
  * - the pricing step (src/lifecycle/steps/operationCost.ts) as a request reaches it, the document
  *   priced before: reading the JSON body from a copy of the request, the parsed document from its
  *   cache, the cached estimate;
- * - and, beside them, parsing the document (`graphql`'s `parse`, as the step does once per
- *   distinct text), which a new document adds to its uncached pricing.
+ * - parsing the document (`graphql`'s `parse`, as the step does once per distinct text), which
+ *   a new document adds to its uncached pricing;
+ * - and the actual cost (src/cost/actual.ts) over the deep query's real answer (the benchmark's
+ *   subgraphs run once, through the runtime, before timing), as every executed priced operation
+ *   pays after execution.
  *
  * The four take turns in rounds (order rotated each round); the figure is the median round's
  * CPU µs per call (user + system of this process).
@@ -23,7 +26,10 @@
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import http from '@graphql-mesh/transport-http';
 import { parse } from 'graphql';
+import { actualCost } from '../src/cost/actual.js';
 import { composeSupergraph } from '../src/compose/compose.js';
 import { currentEstimator } from '../src/cost/current.js';
 import { createCostEstimator } from '../src/cost/estimator.js';
@@ -32,7 +38,7 @@ import { operationCost } from '../src/lifecycle/steps/operationCost.js';
 import { quantile } from './paired.js';
 import { costBenchLimit } from './workload/cost.js';
 import { deepQuery, deepQueryBody } from './workload/query.js';
-import { typeDefs } from './workload/subgraphs.js';
+import { startWorkloadSubgraphs, typeDefs } from './workload/subgraphs.js';
 
 /**
  * A full collection before each timed round, so the garbage of its setup (thousands of requests)
@@ -53,7 +59,7 @@ export const defaultPricingSettings = (env: NodeJS.ProcessEnv = process.env): Pr
 });
 
 export interface PricingKind {
-  readonly kind: 'uncached' | 'cached' | 'step' | 'parse';
+  readonly kind: 'uncached' | 'cached' | 'step' | 'parse' | 'actual';
   readonly label: string;
   /** CPU µs per call, per round, in order. */
   readonly cpuUsPerRound: readonly number[];
@@ -66,6 +72,9 @@ export interface PricingResult {
   /** The deep query's estimate, and the selections and argument values its walk looked at. */
   readonly estimate: number;
   readonly nodesVisited: number;
+  /** The actual cost of the deep query's answer, and the values and fields its walk looked at. */
+  readonly actual?: number;
+  readonly actualNodesVisited?: number;
   readonly kinds: readonly PricingKind[];
 }
 
@@ -78,7 +87,27 @@ const labels: Record<PricingKind['kind'], string> = {
   cached: 'estimate, cached (`estimate` for the same key again)',
   step: 'the pricing step, document and estimate cached (body read, parse cache, estimate cache)',
   parse: 'parse the document (`graphql` `parse`, once per distinct text)',
+  actual: 'the actual cost over the deep query’s answer (`actualCost`)',
 };
+
+/** The deep query's answer from the benchmark's subgraphs, through the runtime: what `actualCost` walks. */
+async function deepQueryData(): Promise<{ data: unknown; supergraphSdl: string }> {
+  const subgraphs = await startWorkloadSubgraphs();
+  const runtime = createGatewayRuntime({ supergraph: subgraphs.supergraphSdl, transports: { http }, logging: false });
+  try {
+    const response = await runtime.fetch('http://bench.invalid/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: deepQueryBody,
+    });
+    const body = (await response.json()) as { data?: unknown; errors?: unknown };
+    if (!body.data || body.errors) throw new Error(`the deep query failed: ${JSON.stringify(body.errors)}`);
+    return { data: body.data, supergraphSdl: subgraphs.supergraphSdl };
+  } finally {
+    await runtime.dispose();
+    await subgraphs.close();
+  }
+}
 
 export async function measurePricing(settings: PricingSettings, log: (message: string) => void = () => {}): Promise<PricingResult> {
   const sdl = supergraphSdl();
@@ -86,6 +115,10 @@ export async function measurePricing(settings: PricingSettings, log: (message: s
   const document = parse(deepQuery, { noLocation: true });
   const first = estimator.estimate(document, 'DeepQuery', {}, { cacheKey: 'first' });
   if (!first.ok) throw new Error(`the deep query was not priced: ${first.message}`);
+  const answer = await deepQueryData();
+  const actualOnce = actualCost(estimator.schema, document, 'DeepQuery', {}, answer.data);
+  if (!actualOnce) throw new Error('the deep query’s actual cost could not be told');
+  log(`cost: the deep query's answer costs ${actualOnce.cost} (${actualOnce.nodesVisited} nodes visited), estimated ${first.cost}`);
   // Keys made before timing; each round of uncached calls takes keys no earlier call used.
   let nextKey = 0;
   const freshKeys = (n: number) => Array.from({ length: n }, () => `deep-${nextKey++}`);
@@ -144,6 +177,9 @@ export async function measurePricing(settings: PricingSettings, log: (message: s
       case 'parse':
         for (let i = 0; i < n; i++) if (parse(deepQuery, { noLocation: true }).definitions.length > 0) check++;
         break;
+      case 'actual':
+        for (let i = 0; i < n; i++) if (actualCost(estimator.schema, document, 'DeepQuery', {}, answer.data)?.cost === actualOnce.cost) check++;
+        break;
     }
     const used = process.cpuUsage(cpu);
     if (check !== n) throw new Error(`${kind}: ${n - check} of ${n} calls did not do what is measured`);
@@ -164,6 +200,8 @@ export async function measurePricing(settings: PricingSettings, log: (message: s
     callsPerRound: settings.calls,
     estimate: first.cost,
     nodesVisited: first.nodesVisited,
+    actual: actualOnce.cost,
+    actualNodesVisited: actualOnce.nodesVisited,
     kinds: kinds.map((kind) => ({
       kind,
       label: labels[kind],

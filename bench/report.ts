@@ -299,7 +299,7 @@ export function writeReport(results: Results, root: string): void {
     );
     target(
       'CPU per pricing of the deep query (createCostEstimator)',
-      `uncached ${fu(kind('uncached') ?? NaN)} µs, cached ${fu(kind('cached') ?? NaN)} µs; the pricing step with both cached ${fu(kind('step') ?? NaN)} µs`,
+      `uncached ${fu(kind('uncached') ?? NaN)} µs, cached ${fu(kind('cached') ?? NaN)} µs; the pricing step with both cached ${fu(kind('step') ?? NaN)} µs; the actual cost of its answer ${fu(kind('actual') ?? NaN)} µs`,
       'stated',
     );
   }
@@ -557,7 +557,7 @@ export function writeReport(results: Results, root: string): void {
       '',
       '### Pricing an operation',
       '',
-      `bench/cost.ts: the deep query (bench/workload/query.ts) priced against the benchmark's supergraph, which has no cost directives (every list at \`COST_DEFAULT_LIST_SIZE\`, 10): estimate **${pricing.estimate.toLocaleString('en-US')}**, ${pricing.nodesVisited} selections and argument values visited. Uncached: \`estimate\` for a cache key it has not seen (the lookup that misses, the walk, the store), as a new operation's first request pays. Cached: the same key again, as every repeated operation pays. The pricing step (src/lifecycle/steps/operationCost.ts) as a request reaches it, with the document parsed and priced before: the JSON body read from a copy of the request, the document from its cache, the estimate from its cache. Parsing the document, beside them, is what a new document adds (once per distinct text). ${pricing.callsPerRound} calls per kind and round, one after another, ${pricing.rounds} rounds with the kinds taking turns; CPU of this process (user + system).`,
+      `bench/cost.ts: the deep query (bench/workload/query.ts) priced against the benchmark's supergraph, which has no cost directives (every list at \`COST_DEFAULT_LIST_SIZE\`, 10): estimate **${pricing.estimate.toLocaleString('en-US')}**, ${pricing.nodesVisited} selections and argument values visited. Uncached: \`estimate\` for a cache key it has not seen (the lookup that misses, the walk, the store), as a new operation's first request pays. Cached: the same key again, as every repeated operation pays. The pricing step (src/lifecycle/steps/operationCost.ts) as a request reaches it, with the document parsed and priced before: the JSON body read (once: the runtime executes the parameters read, src/http/graphqlParams.ts), the document from its cache, the estimate from its cache. Parsing the document, beside them, is what a new document adds (once per distinct text). The actual cost (src/cost/actual.ts) walks the deep query's real answer (the benchmark's subgraphs run once through the runtime before timing): what every executed priced operation adds after execution${pricing.actual === undefined ? '' : ` (the answer costs ${pricing.actual.toLocaleString('en-US')}, ${pricing.actualNodesVisited} values and fields visited)`}. ${pricing.callsPerRound} calls per kind and round, one after another, ${pricing.rounds} rounds with the kinds taking turns; CPU of this process (user + system).`,
       '',
       '| what | CPU µs per call (median round) | rounds |',
       '|---|---:|---|',

@@ -44,15 +44,21 @@ interface Collected {
   /** The field's selection sets (one per node that selects it), what its objects are walked with. */
   readonly selections: readonly SelectionSetNode[];
   readonly arguments: number;
+  /** Per value returned: the field's weight, and a leaf type's. */
+  readonly perItem: number;
+  readonly listDepth: number;
+  /** An object, interface or union type: its values are walked. */
+  readonly composite: boolean;
+  /** For an object type: the fields its values are walked with, collected on first use. */
+  children?: CollectedFields;
+  /** For an interface or union: the same per `__typename` returned. */
+  byTypename?: Map<string, CollectedFields>;
 }
 
-/** A response object to walk: the selections on it and the type it has. */
-interface Visit {
-  readonly selections: readonly SelectionSetNode[];
-  readonly type: OutputTypeInfo;
-  readonly value: Record<string, unknown>;
-  /** The operation's root object: not a value returned, so its type costs nothing. */
-  readonly root?: boolean;
+/** The fields an object is walked with, and what the object itself costs. */
+interface CollectedFields {
+  readonly fields: readonly Collected[];
+  readonly weight: number;
 }
 
 /**
@@ -76,33 +82,38 @@ export function actualCost(
   const rootName = schema.roots[operation.operation];
   const root = rootName === undefined ? undefined : schema.types.get(rootName);
   if (root?.kind !== 'object') return undefined;
-  let cost = operation.operation === 'mutation' ? mutationCost : 0;
-  if (!isObject(data)) return { cost, nodesVisited: 0 };
+  const base = operation.operation === 'mutation' ? mutationCost : 0;
+  if (!isObject(data)) return { cost: base, nodesVisited: 0 };
+  const walk = walkFor(schema, document, operationName ?? '', variables ?? {});
+  const cost = walk.run(base, data, walk.rootFields(operation, root));
+  return cost === undefined ? undefined : { cost, nodesVisited: walk.nodesVisited };
+}
 
-  const walk = new Walk(schema, document, variables ?? {});
-  const stack: Visit[] = [{ selections: [operation.selectionSet], type: root, value: data, root: true }];
-  while (stack.length > 0) {
-    const { selections, type, value, root: isRoot } = stack.pop()!;
-    const concrete = walk.concreteType(type, value);
-    if (!concrete) return undefined;
-    for (const field of walk.collect(selections, concrete)) {
-      walk.nodesVisited += 1;
-      if (!Object.hasOwn(value, field.key)) continue;
-      cost += field.arguments;
-      const items: unknown[] = [];
-      flatten(value[field.key], field.definition.listDepth, items);
-      walk.nodesVisited += items.length;
-      const perItem = field.definition.weight + (field.type.kind === 'leaf' ? field.type.weight : 0);
-      cost += perItem * items.length;
-      if (field.type.kind !== 'leaf') {
-        for (const item of items) if (isObject(item)) stack.push({ selections: field.selections, type: field.type, value: item });
-      }
-      if (cost > Number.MAX_SAFE_INTEGER) return undefined;
+/**
+ * The walks kept per schema and document (the runtime hands the same parsed document to every
+ * request of one query text), per operation name and variable values (what `@skip`, `@include`
+ * and argument weights read), a few each: a repeated operation's fields are collected once.
+ */
+const walks = new WeakMap<CostSchema, WeakMap<DocumentNode, Map<string, Walk>>>();
+const maxWalksPerDocument = 8;
+/** Variable values longer than this as JSON are not worth a cache key: such walks are not kept. */
+const maxKeyLength = 512;
+
+function walkFor(schema: CostSchema, document: DocumentNode, operationName: string, variables: Readonly<Record<string, unknown>>): Walk {
+  let byDocument = walks.get(schema);
+  if (!byDocument) walks.set(schema, (byDocument = new WeakMap()));
+  let byKey = byDocument.get(document);
+  if (!byKey) byDocument.set(document, (byKey = new Map()));
+  const key = `${operationName}\n${JSON.stringify(variables)}`;
+  let walk = byKey.get(key);
+  if (!walk) {
+    walk = new Walk(schema, document, variables);
+    if (key.length <= maxKeyLength) {
+      if (byKey.size >= maxWalksPerDocument) byKey.delete(byKey.keys().next().value!);
+      byKey.set(key, walk);
     }
-    if (!isRoot) cost += concrete.weight;
-    if (cost > Number.MAX_SAFE_INTEGER) return undefined;
   }
-  return { cost, nodesVisited: walk.nodesVisited };
+  return walk;
 }
 
 /** An object's type as the walk prices it: one object type, or the union of an abstract type's. */
@@ -118,6 +129,12 @@ interface PricedType {
 
 class Walk {
   nodesVisited = 0;
+  /** The cost so far of the run under way. */
+  #cost = 0;
+  /** The objects still to walk, and the fields each is walked with (parallel stacks: no object per visit). */
+  readonly #values: Record<string, unknown>[] = [];
+  readonly #plans: (readonly Collected[])[] = [];
+  #root: readonly Collected[] | undefined;
   readonly #fragments = new Map<string, FragmentDefinitionNode>();
   /** The fields collected per selection list and type: objects of one list share them. */
   readonly #collected = new Map<readonly SelectionSetNode[], Map<string, Collected[]>>();
@@ -133,6 +150,102 @@ class Walk {
         this.#fragments.set(definition.name.value, definition);
       }
     }
+  }
+
+  /** The actual cost of `data` walked with `fields`, from `base`; undefined when it cannot be told. */
+  run(base: number, data: Record<string, unknown>, fields: readonly Collected[]): number | undefined {
+    this.nodesVisited = 0;
+    this.#cost = base;
+    const values = this.#values;
+    const plans = this.#plans;
+    values.length = 0;
+    plans.length = 0;
+    values.push(data);
+    plans.push(fields);
+    while (values.length > 0) {
+      const value = values.pop()!;
+      const fields = plans.pop()!;
+      this.nodesVisited += fields.length;
+      for (const field of fields) {
+        const returned = value[field.key];
+        // Absent: its parent failed before it (JSON has no undefined); null: nothing resolved below it.
+        if (returned === undefined) continue;
+        this.#cost += field.arguments;
+        if (returned === null) continue;
+        let items = 1;
+        if (field.listDepth === 0) {
+          this.nodesVisited += 1;
+          if (field.composite && !this.#visit(field, returned)) return undefined;
+        } else {
+          items = this.#countItems(returned, field.listDepth, field);
+          if (items < 0) return undefined;
+        }
+        this.#cost += field.perItem * items;
+      }
+      if (this.#cost > Number.MAX_SAFE_INTEGER) return undefined;
+    }
+    return this.#cost;
+  }
+
+  /** Queues an object returned for `field`, adding its type's weight; false when its type cannot be told. */
+  #visit(field: Collected, item: unknown): boolean {
+    if (!isObject(item)) return true;
+    const fields = this.#fieldsOf(field, item);
+    if (!fields) return false;
+    this.#cost += fields.weight;
+    this.#values.push(item);
+    this.#plans.push(fields.fields);
+    return true;
+  }
+
+  /** The fields of the operation's root object, collected once per walk. */
+  rootFields(operation: OperationDefinitionNode, root: ObjectTypeInfo): readonly Collected[] {
+    this.#root ??= this.collect([operation.selectionSet], this.objectType(root));
+    return this.#root;
+  }
+
+  /** An object type as the walk prices it. */
+  objectType(type: ObjectTypeInfo): PricedType {
+    return this.#priceOf(type.name, () => [type]);
+  }
+
+  /**
+   * The fields an object returned for `field` is walked with, and its weight: for an object type
+   * collected once per field; for an interface or union, by the object's `__typename`.
+   */
+  #fieldsOf(field: Collected, value: Record<string, unknown>): CollectedFields | undefined {
+    if (field.children) return field.children;
+    const named = value['__typename'];
+    const known = typeof named === 'string' ? field.byTypename?.get(named) : undefined;
+    if (known) return known;
+    const priced = this.concreteType(field.type, value);
+    if (!priced) return undefined;
+    const children = { fields: this.collect(field.selections, priced), weight: priced.weight };
+    if (field.type.kind === 'object') field.children = children;
+    else if (typeof named === 'string' && priced.id === named) (field.byTypename ??= new Map()).set(named, children);
+    return children;
+  }
+
+  /**
+   * The values a list field returned, `depth` lists deep, nulls left out; a composite field's
+   * are queued. -1 when one's type cannot be told.
+   */
+  #countItems(value: unknown, depth: number, field: Collected): number {
+    if (!Array.isArray(value)) return 0;
+    let count = 0;
+    for (const item of value) {
+      if (item === null || item === undefined) continue;
+      if (depth > 1) {
+        const inner = this.#countItems(item, depth - 1, field);
+        if (inner < 0) return -1;
+        count += inner;
+        continue;
+      }
+      this.nodesVisited += 1;
+      count += 1;
+      if (field.composite && !this.#visit(field, item)) return -1;
+    }
+    return count;
   }
 
   /** The type an object of `type` is priced as: its `__typename`'s when the data says, else every possible type's. */
@@ -214,6 +327,9 @@ class Walk {
         key,
         definition,
         type: fieldType,
+        perItem: definition.weight + (fieldType.kind === 'leaf' ? fieldType.weight : 0),
+        listDepth: definition.listDepth,
+        composite: fieldType.kind !== 'leaf',
         selections: nodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : [])),
         // A field selected twice under one key is resolved once, with the first node's arguments.
         arguments: argumentsWeight(
@@ -253,17 +369,6 @@ function operationOf(document: DocumentNode, operationName: string | undefined):
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   if (operationName !== undefined) return operations.find((o) => o.name?.value === operationName);
   return operations.length === 1 ? operations[0] : undefined;
-}
-
-/** The values of a field `depth` lists deep, nulls left out, appended to `into`. */
-function flatten(value: unknown, depth: number, into: unknown[]): void {
-  if (value === null || value === undefined) return;
-  if (depth === 0) {
-    into.push(value);
-    return;
-  }
-  if (!Array.isArray(value)) return;
-  for (const item of value) flatten(item, depth - 1, into);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
