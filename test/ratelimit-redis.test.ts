@@ -27,7 +27,7 @@ import {
 import { decideOne, defaultKeys } from './support/decide-one.js';
 
 /** Short enough to wait out, long enough for 50 requests on a loaded machine. */
-const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 3000, penaltyMs: 1000 };
+const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 1500, penaltyMs: 600 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('decide script helpers', () => {
@@ -113,7 +113,7 @@ describe('RedisStore on the shared Redis (unique prefix)', () => {
     assert.equal(await admin.script('LOAD', decideScript), decideScriptSha1);
   });
 
-  test('the documented scenario with the real script (window 3 s, penalty 1 s)', async () => {
+  test('the documented scenario with the real script (window 1.5 s, penalty 0.6 s)', async () => {
     const clientKey = 'scenario-client';
     await runPolicyScenario({
       policy: shortPolicy,

@@ -18,7 +18,7 @@ import { startUpstashRestServer, type UpstashRestServer } from './support/upstas
 import { decideOne, defaultKeys } from './support/decide-one.js';
 
 /** Short enough to wait out, long enough for 50 requests on a loaded machine. */
-const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 3000, penaltyMs: 1000 };
+const shortPolicy: RateLimitPolicy = { limit: 50, windowMs: 1500, penaltyMs: 600 };
 
 describe('UpstashStore over REST', () => {
   let server: RedisServer;
@@ -52,7 +52,7 @@ describe('UpstashStore over REST', () => {
     await admin.del('up:probe', 'up:n');
   });
 
-  test('the documented scenario with the real script (window 3 s, penalty 1 s)', async () => {
+  test('the documented scenario with the real script (window 1.5 s, penalty 0.6 s)', async () => {
     await runPolicyScenario({
       policy: shortPolicy,
       decide: () => decideOne(stores[0]!, 'scenario', shortPolicy),

@@ -132,12 +132,12 @@ export async function refundScenario(target: AlgorithmTarget): Promise<void> {
 }
 
 /**
- * Fixed window without a penalty (limit 5, window 2 s): requests 1–5 pass counting down; the
+ * Fixed window without a penalty (limit 5, window 1 s): requests 1–5 pass counting down; the
  * 6th and later are `limited` (never `blocked`) with the window's remaining time, and are not
  * counted; after that time a new window starts with the whole quota.
  */
 export async function fixedWindowWithoutPenaltyScenario(target: AlgorithmTarget): Promise<void> {
-  const limit: Limit = { algorithm: 'fixed-window', limit: 5, windowMs: 2000, penaltyMs: 0 };
+  const limit: Limit = { algorithm: 'fixed-window', limit: 5, windowMs: 1000, penaltyMs: 0 };
   const request = timer(target, fresh('fixed'), [{ name: 'fw', limit, cost: 1 }]);
   const slack = target.slackMs ?? 0;
   const windowLeft = (first: Timed, at: Timed): [number, number] => [
@@ -146,7 +146,7 @@ export async function fixedWindowWithoutPenaltyScenario(target: AlgorithmTarget)
   ];
 
   const first = await request();
-  assert.deepEqual(first.decisions[0], { allowed: true, remaining: 4, resetMs: 2000 }, 'the first request starts the window');
+  assert.deepEqual(first.decisions[0], { allowed: true, remaining: 4, resetMs: 1000 }, 'the first request starts the window');
   for (let i = 2; i <= 5; i++) {
     const r = await request();
     const d = allowed(r.decisions[0]!, `request ${i}`);
@@ -169,18 +169,18 @@ export async function fixedWindowWithoutPenaltyScenario(target: AlgorithmTarget)
   }
   // Retry-After is when a request passes again: a new window, the rejected requests not counted.
   const next = await request();
-  assert.deepEqual(next.decisions[0], { allowed: true, remaining: 4, resetMs: 2000 }, 'after retryAfterMs: a new window');
+  assert.deepEqual(next.decisions[0], { allowed: true, remaining: 4, resetMs: 1000 }, 'after retryAfterMs: a new window');
 }
 
 /**
- * Sliding window (limit 10, window 2 s, windows aligned to the epoch): the window is filled
+ * Sliding window (limit 10, window 1 s, windows aligned to the epoch): the window is filled
  * just after a boundary, counting down; the 11th waits for the next window plus the time the
  * previous window's share takes to leave room; in the next window the previous count weighs by
  * how much of it the sliding window still overlaps; after two quiet windows the count is gone.
  */
 export async function slidingWindowScenario(target: AlgorithmTarget): Promise<void> {
   const L = 10;
-  const w = 2000;
+  const w = 1000;
   const limit: Limit = { algorithm: 'sliding-window', limit: L, windowMs: w };
   const request = timer(target, fresh('sliding'), [{ name: 'sw', limit, cost: 1 }]);
   const slack = target.slackMs ?? 0;
@@ -221,7 +221,7 @@ export async function slidingWindowScenario(target: AlgorithmTarget): Promise<vo
   assert.equal(windowOf(over), W);
   const limited = rejected(over.decisions[0]!, 'limited', 'request 11');
   within(limited.retryAfterMs, ...falling(over, (e) => w - e + w / L), slack, 'retryAfterMs: the next window plus w/10');
-  if (target.exact) assert.equal(limited.retryAfterMs, w - (over.start - W * w) + 200);
+  if (target.exact) assert.equal(limited.retryAfterMs, w - (over.start - W * w) + w / L);
 
   if (target.exact) {
     await target.sleep(limited.retryAfterMs - 1);
@@ -235,7 +235,7 @@ export async function slidingWindowScenario(target: AlgorithmTarget): Promise<vo
   assert.equal(windowOf(passing), W + 1, 'the retry lands in the next window');
   const p = allowed(passing.decisions[0]!, 'after retryAfterMs');
   within(p.remaining, ...rising(passing, (e) => Math.floor(L - (L * (w - e)) / w - 1)), 0, 'remaining: limit − 10 × (w − e)/w − 1');
-  if (target.exact) assert.deepEqual(p, { allowed: true, remaining: 0, resetMs: w - 200 });
+  if (target.exact) assert.deepEqual(p, { allowed: true, remaining: 0, resetMs: w - w / L });
 
   // Half-way into that window the previous 10 weigh 5: with the 1 counted, 4 more pass.
   await sleepUntil((W + 1) * w + w / 2);
@@ -255,7 +255,7 @@ export async function slidingWindowScenario(target: AlgorithmTarget): Promise<vo
       );
       if (target.exact) {
         assert.equal(current, 5, 'four more passed half-way through');
-        assert.equal(d.retryAfterMs, 200);
+        assert.equal(d.retryAfterMs, w / L);
       } else {
         assert.ok(current >= 5, `at least four more passed half-way through (${current - 1})`);
       }
@@ -356,8 +356,8 @@ export async function tokenBucketScenario(target: AlgorithmTarget): Promise<void
   assert.ok(refilled.allowed);
   if (target.exact) assert.deepEqual(refilled, { allowed: true, remaining: 3, resetMs: 350 });
 
-  // Cap: long after it is full (0.5 s from empty), it holds the capacity, no more.
-  await target.sleep(1500);
+  // Cap: well after it is full (0.5 s from empty), it holds the capacity, no more.
+  await target.sleep(800);
   const capped = await step('long after it filled up');
   assert.deepEqual(capped, { allowed: true, remaining: C - 1, resetMs: 50 }, 'a bucket holds its capacity, no more');
 }
