@@ -178,7 +178,8 @@ export async function measurePricing(settings: PricingSettings, log: (message: s
         for (let i = 0; i < n; i++) if (parse(deepQuery, { noLocation: true }).definitions.length > 0) check++;
         break;
       case 'actual':
-        for (let i = 0; i < n; i++) if (actualCost(estimator.schema, document, 'DeepQuery', {}, answer.data)?.cost === actualOnce.cost) check++;
+        for (let i = 0; i < n; i++)
+          if (actualCost(estimator.schema, document, 'DeepQuery', {}, answer.data)?.cost === actualOnce.cost) check++;
         break;
     }
     const used = process.cpuUsage(cpu);

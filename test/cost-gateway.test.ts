@@ -144,6 +144,38 @@ for (const planner of planners) {
       assert.deepEqual({ cost: line?.['cost'], actualCost: line?.['actualCost'] }, { cost: 10, actualCost: 2 });
     });
 
+    test('an operation that returned errors gets nothing back; a one-operation batch carries no extensions.cost', async () => {
+      const gateway = await start({
+        BATCH_LIMIT: '5',
+        COST_EXTENSIONS: 'true',
+        RATE_LIMIT_POLICIES: JSON.stringify([{ name: 'cost', key: 'ip', unit: 'cost', limit: 30, window: 60, refund: true }]),
+      });
+      // Estimated 10 + 0, actually 2: but `boom` failed, and what failed may have cost as estimated.
+      const failing = await send(gateway.url, '{ topProducts(first: 2) { name } boom }');
+      assert.equal(failing.status, 200);
+      assert.ok(failing.body.errors?.length, 'boom failed');
+      assert.equal(failing.body.extensions?.cost?.['actualQueryCost'], 2);
+      assert.deepEqual(failing.body.extensions?.cost?.['throttleStatus'], {
+        maximumAvailable: 30,
+        currentlyAvailable: 20,
+        restoreRate: 0,
+        resetsInSeconds: 60,
+      });
+      assert.equal(
+        (await send(gateway.url, twoOfTen)).headers.get('ratelimit'),
+        '"cost";r=10;t=60;tollgate-unit="cost"',
+        'nothing came back',
+      );
+      const batch = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify([{ query: '{ me { id } }' }]),
+      });
+      const results = (await batch.json()) as ErrorBody[];
+      assert.equal(results.length, 1);
+      assert.equal(results[0]!.extensions, undefined);
+    });
+
     test('COST_EXTENSIONS: extensions.cost in Shopify’s names — a token bucket’s state after the refund; cost policies marked in the RateLimit headers', async () => {
       const gateway = await start({
         COST_EXTENSIONS: 'true',

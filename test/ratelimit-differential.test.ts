@@ -184,7 +184,12 @@ async function refundStep(
   if (subset.length === 0) subset.push(pick(rand, checks));
   const refunds: Refund[] = subset.map((check) => {
     const amount = 1 + Math.floor(rand() * 3);
-    return { check: { ...check, cost: amount }, amount, resetMs: pick(rand, [1, 3, 20, 100, 100_000]) };
+    return {
+      check: { ...check, cost: amount },
+      amount,
+      resetMs: pick(rand, [1, 3, 20, 100, 100_000]),
+      elapsedMs: pick(rand, [0, 1, 2, 50, 99_800, 99_900]),
+    };
   });
   const { keys, args } = refundCall('diff:', clientKey, refunds);
   const replies = (await redis

@@ -21,6 +21,7 @@
  */
 import {
   Kind,
+  valueFromASTUntyped,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -53,6 +54,8 @@ interface Collected {
   children?: CollectedFields;
   /** For an interface or union: the same per `__typename` returned. */
   byTypename?: Map<string, CollectedFields>;
+  /** For an interface or union: whether the data's `__typename` is the type's name (no other field aliased to it). */
+  typenameTrusted?: boolean;
 }
 
 /** The fields an object is walked with, and what the object itself costs. */
@@ -84,7 +87,7 @@ export function actualCost(
   if (root?.kind !== 'object') return undefined;
   const base = operation.operation === 'mutation' ? mutationCost : 0;
   if (!isObject(data)) return { cost: base, nodesVisited: 0 };
-  const walk = walkFor(schema, document, operationName ?? '', variables ?? {});
+  const walk = walkFor(schema, document, operation, operationName ?? '', variables ?? {});
   const cost = walk.run(base, data, walk.rootFields(operation, root));
   return cost === undefined ? undefined : { cost, nodesVisited: walk.nodesVisited };
 }
@@ -99,7 +102,13 @@ const maxWalksPerDocument = 8;
 /** Variable values longer than this as JSON are not worth a cache key: such walks are not kept. */
 const maxKeyLength = 512;
 
-function walkFor(schema: CostSchema, document: DocumentNode, operationName: string, variables: Readonly<Record<string, unknown>>): Walk {
+function walkFor(
+  schema: CostSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  operationName: string,
+  variables: Readonly<Record<string, unknown>>,
+): Walk {
   let byDocument = walks.get(schema);
   if (!byDocument) walks.set(schema, (byDocument = new WeakMap()));
   let byKey = byDocument.get(document);
@@ -107,7 +116,7 @@ function walkFor(schema: CostSchema, document: DocumentNode, operationName: stri
   const key = `${operationName}\n${JSON.stringify(variables)}`;
   let walk = byKey.get(key);
   if (!walk) {
-    walk = new Walk(schema, document, variables);
+    walk = new Walk(schema, document, operation, variables);
     if (key.length <= maxKeyLength) {
       if (byKey.size >= maxWalksPerDocument) byKey.delete(byKey.keys().next().value!);
       byKey.set(key, walk);
@@ -140,16 +149,26 @@ class Walk {
   readonly #collected = new Map<readonly SelectionSetNode[], Map<string, Collected[]>>();
   readonly #priced = new Map<string, PricedType>();
 
+  /** The variables as execution saw them: those sent, and the operation's defaults for the others. */
+  private readonly variables: Readonly<Record<string, unknown>>;
+
   constructor(
     private readonly schema: CostSchema,
     document: DocumentNode,
-    private readonly variables: Readonly<Record<string, unknown>>,
+    operation: OperationDefinitionNode,
+    sent: Readonly<Record<string, unknown>>,
   ) {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION && !this.#fragments.has(definition.name.value)) {
         this.#fragments.set(definition.name.value, definition);
       }
     }
+    const variables: Record<string, unknown> = { ...sent };
+    for (const definition of operation.variableDefinitions ?? []) {
+      const name = definition.variable.name.value;
+      if (!Object.hasOwn(variables, name) && definition.defaultValue) variables[name] = valueFromASTUntyped(definition.defaultValue);
+    }
+    this.variables = variables;
   }
 
   /** The actual cost of `data` walked with `fields`, from `base`; undefined when it cannot be told. */
@@ -162,6 +181,18 @@ class Walk {
     plans.length = 0;
     values.push(data);
     plans.push(fields);
+    try {
+      return this.#walk();
+    } finally {
+      // A walk is kept for the next run of its operation: it keeps no answer alive.
+      values.length = 0;
+      plans.length = 0;
+    }
+  }
+
+  #walk(): number | undefined {
+    const values = this.#values;
+    const plans = this.#plans;
     while (values.length > 0) {
       const value = values.pop()!;
       const fields = plans.pop()!;
@@ -215,10 +246,12 @@ class Walk {
    */
   #fieldsOf(field: Collected, value: Record<string, unknown>): CollectedFields | undefined {
     if (field.children) return field.children;
-    const named = value['__typename'];
+    // `__typename` in the data is the type's name only if no other field is aliased to it.
+    field.typenameTrusted ??= !this.#aliasesTypename(field.selections);
+    const named = field.typenameTrusted ? value['__typename'] : undefined;
     const known = typeof named === 'string' ? field.byTypename?.get(named) : undefined;
     if (known) return known;
-    const priced = this.concreteType(field.type, value);
+    const priced = this.concreteType(field.type, named);
     if (!priced) return undefined;
     const children = { fields: this.collect(field.selections, priced), weight: priced.weight };
     if (field.type.kind === 'object') field.children = children;
@@ -248,11 +281,30 @@ class Walk {
     return count;
   }
 
-  /** The type an object of `type` is priced as: its `__typename`'s when the data says, else every possible type's. */
-  concreteType(type: OutputTypeInfo, value: Record<string, unknown>): PricedType | undefined {
+  /** Whether a field other than `__typename` is given the response key `__typename` in these selections (fragments followed). */
+  #aliasesTypename(selections: readonly SelectionSetNode[]): boolean {
+    const pending = [...selections];
+    const seen = new Set<string>();
+    while (pending.length > 0) {
+      for (const selection of pending.pop()!.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (selection.alias?.value === '__typename' && selection.name.value !== '__typename') return true;
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          pending.push(selection.selectionSet);
+        } else if (!seen.has(selection.name.value)) {
+          seen.add(selection.name.value);
+          const fragment = this.#fragments.get(selection.name.value);
+          if (fragment) pending.push(fragment.selectionSet);
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The type an object of `type` is priced as: `named`'s (its `__typename`) when it is one of its types, else every possible type's. */
+  concreteType(type: OutputTypeInfo, named: unknown): PricedType | undefined {
     if (type.kind === 'leaf') return undefined;
     if (type.kind === 'object') return this.#priceOf(type.name, () => [type]);
-    const named = value['__typename'];
     if (typeof named === 'string' && type.possibleTypes.has(named)) {
       const object = this.schema.types.get(named);
       if (object?.kind === 'object') return this.#priceOf(named, () => [object]);
@@ -295,7 +347,8 @@ class Walk {
       const nested: SelectionSetNode[] = [];
       for (const selection of set.selections) {
         this.nodesVisited += 1;
-        if (excludedBy(selection.directives, (name) => this.variables[name]) !== false) continue;
+        // Only a definite `@skip(if: true)`/`@include(if: false)`: execution validated the rest.
+        if (excludedBy(selection.directives, (name) => this.variables[name]) === true) continue;
         if (selection.kind === Kind.FIELD) {
           const name = selection.name.value;
           if (name === '__typename' || name === '__schema' || name === '__type') continue;

@@ -30,14 +30,15 @@ export function useParsedParams(): GatewayPlugin {
 /** What the lifecycle wants told of each operation the runtime executes for one request. */
 export interface CostReport {
   /**
-   * An operation executed with `variables` and returned `data`; answers what goes in the
-   * result's `extensions.cost`, or undefined for nothing.
+   * An operation executed with `variables` and returned `data` with `errors` errors; answers
+   * what goes in the result's `extensions.cost`, or undefined for nothing.
    */
   executed(
     document: DocumentNode,
     operationName: string | null | undefined,
     variables: Readonly<Record<string, unknown>> | null | undefined,
     data: unknown,
+    errors: number,
   ): Record<string, unknown> | undefined;
 }
 
@@ -56,7 +57,7 @@ export function useCostReport(): GatewayPlugin {
         onExecuteDone({ result, setResult }) {
           if (isAsyncIterable(result)) return;
           const single = result as ExecutionResult;
-          const cost = report.executed(args.document, args.operationName, args.variableValues, single.data);
+          const cost = report.executed(args.document, args.operationName, args.variableValues, single.data, single.errors?.length ?? 0);
           if (cost) setResult({ ...single, extensions: { ...single.extensions, cost } });
         },
       };

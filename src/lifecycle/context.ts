@@ -51,6 +51,8 @@ export class RequestContext {
   cost: number | undefined = undefined;
   /** Operation cost: the operations priced (more than one in a batch). */
   operations = 0;
+  /** Operation cost: the request is a batch (a JSON array), however many of its entries were priced. */
+  batch = false;
   /**
    * Operation cost: the GraphQL parameters read from the body (src/http/graphqlParams.ts), which
    * the runtime executes instead of reading the body again; undefined: the runtime reads the request.

@@ -155,7 +155,7 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
     });
     new Counter({
       name: 'tollgate_rate_limit_refund_failures_total',
-      help: 'Refunds of cost (policies with "refund": true) the store failed to apply within RATE_LIMIT_TIMEOUT_MS: given up, never retried.',
+      help: 'Refunds of cost (policies with "refund": true) the store failed to apply within 5 s (off the request’s path): given up, never retried.',
       labelNames: ['store'],
       registers,
       collect() {

@@ -271,14 +271,24 @@ export function toSeconds(ms: number): number {
 }
 
 /**
- * What a refund gives back to one policy: part of what a request was charged (`amount`), and
- * `resetMs`, the charge's decision's `resetMs` (when its window ends, or its bucket is full).
+ * What a refund gives back to one policy: part of what a request was charged (`amount`), with
+ * the charge's decision's `resetMs` (when its window ends, or its bucket is full) and the
+ * milliseconds since that decision, `elapsedMs`, on the caller's clock.
  */
 export interface Refund {
   readonly check: Check;
   readonly amount: number;
   readonly resetMs: number;
+  readonly elapsedMs: number;
 }
+
+/**
+ * How far a fixed window's end may be from where the charge's decision put it and still be the
+ * window charged: the two clocks' readings (the store's, the caller's) of the time since the
+ * charge differ by the store's round trips. A later window after a penalty block ends at least a
+ * second (the shortest block) later.
+ */
+export const refundWindowToleranceMs = 250;
 
 /** The state a refund leaves and when it stops mattering. */
 export interface RefundWrite {
@@ -291,10 +301,10 @@ export interface RefundWrite {
  * never into a window other than the one charged:
  *
  * - fixed window: the count goes down by `amount` (not below 0) while the window charged is still
- *   open: a window that has ended, a later one, and a block are left alone. The window charged
- *   is the open one exactly when what is left of it is at most `resetMs` (a later window, started
- *   after that one ended, has more left as long as less than a window has passed since the
- *   charge; the caller refunds sooner than that, see `refundable`);
+ *   open: a window that has ended, a later one, and a block are left alone. The window charged is
+ *   the open one when what is left of it is at most `resetMs` and within
+ *   `refundWindowToleranceMs` of `resetMs − elapsedMs` (a window started after the charged one
+ *   ended, or after a penalty block, ends later by a second or more);
  * - sliding window: the current window's count goes down, with the same test of the window;
  * - token bucket: the tokens go up, refilled to now first, to the capacity at most. A bucket
  *   that is full (or never seen) stays as it is.
@@ -325,17 +335,18 @@ export function refundState(refund: Refund, state: AnyState | undefined, now: nu
     }
     default: {
       const f = state as ClientState;
-      if (f.blockedUntil > now || f.count <= 0 || f.windowEndsAt <= now || f.windowEndsAt - now > refund.resetMs) return undefined;
+      const left = f.windowEndsAt - now;
+      if (f.blockedUntil > now || f.count <= 0 || left <= 0 || left > refund.resetMs) return undefined;
+      if (Math.abs(left - (refund.resetMs - refund.elapsedMs)) > refundWindowToleranceMs) return undefined;
       return { next: { ...f, count: Math.max(0, f.count - refund.amount) }, expiresAt: f.windowEndsAt };
     }
   }
 }
 
 /**
- * Whether a refund `elapsedMs` after its charge can still reach the window it was charged in:
- * that window has not ended (and a refund sent later would find a window it cannot tell from the
- * one charged). A token bucket has no window: always.
+ * Whether a refund can still reach the window it was charged in: that window has not ended. A
+ * token bucket has no window: always.
  */
-export function refundable(refund: Refund, elapsedMs: number): boolean {
-  return refund.check.limit.algorithm === 'token-bucket' || elapsedMs < refund.resetMs;
+export function refundable(refund: Refund): boolean {
+  return refund.check.limit.algorithm === 'token-bucket' || refund.elapsedMs < refund.resetMs;
 }

@@ -16,7 +16,7 @@ import { MemoryStore } from './memoryStore.js';
 import type { Check, Decision, Refund } from './policy.js';
 import { failedOpen } from './result.js';
 import { StoreCall } from './storeCall.js';
-import type { DecideOptions, FailOpenCause, RateLimitStore, StoreAnswers, StoreHealth, StoreVerdict } from './store.js';
+import type { DecideOptions, FailOpenCause, RateLimitStore, RefundOptions, StoreAnswers, StoreHealth, StoreVerdict } from './store.js';
 
 export interface ResilientStoreOptions {
   /** Deadline of every call to the inner store (`RATE_LIMIT_TIMEOUT_MS`); what it measures: deadline.ts. */
@@ -198,20 +198,22 @@ export class ResilientStore implements RateLimitStore {
   }
 
   /**
-   * Gives back to the store that charged: the inner store under the same deadline as a decision,
-   * or, while the breaker is open, the per-instance limiter (which is what charged then). A refund
-   * that fails is counted and given up; it never moves the breaker (decisions do that).
+   * Gives back to the store that charged (`chargedBy`): the inner store, or the per-instance
+   * limiter that decided while the breaker was open. Off the request's path, so under the longest
+   * wait a decision may have (`maxWaitMs`), not its deadline: a busy event loop must not count an
+   * applied refund as failed. A refund that fails is counted and given up; it never moves the
+   * breaker (decisions do that).
    */
-  async refund(clientKey: string, refunds: readonly Refund[], options: DecideOptions = {}): Promise<void> {
-    if (this.#breaker.state === 'open') {
+  async refund(clientKey: string, refunds: readonly Refund[], options: RefundOptions = {}): Promise<void> {
+    if (options.chargedBy === 'fallback') {
       this.#fallback.refundNow(clientKey, refunds);
       return;
     }
     if (!this.#inner.refund) return;
     // Off the request's path: an AbortSignal per refund costs nothing that matters here.
-    const signal = AbortSignal.timeout(this.#deadline.timeoutMs);
+    const signal = AbortSignal.timeout(this.#deadline.maxWaitMs);
     try {
-      await abortable(this.#inner.refund(clientKey, refunds, { ...options, signal }), signal);
+      await abortable(this.#inner.refund(clientKey, refunds, { waitUntil: options.waitUntil, signal }), signal);
     } catch (error) {
       this.#counters.refundFailures++;
       this.#log.debug('rate-limit refund failed; given up', { store: this.kind, error });

@@ -25,6 +25,14 @@ export interface DecideOptions {
   readonly waitUntil?: (promise: Promise<unknown>) => void;
 }
 
+export interface RefundOptions extends DecideOptions {
+  /**
+   * Which store charged what is given back: the store itself (the default) or, behind
+   * `ResilientStore`, its per-instance limiter while the breaker was open.
+   */
+  readonly chargedBy?: 'store' | 'fallback';
+}
+
 /**
  * Where rate-limit state lives. Every store decides all the checks of one key for one request
  * atomically (docs/architecture.md: one round trip on Redis), with the semantics of `decideAll`
@@ -48,7 +56,7 @@ export interface RateLimitStore {
    * request's path, after the response. Stores that cannot refund (the Rate Limiting binding)
    * leave it out.
    */
-  refund?(clientKey: string, refunds: readonly Refund[], options?: DecideOptions): Promise<void>;
+  refund?(clientKey: string, refunds: readonly Refund[], options?: RefundOptions): Promise<void>;
   /**
    * Makes the connection and whatever else the first decision would wait for (a Cluster's slots,
    * the decide script loaded), so that a burst right after start-up is decided like any other.

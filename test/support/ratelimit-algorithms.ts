@@ -109,8 +109,11 @@ export async function refundScenario(target: AlgorithmTarget): Promise<void> {
     const check = (cost: number): Check => ({ name: 'points', limit, cost });
     const charge = async (cost: number): Promise<Extract<Decision, { allowed: true }>> =>
       allowed((await target.decide(key, [check(cost)]))[0]!, `${what}: a charge of ${cost}`);
-    const refund = (amount: number, resetMs: number): Promise<void> => target.refund(key, [{ check: check(amount), amount, resetMs }]);
+    let chargedAt = 0;
+    const refund = (amount: number, resetMs: number): Promise<void> =>
+      target.refund(key, [{ check: check(amount), amount, resetMs, elapsedMs: target.now() - chargedAt }]);
 
+    chargedAt = target.now();
     const first = await charge(500);
     assert.equal(first.remaining, 500, what);
     await refund(375, first.resetMs);
@@ -125,7 +128,7 @@ export async function refundScenario(target: AlgorithmTarget): Promise<void> {
     assert.equal((await charge(1)).remaining, 999, `${what}: never beyond the capacity`);
 
     const untouched = fresh(`refund-none-${what}`);
-    await target.refund(untouched, [{ check: check(100), amount: 100, resetMs: 60_000 }]);
+    await target.refund(untouched, [{ check: check(100), amount: 100, resetMs: 60_000, elapsedMs: 0 }]);
     const d = allowed((await target.decide(untouched, [check(1)]))[0]!, `${what}: a key never charged`);
     assert.equal(d.remaining, 999, `${what}: a refund to a key never charged changes nothing`);
   }

@@ -75,6 +75,15 @@ describe('the actual cost', () => {
     assert.equal(actual('{ b1: book(id: 1) { price } b2: book(id: 2) { price } }', { b1: { price: 1 }, b2: { price: 1 } }), 14);
   });
 
+  test("a variable's default decides @include and @skip as in execution; a field aliased __typename does not choose the type", () => {
+    const defaulted = 'query ($i: Boolean! = true) { topBooks(first: 3) @include(if: $i) { id } }';
+    assert.equal(actual(defaulted, { topBooks: [book(1), book(2), book(3)] }), 15);
+    assert.equal(actual(defaulted, {}, { i: false }), 0);
+    // `__typename: id` says "Author", but the object is priced as any of Node's types could be.
+    const aliased = '{ node(id: 1) { __typename: id ... on Book { price } } }';
+    assert.equal(actual(aliased, { node: { __typename: 'Author', price: 1 } }), 5 + 2);
+  });
+
   test('a mutation adds 10; introspection costs nothing; the named operation is the one priced', () => {
     assert.equal(actual('mutation { addBook(title: "t") { id } }', { addBook: { id: '1' } }), 10 + 4 + 5);
     assert.equal(actual('mutation { addBook(title: "t") { id } }', { addBook: null }), 10);

@@ -31,8 +31,10 @@ export interface CostReportOptions {
  *   never into another window), through `waitUntil`, off the request's path.
  *
  * An operation that was not executed (refused before execution, or its response streamed) has
- * no actual cost: nothing is reported and nothing given back. A batch's operations add up; its
- * results carry no `extensions.cost` (they are several).
+ * no actual cost: nothing is reported and nothing given back; nor is a batch with such an
+ * operation in it. A batch's operations add up; its results carry no `extensions.cost` (they are
+ * several). An operation that returned errors gets nothing back: what failed may have cost the
+ * subgraphs as much as was estimated (a timeout most of all), and its data says nothing of it.
  *
  * @example costReport({ estimator, store, extensions: true, now: () => performance.now(), log })
  */
@@ -44,26 +46,32 @@ export function costReport(options: CostReportOptions): Step<RequestContext> {
     if (!costs || charged === undefined || c.costRefusal) return next();
     const rateLimit = c.rateLimit;
     const costOutcomes = wasDecided(rateLimit) ? rateLimit.outcomes.filter((o) => o.policy.unit === 'cost') : [];
-    const wantsExtension = options.extensions && costOutcomes.length > 0 && c.operations === 1;
+    const wantsExtension = options.extensions && costOutcomes.length > 0 && !c.batch;
     // One operation whose actual cost cannot be told makes the request's unknown.
     let unknown = false;
+    let executed = 0;
+    let failed = false;
     c.costReport = {
-      executed(document, operationName, variables, data) {
+      executed(document, operationName, variables, data, errors) {
+        executed += 1;
+        if (errors > 0) failed = true;
         const actual = actualCost(costs.schema, document, operationName, variables, data)?.cost;
         if (actual === undefined) unknown = true;
         c.actualCost = unknown ? undefined : (c.actualCost ?? 0) + actual!;
         if (!wantsExtension) return undefined;
-        return costExtension(charged, actual, costOutcomes, elapsed(c, now));
+        return costExtension(charged, actual, costOutcomes, elapsed(c, now), !failed);
       },
     };
     await next();
+    // An operation of the request not reported (streamed): the request's actual cost is not known.
+    if (executed !== c.operations) c.actualCost = undefined;
     const actual = c.actualCost;
-    if (actual === undefined || actual >= charged || !wasDecided(rateLimit)) return;
+    if (actual === undefined || failed || actual >= charged || !wasDecided(rateLimit)) return;
     const refunds = refundsByKey(c, rateLimit, charged - actual, elapsed(c, now));
     if (!refunds || !store.refund) return;
-    for (const [key, list] of refunds) {
+    for (const { key, chargedBy, list } of refunds) {
       c.platform.waitUntil(
-        store.refund(key, list, { waitUntil: (p) => c.platform.waitUntil(p) }).catch((error: unknown) => {
+        store.refund(key, list, { chargedBy, waitUntil: (p) => c.platform.waitUntil(p) }).catch((error: unknown) => {
           log.debug('rate-limit refund failed', { requestId: c.requestId, error });
         }),
       );
@@ -85,6 +93,7 @@ export function costExtension(
   actual: number | undefined,
   outcomes: readonly PolicyOutcome[],
   elapsedMs: number,
+  refunding: boolean,
 ): Record<string, unknown> {
   let reported: { outcome: PolicyOutcome; available: number } | undefined;
   let share = Number.POSITIVE_INFINITY;
@@ -94,10 +103,18 @@ export function costExtension(
     if (!d.allowed || (enforced && outcome.policy.shadow)) continue;
     const policy = outcome.policy;
     let available = d.remaining;
-    if (policy.refund && actual !== undefined && actual < requested) {
-      const refund: Refund = { check: { name: policy.name, limit: policy.limit, cost: 1 }, amount: requested - actual, resetMs: d.resetMs };
-      if (refundable(refund, elapsedMs)) available = Math.min(policy.limit.limit, available + refund.amount);
+    // A bucket has refilled since the decision.
+    if (policy.limit.algorithm === 'token-bucket') available += (elapsedMs * policy.limit.refillPerSecond) / 1000;
+    if (refunding && policy.refund && actual !== undefined && actual < requested && refunds(outcome)) {
+      const refund: Refund = {
+        check: { name: policy.name, limit: policy.limit, cost: 1 },
+        amount: requested - actual,
+        resetMs: d.resetMs,
+        elapsedMs,
+      };
+      if (refundable(refund)) available += refund.amount;
     }
+    available = Math.min(policy.limit.limit, available);
     const s = available / policy.limit.limit;
     if (s < share) {
       share = s;
@@ -121,34 +138,43 @@ export function costExtension(
   return extension;
 }
 
+/** Whether an outcome charged a store that can give back: the store's decision, or the per-instance limiter's. */
+function refunds(outcome: PolicyOutcome): boolean {
+  return outcome.decision.allowed && (outcome.source === 'store' || outcome.source === 'fallback');
+}
+
+/** The refunds of one store key, to the store that charged them. */
+interface KeyRefunds {
+  readonly key: string;
+  readonly chargedBy: 'store' | 'fallback';
+  readonly list: Refund[];
+}
+
 /**
- * What the refunding cost policies get back, per store key: each one that charged the estimate
- * (allowed, decided by the store or the per-instance limiter) and whose window is still the one
- * charged.
+ * What the refunding cost policies get back, per store key and per store that charged: each one
+ * that charged the estimate (allowed, decided by the store or the per-instance limiter) and whose
+ * window is still the one charged.
  */
-function refundsByKey(
-  c: RequestContext,
-  rateLimit: RateLimitDecided,
-  amount: number,
-  elapsedMs: number,
-): Map<string, Refund[]> | undefined {
-  let byKey: Map<string, Refund[]> | undefined;
+function refundsByKey(c: RequestContext, rateLimit: RateLimitDecided, amount: number, elapsedMs: number): KeyRefunds[] | undefined {
+  let byKey: KeyRefunds[] | undefined;
   const address = c.address ?? c.clientKey ?? '';
   const identity = c.clientKey ?? address;
-  for (const { policy, decision, source } of rateLimit.outcomes) {
-    if (policy.unit !== 'cost' || !policy.refund || !decision.allowed) continue;
-    if (source !== 'store' && source !== 'fallback') continue;
+  for (const outcome of rateLimit.outcomes) {
+    const { policy, decision, source } = outcome;
+    if (policy.unit !== 'cost' || !policy.refund || !decision.allowed || !refunds(outcome)) continue;
     const refund: Refund = {
       check: { name: policy.name, limit: policy.limit, cost: amount, ...(policy.shadow && { shadow: true }) },
       amount,
       resetMs: decision.resetMs,
+      elapsedMs,
     };
-    if (!refundable(refund, elapsedMs)) continue;
+    if (!refundable(refund)) continue;
     const key = policy.key === 'ip' ? address : identity;
-    byKey ??= new Map();
-    const list = byKey.get(key);
-    if (list) list.push(refund);
-    else byKey.set(key, [refund]);
+    const chargedBy = source === 'fallback' ? 'fallback' : 'store';
+    byKey ??= [];
+    const found = byKey.find((r) => r.key === key && r.chargedBy === chargedBy);
+    if (found) found.list.push(refund);
+    else byKey.push({ key, chargedBy, list: [refund] });
   }
   return byKey;
 }

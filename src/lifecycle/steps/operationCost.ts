@@ -151,6 +151,7 @@ async function readOperations(c: RequestContext, batching: boolean): Promise<Ope
     return undefined;
   }
   if (Array.isArray(value) && !batching) return undefined;
+  c.batch = Array.isArray(value);
   const operations = (Array.isArray(value) ? value : [value]).map(operationOf).filter((o) => o !== undefined);
   return operations.length > 0 ? operations : undefined;
 }

@@ -1,15 +1,17 @@
-import type { Limit, Refund } from '../policy.js';
+import { refundWindowToleranceMs, type Limit, type Refund } from '../policy.js';
 import { clientKeys } from './decideScript.js';
 
 /**
  * A refund (`refundState` in ../policy.ts) as one Lua script: what several policies of one key
- * give back, atomically, in one round trip. Per refund, ARGV holds five values — the algorithm
+ * give back, atomically, in one round trip. Per refund, ARGV holds six values — the algorithm
  * (`f`, `s`, `t`), the limit, the window in ms or the refill per second, the amount given back,
- * and the charge's `resetMs` — and KEYS the policy's keys, as the decide script has them
- * (./decideScript.ts; `clientKeys`).
+ * the charge's `resetMs`, and the milliseconds since the charge — and KEYS the policy's keys, as
+ * the decide script has them (./decideScript.ts; `clientKeys`). A last ARGV value is
+ * `refundWindowToleranceMs`.
  *
- * - fixed window: while no block is on and the counter's PTTL is at most `resetMs` (the window
- *   charged is the open one), the count goes down, not below 0, its expiry kept;
+ * - fixed window: while no block is on and the counter's PTTL is at most `resetMs` and within the
+ *   tolerance of `resetMs − elapsed` (the window charged is the open one), the count goes down,
+ *   not below 0, its expiry kept;
  * - sliding window: while the current window (by `TIME`) is the stored one and what is left of it
  *   is at most `resetMs`, its count goes down, not below 0;
  * - token bucket: refilled to now, then `amount` more, the capacity at most; a full bucket's key
@@ -28,16 +30,17 @@ local function clock()
   return now
 end
 local k = 1
-for i = 1, #ARGV / 5 do
-  local a = (i - 1) * 5
+local tolerance = tonumber(ARGV[#ARGV])
+for i = 1, (#ARGV - 1) / 6 do
+  local a = (i - 1) * 6
   local algo, limit, param = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local amount, reset = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
+  local amount, reset, elapsed = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
   if algo == 'f' then
     local blockKey, countKey = KEYS[k], KEYS[k + 1]
     k = k + 2
     if redis.call('PTTL', blockKey) <= 0 then
       local pttl = redis.call('PTTL', countKey)
-      if pttl > 0 and pttl <= reset then
+      if pttl > 0 and pttl <= reset and math.abs(pttl - (reset - elapsed)) <= tolerance then
         local count = tonumber(redis.call('GET', countKey)) or 0
         if count > 0 then
           local left = count - amount
@@ -84,7 +87,7 @@ return 0
 `;
 
 /** The refund script's SHA-1 (test/unit/decide-script.test.ts checks it against the script). */
-export const refundScriptSha1 = '70fbc69591f14e5393bb10087e62fc111a8f2e85';
+export const refundScriptSha1 = '863a9bcbb9cc15f156ce672fe7135f3b0809cba3';
 
 /** The script's keys and arguments for the refunds of one client. */
 export function refundCall(prefix: string, clientKey: string, refunds: readonly Refund[]): { keys: string[]; args: string[] } {
@@ -94,7 +97,15 @@ export function refundCall(prefix: string, clientKey: string, refunds: readonly 
       clientKey,
       refunds.map((r) => r.check),
     ),
-    args: refunds.flatMap((r) => [...limitArgs(r.check.limit), String(r.amount), String(Math.ceil(r.resetMs))]),
+    args: [
+      ...refunds.flatMap((r) => [
+        ...limitArgs(r.check.limit),
+        String(r.amount),
+        String(Math.ceil(r.resetMs)),
+        String(Math.round(r.elapsedMs)),
+      ]),
+      String(refundWindowToleranceMs),
+    ],
   };
 }
 
