@@ -1,6 +1,23 @@
 import type { Check, Decision, Limit } from '../policy.js';
 
 /**
+ * The start of every script here: effects replicated rather than the script (Redis before 7
+ * replicates scripts verbatim by default, and `TIME` makes one nondeterministic), and `clock()`,
+ * the server's time in ms, read once per call.
+ */
+export const scriptPrelude = `
+if redis.replicate_commands then redis.replicate_commands() end
+local now
+local function clock()
+  if not now then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
+end
+`;
+
+/**
  * The whole rate-limit decision for one key as one Lua script: one round trip, atomic on the
  * Redis server, with the semantics of `decideAll` in ../policy.ts (each algorithm, and how several
  * policies of one key combine). Shared by the TCP store (ioredis) and the REST store
@@ -32,17 +49,7 @@ import type { Check, Decision, Limit } from '../policy.js';
  * A key found without an expiry (only possible if something outside this script wrote it) gets
  * one, so no client can be limited or blocked forever.
  */
-export const decideScript = `
-if redis.replicate_commands then redis.replicate_commands() end
-local now
-local function clock()
-  if not now then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  return now
-end
-local out, writes, rejected, k = {}, {}, false, 1
+export const decideScript = `${scriptPrelude}local out, writes, rejected, k = {}, {}, false, 1
 for i = 1, #ARGV / 6 do
   local a = (i - 1) * 6
   local algo, limit, param = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])

@@ -1,5 +1,5 @@
 import { refundWindowToleranceMs, type Limit, type Refund } from '../policy.js';
-import { clientKeys } from './decideScript.js';
+import { clientKeys, scriptPrelude } from './decideScript.js';
 
 /**
  * A refund (`refundState` in ../policy.ts) as one Lua script: what several policies of one key
@@ -19,17 +19,7 @@ import { clientKeys } from './decideScript.js';
  *
  * Returns 0.
  */
-export const refundScript = `
-if redis.replicate_commands then redis.replicate_commands() end
-local now
-local function clock()
-  if not now then
-    local t = redis.call('TIME')
-    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  return now
-end
-local k = 1
+export const refundScript = `${scriptPrelude}local k = 1
 local tolerance = tonumber(ARGV[#ARGV])
 for i = 1, (#ARGV - 1) / 6 do
   local a = (i - 1) * 6
