@@ -141,30 +141,30 @@ export function createPrometheusMetrics(options: PrometheusOptions): PrometheusM
         for (const { reason, cause, count } of unshared) this.inc({ store: store.kind, reason, cause }, count(stats));
       },
     });
-    new Counter({
-      name: 'tollgate_rate_limit_late_replies_total',
-      help: "Store replies used although the deadline's timer had fired first: the gateway's event loop was busy past RATE_LIMIT_TIMEOUT_MS, the store was not slow.",
-      labelNames: ['store'],
-      registers,
-      collect() {
-        const stats = storeStats(store);
-        if (!stats) return;
-        this.reset();
-        this.inc({ store: store.kind }, stats.lateReplies);
-      },
-    });
-    new Counter({
-      name: 'tollgate_rate_limit_refund_failures_total',
-      help: 'Refunds of cost (policies with "refund": true) the store failed to apply within 5 s (off the request’s path): given up, never retried.',
-      labelNames: ['store'],
-      registers,
-      collect() {
-        const stats = storeStats(store);
-        if (!stats) return;
-        this.reset();
-        this.inc({ store: store.kind }, stats.refundFailures);
-      },
-    });
+    /** A counter read off the store's own counters at scrape time. */
+    const storeCounter = (name: string, help: string, count: (s: ResilientStoreStats) => number): void =>
+      void new Counter({
+        name,
+        help,
+        labelNames: ['store'],
+        registers,
+        collect() {
+          const stats = storeStats(store);
+          if (!stats) return;
+          this.reset();
+          this.inc({ store: store.kind }, count(stats));
+        },
+      });
+    storeCounter(
+      'tollgate_rate_limit_late_replies_total',
+      "Store replies used although the deadline's timer had fired first: the gateway's event loop was busy past RATE_LIMIT_TIMEOUT_MS, the store was not slow.",
+      (s) => s.lateReplies,
+    );
+    storeCounter(
+      'tollgate_rate_limit_refund_failures_total',
+      'Refunds of cost (policies with "refund": true) the store failed to apply within 5 s (off the request’s path): given up, never retried.',
+      (s) => s.refundFailures,
+    );
     let seen = { error: 0, timeout: 0 };
     new Counter({
       name: 'tollgate_rate_limit_store_failures_total',

@@ -45,7 +45,8 @@ export function costReport(options: CostReportOptions): Step<RequestContext> {
     const charged = c.cost;
     if (!costs || charged === undefined || c.costRefusal) return next();
     const rateLimit = c.rateLimit;
-    const costOutcomes = wasDecided(rateLimit) ? rateLimit.outcomes.filter((o) => o.policy.unit === 'cost') : [];
+    // Only `extensions.cost` reads the cost policies' outcomes.
+    const costOutcomes = options.extensions && wasDecided(rateLimit) ? rateLimit.outcomes.filter((o) => o.policy.unit === 'cost') : [];
     const wantsExtension = options.extensions && costOutcomes.length > 0 && !c.batch;
     // One operation whose actual cost cannot be told makes the request's unknown.
     let unknown = false;
