@@ -290,7 +290,6 @@ function profileLines(profiles: { readonly tollgate: WorkerProfile; readonly bar
     .slice(0, 14);
   const own = tollgate.byPart.filter((p) => p.part.startsWith('src/'));
   const ownMs = own.reduce((sum, p) => sum + p.ms, 0);
-  const runtime = tollgate.functions.filter((f) => /timeoutExecutor/.test(f.name)).reduce((sum, f) => sum + f.ms, 0);
   return [
     `Where the difference goes: each side profiled alone through workerd's inspector (bench/workerProfile.ts; \`npx tsx bench/worker-profile.ts\` prints more), ${tollgate.seconds} s at 10 connections after a warm-up, samples summed by source through the bundle's source map, each part with the builtins it called (workerd's Request, Headers, URL, JSON, console and timers have no source of their own). The profiler slows the isolate down (sampled ms per request here are larger than the unprofiled CPU per request above), and one profile's parts move by a few hundredths of a ms from run to run: read the differences, not the decimals. Sampled per request: Tollgate ${tollgate.busyMsPerRequest.toFixed(2)} ms, the bare Worker ${bare.busyMsPerRequest.toFixed(2)} ms.`,
     '',
@@ -307,7 +306,7 @@ function profileLines(profiles: { readonly tollgate: WorkerProfile; readonly bar
       .map((p) => `${p.part} ${p.ms.toFixed(3)}`)
       .join(
         ', ',
-      )}. The runtime's per-call \`upstreamTimeout\` (UPSTREAM_TIMEOUT_MS; the bare Worker has none), its \`timeoutExecutor\` alone: ${runtime.toFixed(3)} ms (self time; its timers, signals and \`Promise.race\` are in @graphql-hive/gateway-runtime's row and the builtins).`,
+      )}. Under the inspector every \`console.log\` is also sent to it, so src/log.ts (the request's log line) weighs more here than unprofiled. Tollgate's subgraph deadline (UPSTREAM_TIMEOUT_MS, src/gateway/upstreamDeadline.ts: one timer and signal per request's slot of calls; the bare Worker has none) is in src/gateway/upstreamDeadline.ts.`,
     '',
   ];
 }

@@ -107,7 +107,7 @@ export function createTollgate<O extends TollgateObservability>(config: Config, 
         graphiql,
         security: config.security,
         queryPlanner: config.queryPlanner,
-        upstreamDeadline: config.platform === 'node' ? 'shared' : 'per-call',
+        upstreamDeadline: config.platform === 'node' ? 'process' : 'request',
       }),
     deps.supergraphSource ? undefined : supergraphSdl,
   );

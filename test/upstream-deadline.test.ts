@@ -130,7 +130,11 @@ describe('sharedUpstreamDeadline on its own: per call, never less than the timeo
   type OnFetch = NonNullable<ReturnType<typeof sharedUpstreamDeadline>['onFetch']>;
 
   /** Runs one call through the plugin's onFetch: resolves with ms from the call to its end, and the error. */
-  async function call(onFetch: OnFetch, signal?: AbortSignal): Promise<{ ms: number; error: unknown }> {
+  async function call(
+    onFetch: OnFetch,
+    signal?: AbortSignal,
+    request?: object,
+  ): Promise<{ ms: number; error: unknown; signal: AbortSignal | undefined }> {
     let options: RequestInit = { method: 'POST', ...(signal ? { signal } : {}) };
     // Until aborted: a fetch that never answers.
     let fetchFn = (_url: string, init: RequestInit) =>
@@ -139,17 +143,18 @@ describe('sharedUpstreamDeadline on its own: per call, never less than the timeo
       );
     const started = performance.now();
     await onFetch({
-      executionRequest: { subgraphName: 'reviews' },
+      executionRequest: { subgraphName: 'reviews', ...(request ? { context: { request } } : {}) },
       options,
       setOptions: (next: RequestInit) => (options = next),
       fetchFn,
       setFetchFn: (next: typeof fetchFn) => (fetchFn = next),
     } as unknown as Parameters<OnFetch>[0]);
+    const given = options.signal ?? undefined;
     try {
       await fetchFn('http://subgraph.invalid/graphql', options);
-      return { ms: performance.now() - started, error: undefined };
+      return { ms: performance.now() - started, error: undefined, signal: given };
     } catch (error) {
-      return { ms: performance.now() - started, error };
+      return { ms: performance.now() - started, error, signal: given };
     }
   }
 
@@ -180,6 +185,32 @@ describe('sharedUpstreamDeadline on its own: per call, never less than the timeo
     const { ms, error } = await pending;
     assert.ok(ms < 1_000, `ended after ${ms.toFixed(0)} ms`);
     assert.equal((error as Error).name, 'AbortError');
+    plugin.onDispose?.();
+  });
+
+  test("per request (Workers): one request's calls share its slot, another request never joins it; each call still gets the whole timeout", async () => {
+    const plugin = sharedUpstreamDeadline(1_000, 'request');
+    const first = { url: 'first' };
+    const second = { url: 'second' };
+    const calls = [
+      call(plugin.onFetch!, undefined, first),
+      call(plugin.onFetch!, undefined, first),
+      call(plugin.onFetch!, undefined, second),
+    ];
+    // After the first request's slot (10 ms) has closed: a slot of its own, opened now.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const later = performance.now();
+    calls.push(call(plugin.onFetch!, undefined, first));
+    const [a, b, c, d] = await Promise.all(calls);
+    assert.equal(a!.signal, b!.signal, "one request's calls of one slot: one signal");
+    assert.notEqual(a!.signal, c!.signal, "another request's call: a signal of its own");
+    assert.notEqual(a!.signal, d!.signal, 'a call after the slot closed: a new slot');
+    for (const { ms, error } of [a!, b!, c!, d!]) {
+      assert.ok(ms >= 1_000, `ended after ${ms.toFixed(1)} ms`);
+      assert.ok(ms < 1_010 + 150, `ended after ${ms.toFixed(1)} ms`);
+      assert.equal((error as { extensions?: { code?: string } }).extensions?.code, 'GATEWAY_TIMEOUT');
+    }
+    assert.ok(performance.now() - later >= 1_000, "the later call's deadline counts from its own start");
     plugin.onDispose?.();
   });
 });

@@ -10,7 +10,7 @@ import { defaultLimits, type SecurityLimits } from '../security/limits.js';
 import { securityPlugins } from '../security/plugins.js';
 import { withoutStacks } from '../security/redact.js';
 import { skipRuntimeBodyLimit } from './runtimeBodyLimit.js';
-import { sharedUpstreamDeadline } from './upstreamDeadline.js';
+import { sharedUpstreamDeadline, type DeadlineScope } from './upstreamDeadline.js';
 import { useUpstreamErrors } from './upstreamErrors.js';
 
 export interface RuntimeOptions {
@@ -36,18 +36,19 @@ export interface RuntimeOptions {
   /** The query planner; default the runtime's JavaScript one. */
   readonly queryPlanner?: QueryPlanner;
   /**
-   * How `UPSTREAM_TIMEOUT_MS` is enforced: `per-call`, the runtime's `upstreamTimeout` (a timer and
-   * signals per subgraph call; the default, and the only one workerd allows), or `shared`, one
-   * deadline per short slot of calls (Node; src/gateway/upstreamDeadline.ts).
+   * Which calls share a deadline (`UPSTREAM_TIMEOUT_MS`, src/gateway/upstreamDeadline.ts): those
+   * of one short slot in the whole process (`process`, Node), or in one request only (`request`,
+   * the default, the only one workerd allows).
    */
-  readonly upstreamDeadline?: 'per-call' | 'shared';
+  readonly upstreamDeadline?: DeadlineScope;
 }
 
 /**
  * Creates The Guild's gateway runtime for one supergraph. CORS, rate limiting and the error
  * shape are Tollgate's, so the runtime's own CORS is off; its request ids, health/readiness
  * endpoints, error masking and GraphQL-over-HTTP status codes are kept. The security limits are
- * the runtime's own options (batching, upstream timeout) and plugins (src/security/plugins.ts).
+ * the runtime's own option (batching) and plugins (src/security/plugins.ts); the upstream timeout is
+ * src/gateway/upstreamDeadline.ts.
  * The body limit is Tollgate's alone (`MAX_BODY_BYTES`): the runtime's own is switched off.
  * Failed subgraph calls get codes of their own instead of being masked (src/gateway/upstreamErrors.ts).
  */
@@ -56,8 +57,7 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
   const limits = securityPlugins(security, { development: options.development });
   const upstreamErrors = useUpstreamErrors({ development: options.development, log: options.log });
   const extra = options.plugins;
-  const sharedDeadline = options.upstreamDeadline === 'shared';
-  const deadline = sharedDeadline ? [sharedUpstreamDeadline(security.upstreamTimeoutMs)] : [];
+  const deadline = sharedUpstreamDeadline(security.upstreamTimeoutMs, options.upstreamDeadline ?? 'request');
   // MAX_BODY_BYTES is enforced before the runtime (src/security/body.ts): its own count goes.
   const bodyLimit = skipRuntimeBodyLimit(() =>
     options.log.warn(
@@ -90,9 +90,8 @@ export function createRuntime(options: RuntimeOptions): GatewayRuntime {
     // ENVIRONMENT decides, so never in production.
     maskedErrors: options.development ? true : { isDev: false },
     batching: security.batchLimit > 0 ? { limit: security.batchLimit } : false,
-    ...(sharedDeadline ? {} : { upstreamTimeout: security.upstreamTimeoutMs }),
     unifiedGraphHandler: unifiedGraphHandlerFor(options.queryPlanner),
-    plugins: (context) => [bodyLimit, ...deadline, upstreamErrors, ...limits, ...(extra ? extra(context) : [])],
+    plugins: (context) => [bodyLimit, deadline, upstreamErrors, ...limits, ...(extra ? extra(context) : [])],
   });
 }
 

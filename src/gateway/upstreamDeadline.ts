@@ -3,17 +3,18 @@ import { GraphQLError } from 'graphql';
 import { setMaxListeners } from 'node:events';
 
 /**
- * The subgraph-call deadline (`UPSTREAM_TIMEOUT_MS`) for Node, cheap enough for every call.
+ * The subgraph-call deadline (`UPSTREAM_TIMEOUT_MS`), cheap enough for every call.
  *
  * The runtime's own `upstreamTimeout` gives each subgraph call a timer, an `AbortSignal`, a
  * combination of that signal with the executor's (`abortSignalAny`: a controller, weak refs and
  * finalization-registry entries) and a `Promise.race`: about a tenth of a deep query's CPU time
- * with the Rust planner (BENCHMARKS.md, "Where the time goes"). Here the calls that start within
- * the same short slot share one deadline: one timer and one signal per slot (a hundredth of the
- * timeout, at most 100 ms), which fires `timeoutMs` + one slot after the slot opened, so every
- * call gets at least `timeoutMs` and at most one slot (and a millisecond) more. The signal is given to the
- * subgraph's `fetch`; combined with the executor's own signal (which aborts in-flight calls when
- * the runtime is disposed) once per slot and executor signal, not per call.
+ * with the Rust planner on Node (BENCHMARKS.md, "Where the time goes"), and a few per cent of a
+ * Worker's. Here the calls that start within the same short slot share one deadline: one timer and
+ * one signal per slot (a hundredth of the timeout, at most 100 ms), which fires `timeoutMs` + one
+ * slot after the slot opened, so every call gets at least `timeoutMs` and at most one slot (and a
+ * millisecond) more. The signal is given to the subgraph's `fetch`; combined with the executor's
+ * own signal (which aborts in-flight calls when the runtime is disposed) once per slot and
+ * executor signal, not per call.
  *
  * When it fires, the subgraph's `fetch` is aborted and fails with a GraphQL error
  * `GATEWAY_TIMEOUT` with status 504, as the runtime's own timeout does (the HTTP executor passes
@@ -21,8 +22,12 @@ import { setMaxListeners } from 'node:events';
  * when the response has data). A subgraph that sends its headers in time and then stalls its
  * body is cut at the same deadline, with the executor's own error for an aborted body.
  *
- * Node only: in workerd an I/O object belongs to the request that made it, so a signal shared
- * between requests is not allowed there; Workers keep the runtime's per-call `upstreamTimeout`.
+ * Who shares a slot (`scope`):
+ * - `process` (Node): every call of the process, whichever request made it.
+ * - `request` (Workers): the calls of one request only (its plan's stages, usually all within one
+ *   slot). In workerd an I/O object belongs to the request that made it, so a timer or signal is
+ *   never shared between requests; and a request's timers end with it (workerd cancels a
+ *   request's pending timers once it has answered), so none is cleared by hand.
  */
 interface Slot {
   readonly closesAt: number;
@@ -30,17 +35,21 @@ interface Slot {
   readonly combined: WeakMap<AbortSignal, AbortSignal>;
 }
 
-export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
+export type DeadlineScope = 'process' | 'request';
+
+export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope = 'process'): GatewayPlugin {
   const slotMs = Math.min(100, Math.max(1, Math.floor(timeoutMs / 100)));
   const message = `Subgraph timeout: no answer within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS).`;
+  // The process's pending timers, cleared when the runtime is disposed (process scope only).
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  let slot: Slot | undefined;
+  let processSlot: Slot | undefined;
+  const requestSlots = new WeakMap<object, Slot>();
 
-  function currentSlot(now: number): Slot {
-    if (slot && now < slot.closesAt) return slot;
+  function openSlot(now: number): Slot {
     const controller = new AbortController();
-    // Every call of the slot listens to this one signal: no leak warning for many listeners.
-    setMaxListeners(0, controller.signal);
+    const shared = scope === 'process';
+    // Every call of the process's slot listens to this one signal: no leak warning for many listeners.
+    if (shared) setMaxListeners(0, controller.signal);
     // +1 ms: Node's timers count from the event loop's cached millisecond, up to 1 ms before now.
     const timer = setTimeout(
       () => {
@@ -49,10 +58,21 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
       },
       timeoutMs + slotMs + 1,
     );
-    // A pending deadline must not keep the process alive.
-    timer.unref?.();
-    timers.add(timer);
-    slot = { closesAt: now + slotMs, signal: controller.signal, combined: new WeakMap() };
+    if (shared) {
+      // A pending deadline must not keep the process alive.
+      timer.unref?.();
+      timers.add(timer);
+    }
+    return { closesAt: now + slotMs, signal: controller.signal, combined: new WeakMap() };
+  }
+
+  /** The slot a call starting now joins: the process's, or its request's (`owner`; a call without one gets its own). */
+  function currentSlot(now: number, owner: object | undefined): Slot {
+    const held = scope === 'process' ? processSlot : owner && requestSlots.get(owner);
+    if (held && now < held.closesAt) return held;
+    const slot = openSlot(now);
+    if (scope === 'process') processSlot = slot;
+    else if (owner) requestSlots.set(owner, slot);
     return slot;
   }
 
@@ -72,7 +92,7 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
     let signal = current.combined.get(other);
     if (signal) return signal;
     const controller = new AbortController();
-    setMaxListeners(0, controller.signal);
+    if (scope === 'process') setMaxListeners(0, controller.signal);
     let live = dependants.get(other);
     if (!live) {
       live = new Map();
@@ -91,7 +111,7 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
       if (!executionRequest) return;
       const own = options.signal ?? undefined;
       if (own?.aborted) return;
-      const current = currentSlot(performance.now());
+      const current = currentSlot(performance.now(), scope === 'request' ? requestOf(executionRequest.context) : undefined);
       const deadline = current.signal;
       setOptions({ ...options, signal: own ? combine(current, own) : deadline });
       setFetchFn(async (url, init, context, info) => {
@@ -109,9 +129,15 @@ export function sharedUpstreamDeadline(timeoutMs: number): GatewayPlugin {
     onDispose() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      slot = undefined;
+      processSlot = undefined;
     },
   };
+}
+
+/** The request a subgraph call's GraphQL context belongs to (the one the runtime handled). */
+function requestOf(context: unknown): object | undefined {
+  const request = (context as { request?: unknown } | undefined)?.request;
+  return typeof request === 'object' && request !== null ? request : undefined;
 }
 
 /**

@@ -31,8 +31,8 @@ const maxCauseLength = 200;
  * `SUBREQUEST_HTTP_ERROR` when `fetch` or the body's read failed (refused, reset, DNS, workerd's
  * "Network connection lost."; an abort by a timeout signal carries status 504 or a
  * `TimeoutError`), `RESPONSE_VALIDATION_FAILED` when the answer was not a GraphQL result (not
- * JSON, no `data` nor `errors`, empty), and `GATEWAY_TIMEOUT`, the code of the runtime's
- * `upstreamTimeout` and of src/gateway/upstreamDeadline.ts.
+ * JSON, no `data` nor `errors`, empty), and `GATEWAY_TIMEOUT`, the code of
+ * src/gateway/upstreamDeadline.ts (and of the runtime's own `upstreamTimeout`).
  */
 export function upstreamFailure(error: unknown): UpstreamFailure | undefined {
   if (!(error instanceof Error)) return undefined;
@@ -72,7 +72,7 @@ export interface UpstreamErrorOptions {
  * Every failed call, and every error a subgraph sends, is logged once per request as
  * `upstream error` (warn) with the request id, the subgraph, the code and the cause.
  *
- * Thrown errors (the runtime's `upstreamTimeout` rejects the call) are caught around the
+ * Thrown errors (an executor that rejects the call) are caught around the
  * executor; returned ones are rewritten after the runtime's own subgraph-error hook, which would
  * otherwise add the subgraph's name in production. Results are never changed in place: the
  * transport shares one result between identical in-flight calls of different requests.
