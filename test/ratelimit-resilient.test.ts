@@ -6,6 +6,7 @@ import { BlockCache } from '../src/ratelimit/blockCache.js';
 import { closedBreaker, failed, route, succeeded, type Breaker } from '../src/ratelimit/circuitBreaker.js';
 import { defaultPolicy, type Check, type Decision, type RateLimitPolicy } from '../src/ratelimit/policy.js';
 import { ResilientStore } from '../src/ratelimit/resilientStore.js';
+import { SharedDeadlineTimer, StoreCall } from '../src/ratelimit/storeCall.js';
 import type { DecideOptions, RateLimitStore, StoreVerdict } from '../src/ratelimit/store.js';
 import { decideOne } from './support/decide-one.js';
 
@@ -285,5 +286,73 @@ describe('ResilientStore', () => {
     const { store, inner } = setup();
     await store.close();
     assert.equal(inner.closed, true);
+  });
+});
+
+describe('the shared deadline timer (Node): one timer for every pending call', () => {
+  const silent = () => new Promise<never>(() => {});
+
+  test('calls started a few ms apart each fail open one deadline after their own start, never sooner', async () => {
+    const { store, inner } = setup({ timeoutMs: 40 });
+    inner.answer = silent;
+    const pending: Promise<number>[] = [];
+    for (const delay of [0, 3, 7, 15, 22, 41, 59]) {
+      await new Promise((resolve) => setTimeout(resolve, delay === 0 ? 0 : 3));
+      const busyUntil = performance.now() + (delay % 5);
+      while (performance.now() < busyUntil) {
+        // A few ms apart, so calls land at different points between the timer's runs.
+      }
+      const started = performance.now();
+      pending.push(
+        decideOne(store, `silent-${delay}`, defaultPolicy).then((decision) => {
+          assert.equal(decision.source, 'failed-open');
+          return performance.now() - started;
+        }),
+      );
+    }
+    for (const elapsed of await Promise.all(pending)) {
+      assert.ok(elapsed >= 39, `failed open after ${elapsed.toFixed(1)} ms, before its 40 ms deadline`);
+      assert.ok(elapsed < 40 + 150, `failed open after ${elapsed.toFixed(1)} ms`);
+    }
+    assert.equal(store.stats().timeouts, 7);
+  });
+
+  test('a slow call among quick ones still times out; the quick ones leave no trace behind', async () => {
+    const { store, inner } = setup({ timeoutMs: 30 });
+    let slow = true;
+    inner.answer = () => (slow ? ((slow = false), silent()) : Promise.resolve({ allowed: true, remaining: 1, resetMs: 1000 }));
+    const first = decideOne(store, 'slow', defaultPolicy);
+    for (let i = 0; i < 2000; i++) assert.equal((await decideOne(store, `quick-${i}`, defaultPolicy)).source, 'store');
+    assert.equal((await first).source, 'failed-open');
+    assert.equal(store.stats().timeouts, 1);
+    assert.equal(store.stats().failedOpen, 1);
+  });
+
+  test('per-call timers (Workers) keep the same deadline', async () => {
+    const inner = new ScriptedStore();
+    inner.answer = silent;
+    const store = new ResilientStore(inner, { timeoutMs: 30, deadlineTimer: 'per-call', log: createLogger('error', () => {}) });
+    const started = performance.now();
+    const decision = await decideOne(store, 'silent', defaultPolicy);
+    const elapsed = performance.now() - started;
+    assert.equal(decision.source, 'failed-open');
+    assert.ok(elapsed >= 29 && elapsed < 200, `${elapsed} ms`);
+  });
+});
+
+describe('SharedDeadlineTimer', () => {
+  test('its queue holds about the calls in flight: answered calls leave it from the front', async () => {
+    const timer = new SharedDeadlineTimer(() => performance.now());
+    const store = new ScriptedStore();
+    const deadline = { timeoutMs: 5_000, lagToleranceMs: 10, maxWaitMs: 5_000 };
+    const checks: Check[] = [{ name: 'default', limit: defaultPolicy, cost: 1 }];
+    for (let i = 0; i < 5_000; i++) {
+      const call = new StoreCall({}, deadline, () => performance.now(), timer);
+      await call.run(store, `k${i}`, checks);
+      call.done();
+    }
+    assert.ok(timer.size <= 1, `${timer.size} calls still queued`);
+    timer.clear();
+    assert.equal(timer.size, 0);
   });
 });

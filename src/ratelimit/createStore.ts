@@ -78,6 +78,8 @@ export function createStore(config: StoreConfig, deps: StoreDeps): RateLimitStor
     });
   }
   return new ResilientStore(inner, {
+    // On Workers a timer ends with the request that set it: each call keeps its own.
+    deadlineTimer: config.connectionPerRequest ? 'per-call' : 'shared',
     ...deps.resilience,
     timeoutMs: config.timeoutMs,
     log: deps.log,

@@ -15,7 +15,7 @@ import { defaultLagToleranceMs, defaultMaxWaitMs, type DeadlineOptions } from '.
 import { MemoryStore } from './memoryStore.js';
 import type { Check, Decision, Refund } from './policy.js';
 import { failedOpen } from './result.js';
-import { StoreCall } from './storeCall.js';
+import { SharedDeadlineTimer, StoreCall } from './storeCall.js';
 import type { DecideOptions, FailOpenCause, RateLimitStore, RefundOptions, StoreAnswers, StoreHealth, StoreVerdict } from './store.js';
 
 export interface ResilientStoreOptions {
@@ -25,6 +25,11 @@ export interface ResilientStoreOptions {
   readonly lagToleranceMs?: number;
   /** However busy the gateway, a call fails open this long after it started; default 5000 ms. */
   readonly maxWaitMs?: number;
+  /**
+   * The calls' deadline timers: `shared`, one for every pending call (the default, Node), or
+   * `per-call` (Workers, where a timer belongs to the request that set it and ends with it).
+   */
+  readonly deadlineTimer?: 'shared' | 'per-call';
   /** Failures are summarised here, at most one line per `logIntervalMs`. */
   readonly log: Logger;
   /** The clock, in epoch milliseconds; default `Date.now`. */
@@ -102,6 +107,7 @@ export class ResilientStore implements RateLimitStore {
   readonly #blocks: BlockCache;
   readonly #fallback: MemoryStore;
   readonly #logIntervalMs: number;
+  readonly #timer: SharedDeadlineTimer | undefined;
   readonly #counters: Counters = {
     allowed: 0,
     limited: 0,
@@ -145,6 +151,7 @@ export class ResilientStore implements RateLimitStore {
     this.#blocks = new BlockCache(options.maxBlockedCache ?? 10_000);
     this.#fallback = new MemoryStore({ maxEntries: options.fallbackMaxEntries ?? 10_000, now: this.#now });
     this.#logIntervalMs = options.logIntervalMs ?? 10_000;
+    this.#timer = options.deadlineTimer === 'per-call' ? undefined : new SharedDeadlineTimer(monotonicNow);
   }
 
   async decide(clientKey: string, checks: readonly Check[], options: DecideOptions = {}): Promise<StoreVerdict> {
@@ -167,7 +174,7 @@ export class ResilientStore implements RateLimitStore {
     }
 
     // The inner store's decision within the deadline (and the caller's signal, if any).
-    const call = new StoreCall(options, this.#deadline, monotonicNow);
+    const call = new StoreCall(options, this.#deadline, monotonicNow, this.#timer);
     try {
       const verdict = await call.run(this.#inner, clientKey, checks);
       call.done();
@@ -250,6 +257,7 @@ export class ResilientStore implements RateLimitStore {
 
   async close(): Promise<void> {
     this.#blocks.clear();
+    this.#timer?.clear();
     await Promise.all([this.#inner.close(), this.#fallback.close()]);
   }
 
@@ -352,15 +360,16 @@ function rememberedBlock(
   let rejected = false;
   let index = -1;
   let retryAfterMs = 0;
-  decisions.forEach((d, i) => {
+  for (let i = 0; i < decisions.length; i++) {
+    const d = decisions[i];
     const check = checks[i]!;
-    if (!d || d.allowed || check.shadow) return;
+    if (!d || d.allowed || check.shadow) continue;
     rejected = true;
     if (check.cost === 1 && d.retryAfterMs > retryAfterMs) {
       index = i;
       retryAfterMs = d.retryAfterMs;
     }
-  });
+  }
   return rejected ? { index, retryAfterMs } : undefined;
 }
 

@@ -139,10 +139,10 @@ export class RedisStore implements RateLimitStore {
     const client = this.#shared;
     if (client) {
       if (client.status !== 'ready') await abortable(this.#whenReady(client), options?.signal);
-      return { decisions: toDecisions(await client.tollgateDecide(keys.length, ...keys, ...args), checks.length) };
+      return { decisions: toDecisions(await client.tollgateDecide(keys.length, ...keys, ...args), checks.length), source: 'store' };
     }
     const reply = await this.#onNewConnection((c) => c.tollgateDecide(keys.length, ...keys, ...args), options ?? {});
-    return { decisions: toDecisions(reply, checks.length) };
+    return { decisions: toDecisions(reply, checks.length), source: 'store' };
   }
 
   /** One call of the refund script (`refundScript`): one round trip, like a decision. */
