@@ -320,7 +320,11 @@ describe('the shared deadline timer (Node): one timer for every pending call', (
   test('a slow call among quick ones still times out; the quick ones leave no trace behind', async () => {
     const { store, inner } = setup({ timeoutMs: 30 });
     let slow = true;
-    inner.answer = () => (slow ? ((slow = false), silent()) : Promise.resolve({ allowed: true, remaining: 1, resetMs: 1000 }));
+    inner.answer = () => {
+      if (!slow) return Promise.resolve({ allowed: true, remaining: 1, resetMs: 1000 });
+      slow = false;
+      return silent();
+    };
     const first = decideOne(store, 'slow', defaultPolicy);
     for (let i = 0; i < 2000; i++) assert.equal((await decideOne(store, `quick-${i}`, defaultPolicy)).source, 'store');
     assert.equal((await first).source, 'failed-open');
