@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { sharedUpstreamDeadline } from '../src/gateway/upstreamDeadline.js';
 import { closeDemo, demoSubgraphs } from './support/gateway.js';
 import { startCustomGateway, type CustomGateway } from './support/security.js';
@@ -211,6 +213,35 @@ describe('sharedUpstreamDeadline on its own: per call, never less than the timeo
       assert.equal((error as { extensions?: { code?: string } }).extensions?.code, 'GATEWAY_TIMEOUT');
     }
     assert.ok(performance.now() - later >= 1_000, "the later call's deadline counts from its own start");
+    plugin.onDispose?.();
+  });
+
+  test("per request: a request's deadline combined with the executor's signal is let go with the request", async () => {
+    // On Workers a request's slot timer never runs once the request has answered: nothing may
+    // wait for it to release what the slot combined.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const plugin = sharedUpstreamDeadline(60_000, 'request');
+    const executor = new AbortController();
+    const given: WeakRef<AbortSignal>[] = [];
+    for (let i = 0; i < 50; i++) {
+      let options: RequestInit = { method: 'POST', signal: executor.signal };
+      await plugin.onFetch!({
+        executionRequest: { subgraphName: 'reviews', context: { request: { id: i } } },
+        options,
+        setOptions: (next: RequestInit) => (options = next),
+        fetchFn: () => Promise.resolve(new Response('{}')),
+        setFetchFn: () => {},
+      } as unknown as Parameters<OnFetch>[0]);
+      assert.notEqual(options.signal, executor.signal, "the call's signal combines the deadline and the executor's");
+      given.push(new WeakRef(options.signal!));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    const kept = given.filter((ref) => ref.deref() !== undefined).length;
+    assert.ok(kept <= 1, `${kept} of 50 requests' signals still held`);
     plugin.onDispose?.();
   });
 });

@@ -58,11 +58,9 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope =
       },
       timeoutMs + slotMs + 1,
     );
-    if (shared) {
-      // A pending deadline must not keep the process alive.
-      timer.unref?.();
-      timers.add(timer);
-    }
+    // A pending deadline must not keep the process alive (Node; workerd's timers have no unref).
+    timer.unref?.();
+    if (shared) timers.add(timer);
     return { closesAt: now + slotMs, signal: controller.signal, combined: new WeakMap() };
   }
 
@@ -84,15 +82,24 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope =
 
   /**
    * The slot's deadline or `other` (the executor's signal, long-lived), made once per slot and
-   * signal. Not `AbortSignal.any`, and not a listener per slot on `other`: `other` gets a single
-   * listener that aborts the combined signals still live, and each leaves that set when its slot's
-   * deadline has passed.
+   * signal. For the process's slots not `AbortSignal.any`, and not a listener per slot on `other`:
+   * `other` gets a single listener that aborts the combined signals still live, and each leaves
+   * that set when its slot's deadline has passed. A request's slot (one per request, not per
+   * call) uses `AbortSignal.any`.
    */
   function combine(current: Slot, other: AbortSignal): AbortSignal {
     let signal = current.combined.get(other);
     if (signal) return signal;
+    if (scope === 'request') {
+      // A request's slot timer may never run (workerd cancels it when the request ends), so
+      // nothing may wait for it to leave `other`'s set: the platform's combination, whose
+      // sources hold it weakly.
+      signal = AbortSignal.any([current.signal, other]);
+      current.combined.set(other, signal);
+      return signal;
+    }
     const controller = new AbortController();
-    if (scope === 'process') setMaxListeners(0, controller.signal);
+    setMaxListeners(0, controller.signal);
     let live = dependants.get(other);
     if (!live) {
       live = new Map();
