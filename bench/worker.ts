@@ -306,7 +306,7 @@ function profileLines(profiles: { readonly tollgate: WorkerProfile; readonly bar
       .map((p) => `${p.part} ${p.ms.toFixed(3)}`)
       .join(
         ', ',
-      )}. Under the inspector every \`console.log\` is also sent to it, so src/log.ts (the request's log line) weighs more here than unprofiled. Tollgate's subgraph deadline (UPSTREAM_TIMEOUT_MS, src/gateway/upstreamDeadline.ts: one timer and signal per request's slot of calls; the bare Worker has none) is in src/gateway/upstreamDeadline.ts.`,
+      )}. Under the inspector every \`console.log\` is also sent to it, so src/log.ts (the request's log line) weighs more here than unprofiled. src/gateway/upstreamDeadline.ts is Tollgate's subgraph deadline (UPSTREAM_TIMEOUT_MS: one timer and signal for a request's calls; the bare Worker has none) with the subgraph \`fetch\` it wraps, which workerd runs natively: in the bare Worker that \`fetch\` is counted in the runtime's and the HTTP executor's rows.`,
     '',
   ];
 }

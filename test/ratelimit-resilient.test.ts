@@ -33,7 +33,7 @@ const failing = async (): Promise<Decision> => {
   throw new Error('ECONNREFUSED');
 };
 
-function setup(options: { timeoutMs?: number; coolDownMs?: number; maxBlockedCache?: number } = {}) {
+function setup(options: { timeoutMs?: number; coolDownMs?: number; maxBlockedCache?: number; failureThreshold?: number } = {}) {
   let clock = 1_000_000;
   const lines: Record<string, unknown>[] = [];
   const inner = new ScriptedStore();
@@ -41,7 +41,7 @@ function setup(options: { timeoutMs?: number; coolDownMs?: number; maxBlockedCac
     timeoutMs: options.timeoutMs ?? 50,
     log: createLogger('debug', (line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
     now: () => clock,
-    breaker: { failureThreshold: 5, coolDownMs: options.coolDownMs ?? 5000 },
+    breaker: { failureThreshold: options.failureThreshold ?? 5, coolDownMs: options.coolDownMs ?? 5000 },
     maxBlockedCache: options.maxBlockedCache,
     logIntervalMs: 10_000,
   });
@@ -293,18 +293,19 @@ describe('the shared deadline timer (Node): one timer for every pending call', (
   const silent = () => new Promise<never>(() => {});
 
   test('calls started a few ms apart each fail open one deadline after their own start, never sooner', async () => {
-    const { store, inner } = setup({ timeoutMs: 40 });
+    // A breaker that never opens here: every call is the store's, however the gaps stretch.
+    const { store, inner } = setup({ timeoutMs: 40, failureThreshold: 100 });
     inner.answer = silent;
     const pending: Promise<number>[] = [];
-    for (const delay of [0, 3, 7, 15, 22, 41, 59]) {
-      await new Promise((resolve) => setTimeout(resolve, delay === 0 ? 0 : 3));
-      const busyUntil = performance.now() + (delay % 5);
+    for (const busyMs of [0, 3, 2, 0, 2, 1, 4]) {
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      const busyUntil = performance.now() + busyMs;
       while (performance.now() < busyUntil) {
         // A few ms apart, so calls land at different points between the timer's runs.
       }
       const started = performance.now();
       pending.push(
-        decideOne(store, `silent-${delay}`, defaultPolicy).then((decision) => {
+        decideOne(store, `silent-${pending.length}`, defaultPolicy).then((decision) => {
           assert.equal(decision.source, 'failed-open');
           return performance.now() - started;
         }),
@@ -317,7 +318,7 @@ describe('the shared deadline timer (Node): one timer for every pending call', (
     assert.equal(store.stats().timeouts, 7);
   });
 
-  test('a slow call among quick ones still times out; the quick ones leave no trace behind', async () => {
+  test("a slow call at the front of the queue, 2,000 quick ones behind it: it still times out, they are the store's", async () => {
     const { store, inner } = setup({ timeoutMs: 30 });
     let slow = true;
     inner.answer = () => {
@@ -358,5 +359,15 @@ describe('SharedDeadlineTimer', () => {
     assert.ok(timer.size <= 1, `${timer.size} calls still queued`);
     timer.clear();
     assert.equal(timer.size, 0);
+  });
+
+  test('closing the store ends the calls still pending: they fail open at once', async () => {
+    const inner = new ScriptedStore();
+    inner.answer = () => new Promise<never>(() => {});
+    const store = new ResilientStore(inner, { timeoutMs: 60_000, log: createLogger('error', () => {}) });
+    const pending = decideOne(store, 'left', defaultPolicy);
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.close();
+    assert.equal((await pending).source, 'failed-open');
   });
 });

@@ -5,8 +5,8 @@ import { closeDemo } from './support/gateway.js';
 import { serveText, startWorker, type TestWorker } from './support/worker.js';
 
 /**
- * Failed subgraph calls in the Worker bundle (workerd: its own `fetch` errors, the runtime's
- * per-call timeout, the JavaScript planner): the same codes, request ids and log lines as on
+ * Failed subgraph calls in the Worker bundle (workerd: its own `fetch` errors, the per-request
+ * subgraph deadline of src/gateway/upstreamDeadline.ts, the JavaScript planner): the same codes, request ids and log lines as on
  * Node; in production nothing of the subgraph's address, the cause or the original error.
  */
 

@@ -33,6 +33,21 @@ interface Slot {
   readonly closesAt: number;
   readonly signal: AbortSignal;
   readonly combined: WeakMap<AbortSignal, AbortSignal>;
+  /** A request's slot: its link to each executor signal (`linkTo`). */
+  readonly links: WeakMap<AbortSignal, Link>;
+}
+
+/**
+ * A request's slot combined with an executor's signal: a controller both abort, listening to the
+ * executor's signal only while a call of the slot is in flight. workerd's `AbortSignal.any` keeps
+ * its listener on every source until the combination aborts, and a request's slot timer never
+ * runs once the request has answered: the executor's signal, which lives as long as the runtime,
+ * would gather one listener per request.
+ */
+interface Link {
+  readonly controller: AbortController;
+  readonly onAbort: () => void;
+  inFlight: number;
 }
 
 export type DeadlineScope = 'process' | 'request';
@@ -61,7 +76,7 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope =
     // A pending deadline must not keep the process alive (Node; workerd's timers have no unref).
     timer.unref?.();
     if (shared) timers.add(timer);
-    return { closesAt: now + slotMs, signal: controller.signal, combined: new WeakMap() };
+    return { closesAt: now + slotMs, signal: controller.signal, combined: new WeakMap(), links: new WeakMap() };
   }
 
   /** The slot a call starting now joins: the process's, or its request's (`owner`; a call without one gets its own). */
@@ -84,20 +99,11 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope =
    * The slot's deadline or `other` (the executor's signal, long-lived), made once per slot and
    * signal. For the process's slots not `AbortSignal.any`, and not a listener per slot on `other`:
    * `other` gets a single listener that aborts the combined signals still live, and each leaves
-   * that set when its slot's deadline has passed. A request's slot (one per request, not per
-   * call) uses `AbortSignal.any`.
+   * that set when its slot's deadline has passed. A request's slot uses `linkTo` instead.
    */
   function combine(current: Slot, other: AbortSignal): AbortSignal {
     let signal = current.combined.get(other);
     if (signal) return signal;
-    if (scope === 'request') {
-      // A request's slot timer may never run (workerd cancels it when the request ends), so
-      // nothing may wait for it to leave `other`'s set: the platform's combination, whose
-      // sources hold it weakly.
-      signal = AbortSignal.any([current.signal, other]);
-      current.combined.set(other, signal);
-      return signal;
-    }
     const controller = new AbortController();
     setMaxListeners(0, controller.signal);
     let live = dependants.get(other);
@@ -112,6 +118,29 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope =
     return signal;
   }
 
+  /** A request's slot's link to `other` (made once per slot and signal). */
+  function linkTo(current: Slot, other: AbortSignal): Link {
+    let link = current.links.get(other);
+    if (!link) {
+      const controller = new AbortController();
+      current.signal.addEventListener('abort', () => controller.abort(current.signal.reason), { once: true });
+      link = { controller, onAbort: () => controller.abort(other.reason), inFlight: 0 };
+      current.links.set(other, link);
+    }
+    return link;
+  }
+
+  /** A call of the link's slot starts: the link listens to `other` while any is in flight. */
+  function callStarts(link: Link, other: AbortSignal): void {
+    if (link.inFlight++ > 0) return;
+    if (other.aborted) link.onAbort();
+    else other.addEventListener('abort', link.onAbort, { once: true });
+  }
+
+  function callEnds(link: Link, other: AbortSignal): void {
+    if (--link.inFlight === 0) other.removeEventListener('abort', link.onAbort);
+  }
+
   return {
     onFetch({ executionRequest, options, setOptions, fetchFn, setFetchFn }) {
       // Subgraph calls only (the runtime fetches other things, e.g. a supergraph by URL).
@@ -120,8 +149,11 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope =
       if (own?.aborted) return;
       const current = currentSlot(performance.now(), scope === 'request' ? requestOf(executionRequest.context) : undefined);
       const deadline = current.signal;
-      setOptions({ ...options, signal: own ? combine(current, own) : deadline });
+      const link = own && scope === 'request' ? linkTo(current, own) : undefined;
+      setOptions({ ...options, signal: link ? link.controller.signal : own ? combine(current, own) : deadline });
       setFetchFn(async (url, init, context, info) => {
+        // Listening starts with the fetch itself: a call another plugin answers never fetches.
+        if (link) callStarts(link, own!);
         try {
           return await fetchFn(url, init, context, info);
         } catch (error) {
@@ -130,6 +162,8 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope =
             throw new GraphQLError(message, { extensions: { code: 'GATEWAY_TIMEOUT', http: { status: 504 } } });
           }
           throw error;
+        } finally {
+          if (link) callEnds(link, own!);
         }
       });
     },

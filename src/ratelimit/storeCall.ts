@@ -189,12 +189,14 @@ export class SharedDeadlineTimer {
     if (next !== undefined) this.#arm(next.dueAt);
   }
 
-  /** Stops the timer and forgets the queue (the store is closed). */
+  /** The store is closed: stops the timer, and calls still pending end at once (they fail open). */
   clear(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    const pending = this.#queue.slice(this.#head);
     this.#queue = [];
     this.#head = 0;
+    for (const call of pending) if (call && !call.settled) call.abort(new Error('the rate-limit store was closed'));
   }
 
   #arm(dueAt: number): void {
