@@ -160,7 +160,7 @@ describe('sharedUpstreamDeadline on its own: per call, never less than the timeo
   }
 
   test('calls 0–40 ms apart (slot 10 ms for 1 s): each ends after ≥ 1000 ms, < 1010 ms + timer lateness, as GATEWAY_TIMEOUT', async () => {
-    const plugin = sharedUpstreamDeadline(1_000);
+    const plugin = sharedUpstreamDeadline(1_000, 'process');
     const calls: Promise<{ ms: number; error: unknown }>[] = [];
     for (const delay of [0, 1, 3, 6, 9, 12, 25, 40]) {
       await new Promise((resolve) => setTimeout(resolve, delay === 0 ? 0 : 1));
@@ -179,7 +179,7 @@ describe('sharedUpstreamDeadline on its own: per call, never less than the timeo
   });
 
   test("the executor's own signal still aborts the call at once, with its own error, not a timeout", async () => {
-    const plugin = sharedUpstreamDeadline(5_000);
+    const plugin = sharedUpstreamDeadline(5_000, 'process');
     const controller = new AbortController();
     const pending = call(plugin.onFetch!, controller.signal);
     setTimeout(() => controller.abort(new Error('disposed')), 20);

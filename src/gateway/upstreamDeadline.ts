@@ -52,7 +52,7 @@ interface Link {
 
 export type DeadlineScope = 'process' | 'request';
 
-export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope = 'process'): GatewayPlugin {
+export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope): GatewayPlugin {
   const slotMs = Math.min(100, Math.max(1, Math.floor(timeoutMs / 100)));
   const message = `Subgraph timeout: no answer within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS).`;
   // The process's pending timers, cleared when the runtime is disposed (process scope only).

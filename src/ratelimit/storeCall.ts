@@ -16,8 +16,8 @@ const afterPoll: <T>(callback: (arg: T) => void, arg: T) => void =
  * needs it. No closures per call (bundlers that keep function names wrap each one).
  *
  * Its deadline's timer is its own, or, given a `SharedDeadlineTimer`, one timer shared by every
- * pending call of the store (Node: a timer per call is a third of what a decision costs the
- * gateway apart from the round trip).
+ * pending call of the store (Node: a timer per call was about 0.3 µs of the 0.8 µs the deadline,
+ * breaker and block cache add to a decision).
  *
  * @example
  * const call = new StoreCall(options, { timeoutMs: 50, lagToleranceMs: 10 }, performance.now.bind(performance));
@@ -154,7 +154,8 @@ export class StoreCall implements DecideOptions {
  */
 export class SharedDeadlineTimer {
   readonly #now: () => number;
-  #queue: StoreCall[] = [];
+  /** Pending calls in the order they are due; those before `#head` have left (emptied slots). */
+  #queue: (StoreCall | undefined)[] = [];
   #head = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -181,7 +182,7 @@ export class SharedDeadlineTimer {
     while (this.#head < queue.length) {
       const call = queue[this.#head]!;
       if (!call.settled && call.dueAt > now) break;
-      queue[this.#head++] = undefined as unknown as StoreCall;
+      queue[this.#head++] = undefined;
       if (!call.settled) call.expired();
     }
     this.#dropSettled();
@@ -206,7 +207,7 @@ export class SharedDeadlineTimer {
   /** Calls answered at the front leave the queue (they answer about in the order they were made). */
   #dropSettled(): void {
     const queue = this.#queue;
-    while (this.#head < queue.length && queue[this.#head]!.settled) queue[this.#head++] = undefined as unknown as StoreCall;
+    while (this.#head < queue.length && queue[this.#head]!.settled) queue[this.#head++] = undefined;
     if (this.#head === queue.length) {
       queue.length = 0;
       this.#head = 0;
