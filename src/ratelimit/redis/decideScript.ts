@@ -35,6 +35,10 @@ end
  * instances with skewed clocks agree, and expire at absolute instants of that clock (PEXPIREAT:
  * the script's `TIME` and the clock Redis expires keys by, taken at the script's start, can be a
  * millisecond apart); the fixed window lives in the keys' expiries, which are Redis's clock too.
+ * A fixed window reads its count first and its block only when the count is 0 or missing: the
+ * count is written only while no block is on (here and in ./refundScript.ts) and a block deletes
+ * it, so a count above 0 means no block. A window under way then costs three calls (GET, PTTL,
+ * INCRBY), as rate-limiter-flexible's does.
  * Redis drops a key only after its expiry instant, so at that very millisecond a key is still
  * there with a PTTL of 0: a fixed window's counter then counts as ended (a new window starts, as
  * in policy.ts), and a token bucket past its fill time reads as full. Fractional tokens are
@@ -58,14 +62,15 @@ for i = 1, #ARGV / 6 do
   if algo == 'f' then
     local blockKey, countKey = KEYS[k], KEYS[k + 1]
     k = k + 2
-    local blockTtl = redis.call('PTTL', blockKey)
-    if blockTtl == -1 then redis.call('DEL', blockKey) end
+    local count, blockTtl = tonumber(redis.call('GET', countKey)) or 0, 0
+    if count <= 0 then
+      blockTtl = redis.call('PTTL', blockKey)
+      if blockTtl == -1 then redis.call('DEL', blockKey) end
+    end
     if blockTtl > 0 then
       kind, x = 2, blockTtl
     else
-      local count, ttl, fresh = 0, param, true
-      local raw = redis.call('GET', countKey)
-      if raw then count = tonumber(raw) or 0 end
+      local ttl, fresh = param, true
       if count > 0 then
         local pttl = redis.call('PTTL', countKey)
         if pttl > 0 then
@@ -173,7 +178,7 @@ return out
  * Upstash's ratelimit-js does): no async Web Crypto call shared between Worker requests, no
  * node:crypto in the REST store. test/unit/decide-script.test.ts checks it against the script.
  */
-export const decideScriptSha1 = '660f0c6fc17de2b0cfea39d2d5e4129d20e109b8';
+export const decideScriptSha1 = '281bfc0cf9b546d778a6c833c0345b0cc24c3df2';
 
 /** The default key prefix; `REDIS_KEY_PREFIX` lets several deployments share one Redis. */
 export const defaultKeyPrefix = 'tollgate:';
