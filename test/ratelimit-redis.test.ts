@@ -231,6 +231,39 @@ describe('RedisStore on a private redis-server', () => {
     }
   });
 
+  test('decisions issued in one tick reach Redis in a few reads, each answered exactly; after a reconnection too', async () => {
+    const store = new RedisStore({ url: redis.server.url });
+    const reads = async (): Promise<number> => Number(/total_reads_processed:(\d+)/.exec(await redis.admin.info('stats'))?.[1]);
+    const burst = async (clientKey: string): Promise<number> => {
+      const decisions = await Promise.all(Array.from({ length: 64 }, () => decideOne(store, clientKey, defaultPolicy)));
+      return decisions.filter((d) => d.allowed).length;
+    };
+    try {
+      await decideOne(store, 'warm-up', defaultPolicy);
+      const before = await reads();
+      assert.equal(await burst('tick'), 50, 'exactly the limit allowed');
+      // 64 commands in writes of at most 16 (WriteCoalescer), and the INFO asking: at most 5
+      // reads; a write per command would make Redis read about 64 times.
+      const read = (await reads()) - before;
+      assert.ok(read <= 5, `Redis read ${read} times`);
+
+      await redis.admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        try {
+          await decideOne(store, 'after-kill', defaultPolicy);
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await sleep(20);
+        }
+      }
+      assert.equal(await burst('after-reconnect'), 50, 'the new connection is not left corked');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('NOSCRIPT: after SCRIPT FLUSH the store falls back to EVAL once, then EVALSHA again', async () => {
     const store = new RedisStore({ url: redis.server.url });
     try {

@@ -6,6 +6,7 @@ import type { Check, Refund } from '../policy.js';
 import type { DecideOptions, RateLimitStore, StoreHealth, StoreVerdict } from '../store.js';
 import { decideScript, defaultKeyPrefix, scriptCall, toDecisions } from './decideScript.js';
 import { refundCall, refundScript } from './refundScript.js';
+import { WriteCoalescer } from './writeCoalescer.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` (TLS). Ignored with `cluster`. */
@@ -79,6 +80,9 @@ export class RedisStore implements RateLimitStore {
   readonly #shared: (Client & Deciding) | undefined;
   readonly #perRequestOptions: RedisOptions | undefined;
   readonly #perRequestClients = new Set<Redis>();
+  /** The shared connection to a single node (not a Cluster), whose writes are coalesced per tick. */
+  readonly #single: Redis | undefined;
+  readonly #coalescer = new WriteCoalescer();
   #ready: Promise<void> | undefined;
   #lastError: string | undefined;
   #closed = false;
@@ -121,7 +125,8 @@ export class RedisStore implements RateLimitStore {
           ...options.redisOptions,
         };
       } else {
-        this.#shared = withDecide(this.#watch(new Redis({ ...base, ...fromUrl, ...options.redisOptions })));
+        this.#single = new Redis({ ...base, ...fromUrl, ...options.redisOptions });
+        this.#shared = withDecide(this.#watch(this.#single));
       }
     }
   }
@@ -139,6 +144,7 @@ export class RedisStore implements RateLimitStore {
     const client = this.#shared;
     if (client) {
       if (client.status !== 'ready') await abortable(this.#whenReady(client), options?.signal);
+      this.#coalesce();
       return { decisions: toDecisions(await client.tollgateDecide(keys.length, ...keys, ...args), checks.length), source: 'store' };
     }
     const reply = await this.#onNewConnection((c) => c.tollgateDecide(keys.length, ...keys, ...args), options ?? {});
@@ -152,6 +158,7 @@ export class RedisStore implements RateLimitStore {
     const client = this.#shared;
     if (client) {
       if (client.status !== 'ready') await abortable(this.#whenReady(client), options?.signal);
+      this.#coalesce();
       await client.tollgateRefund(keys.length, ...keys, ...args);
       return;
     }
@@ -232,6 +239,12 @@ export class RedisStore implements RateLimitStore {
   /** The shared client, for tests and tools; undefined with `connectionPerRequest`. */
   get client(): Redis | Cluster | undefined {
     return this.#shared;
+  }
+
+  /** The command about to be written joins the tick's other commands in one write (WriteCoalescer). */
+  #coalesce(): void {
+    const stream = this.#single?.stream;
+    if (stream) this.#coalescer.beforeWrite(stream);
   }
 
   #connect(): Redis & Deciding {
