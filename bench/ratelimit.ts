@@ -2,10 +2,14 @@
  * Rate-limit decisions per second against Redis, per algorithm, beside rate-limiter-flexible's
  * nearest equivalent, on one private redis-server, through the same ioredis client, the same keys
  * and the same concurrency, in the same run: the contenders of an algorithm take turns in rounds
- * (order reversed every round) and the figure is the median of the per-round ratios.
+ * (order reversed every round) and the figure is the median of the per-round ratios. RedisStore
+ * sends the commands of one tick in one write (WriteCoalescer); rate-limiter-flexible's go out as
+ * ioredis writes them, one each.
  *
  * - Fixed window (points 50, 60 s, a 40 s block): RedisStore (one EVALSHA of the decide script)
- *   against `RateLimiterRedis` with `blockDuration`; and ResilientStore around RedisStore (the
+ *   against `RateLimiterRedis` with `blockDuration`; the same on an ioredis client with
+ *   `enableAutoPipelining` (ioredis's own batching, which RedisStore's write coalescing is not);
+ *   and ResilientStore around RedisStore (the
  *   production path: blocks it has seen are answered locally) against `RateLimiterRedis` with
  *   `blockDuration` and its own in-memory block cache (`inMemoryBlockOnConsumed`): cache against
  *   cache, never a cache against none.
@@ -21,6 +25,7 @@
  *
  *   npx tsx bench/ratelimit.ts            (about 2 minutes)
  *   BENCH_ROUNDS=9 BENCH_CONCURRENCY=100 npx tsx bench/ratelimit.ts
+ *   BENCH_RL_ALGORITHMS=fixed npx tsx bench/ratelimit.ts   (only the algorithms whose name contains it)
  *
  * Also a section of `npm run bench` (BENCH_SECTIONS=ratelimit; BENCH_RL_ROUNDS there).
  */
@@ -37,11 +42,14 @@ import { quantile } from './paired.js';
 export interface RateLimitSettings {
   readonly rounds: number;
   readonly concurrency: number;
+  /** Only the comparisons whose algorithm's name contains one of these (all when empty). */
+  readonly algorithms: readonly string[];
 }
 
 export const defaultRateLimitSettings = (env: NodeJS.ProcessEnv = process.env, roundsVariable = 'BENCH_ROUNDS'): RateLimitSettings => ({
   rounds: Number(env[roundsVariable] ?? 5),
   concurrency: Number(env['BENCH_CONCURRENCY'] ?? 50),
+  algorithms: (env['BENCH_RL_ALGORITHMS'] ?? '').split(',').filter((name) => name !== ''),
 });
 
 interface Workload {
@@ -178,17 +186,20 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
   const store = new RedisStore({ url: server.url, keyPrefix: 'bench:' });
   const resilient = new ResilientStore(new RedisStore({ url: server.url, keyPrefix: 'bench-r:' }), { timeoutMs: 1000, log: silentLogger });
   const admin = new Redis(server.url, { lazyConnect: true });
+  // ioredis's own batching, for reference: commands of a tick wait while an earlier batch is out.
+  const autoPipelining = new Redis(server.url, { enableAutoPipelining: true, lazyConnect: true });
   try {
     await admin.connect();
     const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
     await store.decide('warm-up', fixed); // connects; loads the script
     await resilient.decide('warm-up', fixed);
     const client = store.client!;
+    await autoPipelining.connect();
 
     // The same ioredis client (same settings, same connection) for rate-limiter-flexible.
-    const rlf = (keyPrefix: string, points: number, durationSeconds: number, blockSeconds: number, cache: boolean) =>
+    const rlf = (keyPrefix: string, points: number, durationSeconds: number, blockSeconds: number, cache: boolean, storeClient = client) =>
       new RateLimiterRedis({
-        storeClient: client,
+        storeClient,
         keyPrefix,
         points,
         duration: durationSeconds,
@@ -200,12 +211,21 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
     const bursty = (prefix: string, cache: boolean) =>
       new BurstyRateLimiter(rlf(`${prefix}`, 1, 1, 0, cache), rlf(`${prefix}-burst`, 50, 50, 0, cache));
 
-    const comparisons: Comparison[] = [
+    const all: Comparison[] = [
       {
         algorithm: 'fixed window, penalty block',
         what: 'store against limiter',
         ours: { name: 'RedisStore', decide: ours(store, fixed) },
         theirs: { name: 'RateLimiterRedis, blockDuration', decide: consume(rlf('rlf-fixed', ...fixedArgs, false)) },
+      },
+      {
+        algorithm: 'fixed window, penalty block',
+        what: 'theirs on an ioredis client with enableAutoPipelining',
+        ours: { name: 'RedisStore', decide: ours(store, fixed) },
+        theirs: {
+          name: 'RateLimiterRedis, blockDuration, auto-pipelining client',
+          decide: consume(rlf('rlf-fixed-auto', ...fixedArgs, false, autoPipelining)),
+        },
       },
       {
         algorithm: 'fixed window, penalty block',
@@ -235,6 +255,9 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
         ours: { name: 'ResilientStore(RedisStore)', decide: ours(resilient, sliding) },
       },
     ];
+    const comparisons = all.filter(
+      (c) => settings.algorithms.length === 0 || settings.algorithms.some((name) => c.algorithm.includes(name)),
+    );
     const sides = (c: Comparison) => (c.theirs ? [c.ours, c.theirs] : [c.ours]);
 
     // Warm-up (JIT, connections, script caches).
@@ -334,6 +357,7 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
   } finally {
     await Promise.all([store.close(), resilient.close()]);
     admin.disconnect();
+    autoPipelining.disconnect();
     await server.stop();
   }
 }
