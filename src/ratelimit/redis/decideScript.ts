@@ -50,8 +50,10 @@ end
  * - `{1, retryAfterMs, 0}`: over the limit (`limited`; a fixed window's penalty block started);
  * - `{2, retryAfterMs, 0}`: already blocked (`blocked`); the block is not extended.
  *
- * A key found without an expiry (only possible if something outside this script wrote it) gets
- * one, so no client can be limited or blocked forever.
+ * The keys are this script's own (and the refund script's): a block written from outside while a
+ * window is under way is not seen. A count found without an expiry (only possible if something
+ * outside wrote it) is given the window as its expiry by the next decision that counts it or that
+ * it rejects, and a block found without one is deleted, so no client is limited or blocked forever.
  */
 export const decideScript = `${scriptPrelude}local out, writes, rejected, k = {}, {}, false, 1
 for i = 1, #ARGV / 6 do
@@ -85,6 +87,8 @@ for i = 1, #ARGV / 6 do
         if penalty > 0 then
           x = penalty
           write = {'block', blockKey, countKey, penalty}
+        elseif fresh and count > 0 then
+          write = {'expire', countKey, param}
         end
       else
         kind, x, y = 0, limit - total, ttl
@@ -161,6 +165,8 @@ for i, w in pairs(writes) do
       else
         redis.call('INCRBY', w[2], w[3])
       end
+    elseif w[1] == 'expire' then
+      redis.call('PEXPIRE', w[2], w[3])
     elseif w[1] == 'window' then
       redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5])
       redis.call('PEXPIREAT', w[2], w[6])
@@ -178,7 +184,7 @@ return out
  * Upstash's ratelimit-js does): no async Web Crypto call shared between Worker requests, no
  * node:crypto in the REST store. test/unit/decide-script.test.ts checks it against the script.
  */
-export const decideScriptSha1 = '281bfc0cf9b546d778a6c833c0345b0cc24c3df2';
+export const decideScriptSha1 = '5a56019107ffae1dec77e3ca8b818d13859d0276';
 
 /** The default key prefix; `REDIS_KEY_PREFIX` lets several deployments share one Redis. */
 export const defaultKeyPrefix = 'tollgate:';
