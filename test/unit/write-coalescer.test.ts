@@ -18,50 +18,80 @@ class Recorder implements Corkable {
     coalescer.beforeWrite(this);
     this.events.push('w');
   }
+  get log(): string {
+    return this.events.join('');
+  }
 }
 
-const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+/** After every microtask queued so far (and those they queue) has run. */
+const afterMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-test('the commands of one tick are written corked and sent together at the end of the tick', async () => {
+test('a lone command is written at once, never corked', async () => {
+  const coalescer = new WriteCoalescer(16);
+  const socket = new Recorder();
+  socket.write(coalescer);
+  assert.equal(socket.log, 'w');
+  await afterMicrotasks();
+  assert.equal(socket.log, 'w');
+});
+
+test('the first command of a burst goes out at once; those issued with it are held and sent together', async () => {
   const coalescer = new WriteCoalescer(16);
   const socket = new Recorder();
   for (let i = 0; i < 3; i++) socket.write(coalescer);
-  assert.equal(socket.events.join(''), '+www', 'corked until the tick ends');
-  await nextTick();
-  assert.equal(socket.events.join(''), '+www-');
+  assert.equal(socket.log, 'w+ww', 'the second and third held');
+  await afterMicrotasks();
+  assert.equal(socket.log, 'w+ww-');
   assert.equal(socket.corked, 0);
   socket.write(coalescer);
-  await nextTick();
-  assert.equal(socket.events.join(''), '+www-+w-', 'a later tick starts its own batch');
+  await afterMicrotasks();
+  assert.equal(socket.log, 'w+ww-w', 'a later burst starts with a command written at once');
 });
 
-test('commands issued from microtasks of the same tick join its batch', async () => {
+test('commands issued by continuations of the same depth (replies of one read) join one burst', async () => {
   const coalescer = new WriteCoalescer(16);
   const socket = new Recorder();
-  await Promise.all(Array.from({ length: 5 }, (_, i) => Promise.resolve(i).then(() => socket.write(coalescer))));
-  await nextTick();
-  assert.equal(socket.events.join(''), '+wwwww-');
+  const continuation = async (i: number): Promise<void> => {
+    await Promise.resolve(i);
+    await null;
+    socket.write(coalescer);
+  };
+  await Promise.all(Array.from({ length: 5 }, (_, i) => continuation(i)));
+  await afterMicrotasks();
+  assert.equal(socket.log, 'w+wwww-');
 });
 
-test('every maxBatch commands the batch is sent without waiting for the tick to end', async () => {
+test('a command issued after the burst has ended is a burst of its own', async () => {
+  const coalescer = new WriteCoalescer(16);
+  const socket = new Recorder();
+  socket.write(coalescer);
+  await null; // the burst's end was queued before this continuation
+  socket.write(coalescer);
+  await afterMicrotasks();
+  assert.equal(socket.log, 'ww', 'each written at once');
+});
+
+test('once maxBatch commands are held they are sent before the next is added', async () => {
   const coalescer = new WriteCoalescer(4);
   const socket = new Recorder();
   for (let i = 0; i < 10; i++) socket.write(coalescer);
-  assert.equal(socket.events.join(''), '+wwww-+wwww-+ww', 'four sent before the 5th and the 9th');
-  await nextTick();
-  assert.equal(socket.events.join(''), '+wwww-+wwww-+ww-');
+  assert.equal(socket.log, 'w+wwww-+wwww-+w');
+  await afterMicrotasks();
+  assert.equal(socket.log, 'w+wwww-+wwww-+w-');
   assert.equal(socket.corked, 0);
 });
 
-test('a replaced socket (a reconnection) is uncorked before the new one is corked', async () => {
+test('a replaced socket (a reconnection) is uncorked before the new one is written to', async () => {
   const coalescer = new WriteCoalescer(16);
   const before = new Recorder();
   const after = new Recorder();
   before.write(coalescer);
+  before.write(coalescer);
   after.write(coalescer);
-  assert.equal(before.events.join(''), '+w-');
-  assert.equal(after.events.join(''), '+w');
-  await nextTick();
-  assert.equal(after.events.join(''), '+w-');
+  assert.equal(before.log, 'w+w-');
+  assert.equal(after.log, 'w');
+  after.write(coalescer);
+  await afterMicrotasks();
+  assert.equal(after.log, 'w+w-');
   assert.equal(before.corked + after.corked, 0);
 });
