@@ -23,7 +23,7 @@
  * limit (200 keys × 200: 50 allowed, then rejected). Redis commands per decision are counted
  * with MONITOR (script-internal calls apart).
  *
- *   npx tsx bench/ratelimit.ts            (about 2 minutes)
+ *   npx tsx bench/ratelimit.ts            (about 3 minutes)
  *   BENCH_ROUNDS=9 BENCH_CONCURRENCY=100 npx tsx bench/ratelimit.ts
  *   BENCH_RL_ALGORITHMS=fixed npx tsx bench/ratelimit.ts   (only the algorithms whose name contains it)
  *
@@ -84,6 +84,12 @@ export interface ContenderFigures {
   readonly total: number;
   readonly commandsPerDecision: number;
   readonly commands: Readonly<Record<string, number>>;
+  /** Medians over the rounds: this process's CPU per decision (client and harness), µs. */
+  readonly nodeCpuUsPerDecision?: number;
+  /** The redis-server process's CPU per decision (`INFO cpu`), µs. */
+  readonly redisCpuUsPerDecision?: number;
+  /** Redis's time per script call, EVALSHA and EVAL (`INFO commandstats`), µs. */
+  readonly scriptUsPerCall?: number;
 }
 
 export interface ComparisonResult {
@@ -155,6 +161,43 @@ async function runWorkload(
   return { ms: performance.now() - started, allowed, total };
 }
 
+interface RunFigures {
+  readonly ms: number;
+  readonly allowed: number;
+  readonly total: number;
+  readonly nodeCpuUs: number;
+  readonly redisCpuUs: number;
+  readonly scriptUs: number;
+}
+
+/** The redis-server process's CPU time so far, in seconds. */
+async function redisCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
+}
+
+/** A run with where its CPU went: this process, the redis-server, Redis's time per script call. */
+async function measuredRun(admin: Redis, decide: Decide, workload: Workload, concurrency: number): Promise<RunFigures> {
+  await admin.config('RESETSTAT');
+  const redisBefore = await redisCpuSeconds(admin);
+  const cpuBefore = process.cpuUsage();
+  const run = await runWorkload(decide, workload, concurrency);
+  const cpu = process.cpuUsage(cpuBefore);
+  const redisAfter = await redisCpuSeconds(admin);
+  let calls = 0;
+  let usec = 0;
+  for (const m of (await admin.info('commandstats')).matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+),usec=(\d+)/g)) {
+    calls += Number(m[1]);
+    usec += Number(m[2]);
+  }
+  return {
+    ...run,
+    nodeCpuUs: (cpu.user + cpu.system) / run.total,
+    redisCpuUs: ((redisAfter - redisBefore) * 1e6) / run.total,
+    scriptUs: calls > 0 ? usec / calls : 0,
+  };
+}
+
 /** Commands clients sent, counted with MONITOR (which tells script-internal calls apart). */
 async function commandsPerDecision(
   admin: Redis,
@@ -165,8 +208,10 @@ async function commandsPerDecision(
   const monitor = await admin.monitor();
   const byName: Record<string, number> = {};
   let count = 0;
+  let counting = true;
   monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    if (source === 'lua') return;
+    // Lines still arriving after the count was taken (the admin's own) are not counted.
+    if (source === 'lua' || !counting) return;
     const name = String(args[0]).toLowerCase();
     byName[name] = (byName[name] ?? 0) + 1;
     count++;
@@ -175,6 +220,7 @@ async function commandsPerDecision(
   const small = { ...workload, keys: Math.max(10, workload.keys / 20) };
   const { total } = await runWorkload(decide, small, concurrency);
   await new Promise((resolve) => setTimeout(resolve, 100));
+  counting = false;
   monitor.disconnect();
   for (const name of Object.keys(byName)) byName[name] = byName[name]! / total;
   return { total: count / total, byName };
@@ -264,18 +310,36 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
     for (const c of comparisons)
       for (const s of sides(c)) await runWorkload(s.decide, { name: 'warm-up', keys: 100, perKey: 60 }, settings.concurrency);
 
-    const runs = new Map<Contender, Map<Workload, { rates: number[]; allowed: number; total: number }>>();
+    interface Runs {
+      rates: number[];
+      nodeCpu: number[];
+      redisCpu: number[];
+      script: number[];
+      allowed: number;
+      total: number;
+    }
+    const runs = new Map<Contender, Map<Workload, Runs>>();
     for (let round = 0; round < settings.rounds; round++) {
       for (const workload of workloads) {
         for (const c of comparisons) {
           // The two sides of a comparison back to back, the order reversed each round.
           const order = round % 2 === 0 ? sides(c) : sides(c).reverse();
           for (const s of order) {
-            const { ms, allowed, total } = await runWorkload(s.decide, workload, settings.concurrency);
-            const byWorkload = runs.get(s) ?? new Map();
+            const run = await measuredRun(admin, s.decide, workload, settings.concurrency);
+            const byWorkload = runs.get(s) ?? new Map<Workload, Runs>();
             runs.set(s, byWorkload);
-            const entry = byWorkload.get(workload) ?? { rates: [], allowed, total };
-            entry.rates.push((total / ms) * 1000);
+            const entry = byWorkload.get(workload) ?? {
+              rates: [],
+              nodeCpu: [],
+              redisCpu: [],
+              script: [],
+              allowed: run.allowed,
+              total: run.total,
+            };
+            entry.rates.push((run.total / run.ms) * 1000);
+            entry.nodeCpu.push(run.nodeCpuUs);
+            entry.redisCpu.push(run.redisCpuUs);
+            entry.script.push(run.scriptUs);
             byWorkload.set(workload, entry);
           }
         }
@@ -297,6 +361,9 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
             total: entry.total,
             commandsPerDecision: commands.total,
             commands: commands.byName,
+            nodeCpuUsPerDecision: quantile(entry.nodeCpu, 0.5),
+            redisCpuUsPerDecision: quantile(entry.redisCpu, 0.5),
+            scriptUsPerCall: quantile(entry.script, 0.5),
           };
         };
         const o = await figures(c.ours);
@@ -338,7 +405,8 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
           (r.theirs
             ? ` vs ${r.theirs.name} ${Math.round(r.theirs.median)}/s (${r.theirs.commandsPerDecision.toFixed(2)} cmds): ${r.median!.toFixed(2)}× (middle half ${r.q1!.toFixed(2)}–${r.q3!.toFixed(2)}; rounds ${r.ratios!.map((x) => x.toFixed(2)).join(' ')})`
             : ` (${r.what})`) +
-          `; allowed ${r.ours.allowed}/${r.ours.total}${r.theirs ? ` vs ${r.theirs.allowed}/${r.theirs.total}` : ''}`,
+          `; allowed ${r.ours.allowed}/${r.ours.total}${r.theirs ? ` vs ${r.theirs.allowed}/${r.theirs.total}` : ''}` +
+          `; CPU µs/decision node ${cpuFigures(r.ours)}${r.theirs ? ` vs ${cpuFigures(r.theirs)}` : ''}`,
       );
     }
     log(
@@ -360,6 +428,12 @@ export async function measureRateLimit(settings: RateLimitSettings, log: (messag
     autoPipelining.disconnect();
     await server.stop();
   }
+}
+
+/** `node / redis-server CPU per decision, Redis time per script call`, µs. */
+export function cpuFigures(f: ContenderFigures): string {
+  const us = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(1));
+  return `${us(f.nodeCpuUsPerDecision)} / ${us(f.redisCpuUsPerDecision)} (script ${us(f.scriptUsPerCall)})`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

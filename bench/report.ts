@@ -13,7 +13,7 @@ import { contenders as knownContenders } from './gateways/contenders.js';
 import type { JwtResult } from './jwt.js';
 import type { PricingResult } from './cost.js';
 import type { PolicyResult } from './policies.js';
-import type { RateLimitResult } from './ratelimit.js';
+import { cpuFigures, type RateLimitResult } from './ratelimit.js';
 import type { WorkerStoresResult } from './workers-stores.js';
 import { recordedHeading, sectionOf } from './sections.js';
 import { workerSection, type WorkerProfile } from './worker.js';
@@ -397,6 +397,15 @@ export function writeReport(results: Results, root: string): void {
             ? `| ${c.workload} | ${c.algorithm} | ${c.ours.name} | ${n(c.ours.median)} | ${c.ours.commandsPerDecision.toFixed(2)} | ${c.theirs.name} | ${n(c.theirs.median)} | ${c.theirs.commandsPerDecision.toFixed(2)} | **${fx(c.median)}** | ${fx(c.q1)}–${fx(c.q3)} | ${c.ratios!.map((r) => r.toFixed(2)).join(' ')} | ${c.ours.allowed} / ${c.theirs.allowed} of ${c.ours.total} |`
             : `| ${c.workload} | ${c.algorithm} | ${c.ours.name} | ${n(c.ours.median)} | ${c.ours.commandsPerDecision.toFixed(2)} | none | – | – | – | – | ${c.ours.rates.map((r) => n(r)).join(' ')} /s | ${c.ours.allowed} of ${c.ours.total} |`;
         }),
+        '',
+        "Where the time goes, medians over the rounds: CPU per decision of this process (the client and the harness) and of the redis-server, and Redis's time per script call (`INFO commandstats`, EVALSHA and EVAL), µs.",
+        '',
+        '| workload | algorithm | ours | node / redis-server CPU (script) | rate-limiter-flexible | node / redis-server CPU (script) |',
+        '|---|---|---|---|---|---|',
+        ...rl.comparisons.map(
+          (c) =>
+            `| ${c.workload} | ${c.algorithm} | ${c.ours.name} | ${cpuFigures(c.ours)} | ${c.theirs?.name ?? 'none'} | ${c.theirs ? cpuFigures(c.theirs) : '–'} |`,
+        ),
         '',
         `A client ResilientStore already knows is blocked costs no Redis command: ${rl.cachedBlocked.decisions.toLocaleString('en-US')} decisions answered from its block cache, ${rl.cachedBlocked.scriptCalls} script calls at Redis meanwhile.`,
         '',
