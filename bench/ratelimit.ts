@@ -3,8 +3,8 @@
  * nearest equivalent, on one private redis-server, through the same ioredis client, the same keys
  * and the same concurrency, in the same run: the contenders of an algorithm take turns in rounds
  * (order reversed every round) and the figure is the median of the per-round ratios. RedisStore
- * sends the commands of one tick in one write (WriteCoalescer); rate-limiter-flexible's go out as
- * ioredis writes them, one each.
+ * sends the commands issued together in one write (WriteCoalescer); rate-limiter-flexible's go
+ * out as ioredis writes them, one each.
  *
  * - Fixed window (points 50, 60 s, a 40 s block): RedisStore (one EVALSHA of the decide script)
  *   against `RateLimiterRedis` with `blockDuration`; the same on an ioredis client with

@@ -80,7 +80,7 @@ export class RedisStore implements RateLimitStore {
   readonly #shared: (Client & Deciding) | undefined;
   readonly #perRequestOptions: RedisOptions | undefined;
   readonly #perRequestClients = new Set<Redis>();
-  /** The shared connection to a single node (not a Cluster), whose writes are coalesced per tick. */
+  /** The shared connection to a single node (not a Cluster), whose writes are coalesced. */
   readonly #single: Redis | undefined;
   readonly #coalescer = new WriteCoalescer();
   #ready: Promise<void> | undefined;
@@ -241,7 +241,7 @@ export class RedisStore implements RateLimitStore {
     return this.#shared;
   }
 
-  /** The command about to be written joins the tick's other commands in one write (WriteCoalescer). */
+  /** The command about to be written joins the others issued with it in one write (WriteCoalescer). */
   #coalesce(): void {
     const stream = this.#single?.stream;
     if (stream) this.#coalescer.beforeWrite(stream);
