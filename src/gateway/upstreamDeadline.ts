@@ -32,9 +32,10 @@ import { setMaxListeners } from 'node:events';
 interface Slot {
   readonly closesAt: number;
   readonly signal: AbortSignal;
-  readonly combined: WeakMap<AbortSignal, AbortSignal>;
-  /** A request's slot: its link to each executor signal (`linkTo`). */
-  readonly links: WeakMap<AbortSignal, Link>;
+  /** A process slot's signal combined with each executor signal (`combine`); made on first use. */
+  combined?: WeakMap<AbortSignal, AbortSignal>;
+  /** A request slot's link to each executor signal (`linkTo`); made on first use. */
+  links?: WeakMap<AbortSignal, Link>;
 }
 
 /**
@@ -76,7 +77,7 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope):
     // A pending deadline must not keep the process alive (Node; workerd's timers have no unref).
     timer.unref?.();
     if (shared) timers.add(timer);
-    return { closesAt: now + slotMs, signal: controller.signal, combined: new WeakMap(), links: new WeakMap() };
+    return { closesAt: now + slotMs, signal: controller.signal };
   }
 
   /** The slot a call starting now joins: the process's, or its request's (`owner`; a call without one gets its own). */
@@ -102,6 +103,7 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope):
    * that set when its slot's deadline has passed. A request's slot uses `linkTo` instead.
    */
   function combine(current: Slot, other: AbortSignal): AbortSignal {
+    current.combined ??= new WeakMap();
     let signal = current.combined.get(other);
     if (signal) return signal;
     const controller = new AbortController();
@@ -120,6 +122,7 @@ export function sharedUpstreamDeadline(timeoutMs: number, scope: DeadlineScope):
 
   /** A request's slot's link to `other` (made once per slot and signal). */
   function linkTo(current: Slot, other: AbortSignal): Link {
+    current.links ??= new WeakMap();
     let link = current.links.get(other);
     if (!link) {
       const controller = new AbortController();
